@@ -1,0 +1,131 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsImport from 'ajv-formats';
+import { parse as parseYaml } from 'yaml';
+import { WritError } from '../core/errors.js';
+import { declarativeEffect } from './effects.js';
+import { PACK_SCHEMA } from './pack-schema.js';
+import type { ActionDef, EffectSpec, Handler } from './types.js';
+
+const addFormats = addFormatsImport as unknown as (ajv: Ajv2020) => void;
+
+export interface Pack {
+  readonly name: string;
+  readonly dir: string;
+  readonly policies: string;
+  readonly actions: readonly ActionDef[];
+}
+
+/** The action catalog (DESIGN §4): every pack's actions, payload validators and effects. */
+export class Catalog {
+  private readonly byName = new Map<string, ActionDef>();
+  private readonly handlersByAction = new Map<string, Handler>();
+
+  constructor(readonly packs: readonly Pack[]) {
+    for (const pack of packs) {
+      for (const action of pack.actions) {
+        if (this.byName.has(action.name)) throw new Error(`action ${action.name} is defined by two packs`);
+        this.byName.set(action.name, action);
+        this.handlersByAction.set(action.name, action.handler ?? declarativeEffect(action.effect));
+      }
+    }
+  }
+
+  get(name: string): ActionDef | undefined {
+    return this.byName.get(name);
+  }
+
+  handler(name: string): Handler {
+    const h = this.handlersByAction.get(name);
+    if (!h) throw new Error(`no handler for ${name}`);
+    return h;
+  }
+
+  actions(): ActionDef[] {
+    return [...this.byName.values()];
+  }
+
+  /** Derives `{type, id}` of the target from the payload; checks an explicit target agrees. */
+  target(action: ActionDef, payload: Record<string, unknown>, explicit: string | undefined): { type: string; id: string } {
+    const id = action.id.replace(/\{([A-Za-z0-9_]+)\}/g, (_, field: string) => String(payload[field]));
+    const derived = `${action.entity}/${id}`;
+    if (explicit !== undefined && explicit !== derived) {
+      throw new WritError('INVALID_PAYLOAD', `target ${JSON.stringify(explicit)} does not match the payload (expected ${JSON.stringify(derived)})`);
+    }
+    return { type: action.entity, id };
+  }
+}
+
+export type HandlerModule = Record<string, Handler>;
+
+/**
+ * Loads every pack folder under each directory: `actions.yaml`, `policies.cedar` and, for
+ * `handler` effects, the handlers given in `builtinHandlers` or a `handlers.js` beside the YAML.
+ */
+export async function loadCatalog(dirs: readonly string[], builtinHandlers: Readonly<Record<string, HandlerModule>>): Promise<Catalog> {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  addFormats(ajv);
+  const checkPack = ajv.compile(PACK_SCHEMA);
+  const packs: Pack[] = [];
+  for (const root of dirs) {
+    if (!existsSync(root)) continue;
+    for (const name of readdirSync(root).sort()) {
+      const dir = join(root, name);
+      const yamlPath = join(dir, 'actions.yaml');
+      if (!existsSync(yamlPath)) continue;
+      const doc = parseYaml(readFileSync(yamlPath, 'utf8')) as Record<string, any>;
+      if (!checkPack(doc)) {
+        throw new Error(`${yamlPath}: ${ajv.errorsText(checkPack.errors, { dataVar: 'pack' })}`);
+      }
+      const policyPath = join(dir, 'policies.cedar');
+      const policies = existsSync(policyPath) ? readFileSync(policyPath, 'utf8') : '';
+      const handlers = builtinHandlers[doc.pack] ?? (await importHandlers(dir));
+      const actions: ActionDef[] = [];
+      for (const [actionName, spec] of Object.entries(doc.actions as Record<string, any>)) {
+        const effect = parseEffect(spec.effect);
+        let handler: Handler | undefined;
+        if (effect.kind === 'handler') {
+          handler = handlers?.[effect.name];
+          if (!handler) throw new Error(`${yamlPath}: action ${actionName} names handler ${effect.name}, which the pack does not export`);
+        }
+        const schema = spec.payload as Record<string, unknown>;
+        let validate;
+        try {
+          validate = ajv.compile(schema);
+        } catch (err) {
+          throw new Error(`${yamlPath}: payload schema of ${actionName} is invalid: ${(err as Error).message}`);
+        }
+        actions.push({
+          name: actionName,
+          pack: doc.pack,
+          scroll: spec.scroll ?? doc.scroll,
+          description: spec.description,
+          entity: spec.entity,
+          id: spec.id,
+          schema,
+          effect,
+          event: spec.event,
+          validate,
+          handler,
+        });
+      }
+      packs.push({ name: doc.pack, dir, policies, actions });
+    }
+  }
+  return new Catalog(packs);
+}
+
+function parseEffect(raw: unknown): EffectSpec {
+  if (raw === 'upsert' || raw === 'merge' || raw === 'delete') return { kind: raw };
+  const o = raw as Record<string, any>;
+  if (o.handler) return { kind: 'handler', name: o.handler };
+  return { kind: 'transition', field: o.transition.field, from: o.transition.from, to: o.transition.to };
+}
+
+async function importHandlers(dir: string): Promise<HandlerModule | undefined> {
+  const file = join(dir, 'handlers.js');
+  if (!existsSync(file)) return undefined;
+  return (await import(pathToFileURL(file).href)) as HandlerModule;
+}

@@ -1,0 +1,49 @@
+import type { ValidateFunction } from 'ajv';
+import type { Envelope } from '../core/envelope.js';
+import type { EntityRow } from '../store/port.js';
+
+/** A declarative effect (DESIGN §4) or a named code handler of the action's pack. */
+export type EffectSpec =
+  | { readonly kind: 'upsert' }
+  | { readonly kind: 'merge' }
+  | { readonly kind: 'delete' }
+  | { readonly kind: 'transition'; readonly field: string; readonly from: readonly string[]; readonly to: string }
+  | { readonly kind: 'handler'; readonly name: string };
+
+export interface ActionDef {
+  readonly name: string;
+  readonly pack: string;
+  readonly scroll: string;
+  readonly description: string;
+  /** Entity type of the target. */
+  readonly entity: string;
+  /** Template of the target id, with `{field}` standing for a payload string field. */
+  readonly id: string;
+  readonly schema: Record<string, unknown>;
+  readonly effect: EffectSpec;
+  /** Outbox event type written on success, e.g. `product.upserted`. */
+  readonly event: string;
+  readonly validate: ValidateFunction;
+  readonly handler?: Handler;
+}
+
+/** What an effect decides; nothing is written until every check has passed. */
+export interface EffectPlan {
+  /** Entity writes; the first one for the command's target sets the record's `version`. */
+  readonly writes: ReadonlyArray<{ readonly type: string; readonly id: string; readonly doc?: unknown; readonly deleted?: boolean }>;
+  /** Returned to the client and hashed into the record's resultHash. */
+  readonly result?: unknown;
+}
+
+export interface EffectContext {
+  readonly envelope: Envelope;
+  readonly payload: Record<string, any>;
+  readonly target: { readonly type: string; readonly id: string };
+  readonly current: EntityRow | null;
+  /** The time of the command's ledger record (RFC 3339). */
+  readonly now: string;
+  /** Reads another entity inside the apply transaction. */
+  get(type: string, id: string): Promise<EntityRow | null>;
+}
+
+export type Handler = (ctx: EffectContext) => Promise<EffectPlan> | EffectPlan;

@@ -1,0 +1,129 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import { CONFIG_SCHEMA } from './schema.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_TENANT = 'default';
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+export const DEFAULT_MAX_DEPTH = 32;
+export const DEFAULT_SKEW_SECONDS = 300;
+export const DEFAULT_NONCE_CACHE_MAX = 1_000_000;
+export const DEFAULT_RETENTION_SECONDS = 24 * 3600;
+export const DEFAULT_RATE_LIMIT = 200;
+export const DEFAULT_RATE_WINDOW_SECONDS = 60;
+export const DEFAULT_MAX_BUCKETS = 100_000;
+export const DEFAULT_MAX_BATCH = 512;
+export const DEFAULT_ORIGIN_PREFIX = 'writ.local';
+
+export type AuthRequire = 'signature' | 'jwt' | 'either';
+
+export interface Config {
+  readonly home: string;
+  readonly tenant: string;
+  readonly server: { readonly host: string; readonly port: number };
+  readonly store: { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'FULL' | 'NORMAL' };
+  readonly auth: {
+    readonly require: AuthRequire;
+    readonly hmacKeys: ReadonlyArray<{ readonly tenant: string; readonly actor: string; readonly keyId: string; readonly secretFile: string }>;
+    readonly jwt: { readonly hs256SecretFile?: string; readonly publicKeyFiles: readonly string[]; readonly issuer?: string; readonly audience?: string };
+  };
+  readonly intake: { readonly maxBytes: number; readonly maxDepth: number };
+  readonly freshness: { readonly skewSeconds: number; readonly nonceCacheMax: number };
+  readonly idempotency: { readonly retentionSeconds: number };
+  readonly limits: { readonly rate: number; readonly windowSeconds: number; readonly maxBuckets: number };
+  readonly ledger: { readonly originPrefix: string; readonly logKeyFile: string };
+  readonly apply: { readonly maxBatch: number };
+  readonly verify: { readonly workers: number };
+  readonly policiesDir: string;
+  readonly packsDir: string;
+}
+
+/** Config as written in `<home>/config.json`: every field optional, paths relative to the home. */
+export type ConfigInput = { [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K] };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[], where: string) {
+    super(`invalid configuration in ${where}:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Loads `<home>/config.json` (when present), applies `overrides`, validates everything at once
+ * (reporting every problem, not just the first), fills defaults and freezes the result.
+ */
+export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
+  const absHome = resolve(home);
+  const file = join(absHome, 'config.json');
+  let fromFile: ConfigInput = {};
+  if (existsSync(file)) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8')) as ConfigInput;
+    } catch (err) {
+      throw new ConfigError([`not valid JSON: ${(err as Error).message}`], file);
+    }
+  }
+  const merged = mergeInput(fromFile, overrides);
+  const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
+  const check = ajv.compile(CONFIG_SCHEMA);
+  if (!check(merged)) {
+    throw new ConfigError((check.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` "${String(e.params.additionalProperty)}"` : ''}`), existsSync(file) ? file : 'overrides');
+  }
+  const at = (p: string) => (isAbsolute(p) ? p : join(absHome, p));
+  const m = merged as Record<string, any>;
+  const config: Config = {
+    home: absHome,
+    tenant: m.tenant ?? DEFAULT_TENANT,
+    server: { host: m.server?.host ?? DEFAULT_HOST, port: m.server?.port ?? DEFAULT_PORT },
+    store: { kind: 'sqlite', path: at(m.store?.path ?? 'data/writ.db'), synchronous: m.store?.synchronous ?? 'FULL' },
+    auth: {
+      require: m.auth?.require ?? 'signature',
+      hmacKeys: (m.auth?.hmacKeys ?? []).map((k: any) => ({ ...k, secretFile: at(k.secretFile) })),
+      jwt: {
+        ...(m.auth?.jwt?.hs256SecretFile ? { hs256SecretFile: at(m.auth.jwt.hs256SecretFile) } : {}),
+        publicKeyFiles: (m.auth?.jwt?.publicKeyFiles ?? []).map(at),
+        ...(m.auth?.jwt?.issuer ? { issuer: m.auth.jwt.issuer } : {}),
+        ...(m.auth?.jwt?.audience ? { audience: m.auth.jwt.audience } : {}),
+      },
+    },
+    intake: { maxBytes: m.intake?.maxBytes ?? DEFAULT_MAX_BODY_BYTES, maxDepth: m.intake?.maxDepth ?? DEFAULT_MAX_DEPTH },
+    freshness: { skewSeconds: m.freshness?.skewSeconds ?? DEFAULT_SKEW_SECONDS, nonceCacheMax: m.freshness?.nonceCacheMax ?? DEFAULT_NONCE_CACHE_MAX },
+    idempotency: { retentionSeconds: m.idempotency?.retentionSeconds ?? DEFAULT_RETENTION_SECONDS },
+    limits: { rate: m.limits?.rate ?? DEFAULT_RATE_LIMIT, windowSeconds: m.limits?.windowSeconds ?? DEFAULT_RATE_WINDOW_SECONDS, maxBuckets: m.limits?.maxBuckets ?? DEFAULT_MAX_BUCKETS },
+    ledger: { originPrefix: m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX, logKeyFile: at(m.ledger?.logKeyFile ?? 'keys/log.key') },
+    apply: { maxBatch: m.apply?.maxBatch ?? DEFAULT_MAX_BATCH },
+    verify: { workers: m.verify?.workers ?? 2 },
+    policiesDir: at(m.policiesDir ?? 'policies'),
+    packsDir: at(m.packsDir ?? 'packs'),
+  };
+  const problems: string[] = [];
+  if (config.idempotency.retentionSeconds <= config.freshness.skewSeconds) {
+    problems.push(`/idempotency/retentionSeconds (${config.idempotency.retentionSeconds}) must exceed /freshness/skewSeconds (${config.freshness.skewSeconds})`);
+  }
+  if (problems.length) throw new ConfigError(problems, existsSync(file) ? file : 'overrides');
+  return deepFreeze(config);
+}
+
+function mergeInput(a: ConfigInput, b: ConfigInput): ConfigInput {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' ? { ...prev, ...v } : v;
+  }
+  return out as ConfigInput;
+}
+
+/** The effective config for logs: file paths stay, secrets never appear (they live only in files). */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+}

@@ -1,0 +1,48 @@
+const str = { type: 'string', minLength: 1 } as const;
+const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const;
+
+/** JSON Schema of `<home>/config.json`; unknown fields are errors so typos do not pass silently. */
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    home: str,
+    tenant: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+    server: { type: 'object', additionalProperties: false, properties: { host: str, port: int(0, 65535) } },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { kind: { enum: ['sqlite'] }, path: str, synchronous: { enum: ['FULL', 'NORMAL'] } },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        require: { enum: ['signature', 'jwt', 'either'] },
+        hmacKeys: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['tenant', 'actor', 'keyId', 'secretFile'],
+            properties: { tenant: str, actor: str, keyId: str, secretFile: str },
+          },
+        },
+        jwt: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { hs256SecretFile: str, publicKeyFiles: { type: 'array', items: str }, issuer: str, audience: str },
+        },
+      },
+    },
+    intake: { type: 'object', additionalProperties: false, properties: { maxBytes: int(1024, 64 * 1024 * 1024), maxDepth: int(2, 256) } },
+    freshness: { type: 'object', additionalProperties: false, properties: { skewSeconds: int(1, 86400), nonceCacheMax: int(1000, 100_000_000) } },
+    idempotency: { type: 'object', additionalProperties: false, properties: { retentionSeconds: int(60, 365 * 86400) } },
+    limits: { type: 'object', additionalProperties: false, properties: { rate: int(1, 100_000_000), windowSeconds: int(1, 86400), maxBuckets: int(100, 100_000_000) } },
+    ledger: { type: 'object', additionalProperties: false, properties: { originPrefix: { type: 'string', pattern: '^[A-Za-z0-9.-]+(/[A-Za-z0-9._-]+)*$' }, logKeyFile: str } },
+    apply: { type: 'object', additionalProperties: false, properties: { maxBatch: int(1, 100_000) } },
+    verify: { type: 'object', additionalProperties: false, properties: { workers: int(0, 64) } },
+    policiesDir: str,
+    packsDir: str,
+  },
+} as const;

@@ -1,0 +1,59 @@
+/**
+ * The one error registry (DESIGN §3). Every answer writ gives carries at most one of these codes;
+ * the HTTP status, CLI exit code and MCP error code are derived here and nowhere else.
+ *
+ * A test checks this table against docs/errors.md and the OpenAPI document in both directions.
+ */
+export interface CodeSpec {
+  /** HTTP status of an answer carrying this code. */
+  readonly http: number;
+  /** Exit code of the `writ` CLI when a command ends with this code. */
+  readonly exit: number;
+  /** JSON-RPC error code an MCP transport answers with. */
+  readonly mcp: number;
+  /** True when the same request may succeed later unchanged (no idempotent response is stored). */
+  readonly transient: boolean;
+  /** What went wrong, and what to do next. */
+  readonly hint: string;
+}
+
+export const CODES = {
+  INVALID_ENVELOPE: { http: 400, exit: 10, mcp: -32602, transient: false, hint: 'The command envelope is malformed; fix the field named in the message and sign again.' },
+  PAYLOAD_TOO_LARGE: { http: 413, exit: 11, mcp: -32602, transient: false, hint: 'The request body exceeds the size limit; send a smaller payload.' },
+  UNKNOWN_ACTION: { http: 400, exit: 12, mcp: -32601, transient: false, hint: 'No such action in the catalog; list actions with GET /v1/actions or `writ actions`.' },
+  INVALID_PAYLOAD: { http: 400, exit: 13, mcp: -32602, transient: false, hint: "The payload does not match the action's JSON Schema; see details.errors." },
+  UNAUTHENTICATED: { http: 401, exit: 20, mcp: -32001, transient: false, hint: 'No accepted credential was presented; sign the envelope or send a bearer token as configured in auth.require.' },
+  BAD_SIGNATURE: { http: 401, exit: 21, mcp: -32001, transient: false, hint: 'The signature does not verify over the canonical bytes; sign the exact envelope you send.' },
+  UNKNOWN_KEY: { http: 401, exit: 22, mcp: -32001, transient: false, hint: 'The keyId is not registered for this tenant and actor; register it with `writ keys new`.' },
+  KEY_REVOKED: { http: 401, exit: 23, mcp: -32001, transient: false, hint: 'The key is revoked or outside its validity period; use another key.' },
+  STALE_TIMESTAMP: { http: 401, exit: 24, mcp: -32001, transient: false, hint: "The envelope's timestamp is outside the allowed clock skew; check the clock and sign again." },
+  NONCE_REPLAY: { http: 409, exit: 25, mcp: -32002, transient: false, hint: 'This nonce was already used by this actor; sign a new envelope with a fresh nonce.' },
+  IDEMPOTENCY_KEY_REUSED: { http: 422, exit: 26, mcp: -32002, transient: false, hint: 'This requestId was already used for a different command; use a new requestId.' },
+  IDEMPOTENCY_IN_PROGRESS: { http: 409, exit: 27, mcp: -32002, transient: true, hint: 'A command with this requestId is still being processed; retry shortly.' },
+  VERSION_CONFLICT: { http: 409, exit: 30, mcp: -32003, transient: false, hint: 'The entity changed since you read it; read details.current, then resubmit with a new requestId.' },
+  FORBIDDEN: { http: 403, exit: 31, mcp: -32004, transient: false, hint: 'Policy does not allow this actor to run this action; ask an admin for the needed role.' },
+  BLOCKED: { http: 403, exit: 32, mcp: -32004, transient: false, hint: 'This actor or tenant is blocked; an admin can lift it with writ.SetFlag.' },
+  READONLY: { http: 403, exit: 33, mcp: -32004, transient: false, hint: 'This actor or tenant is read-only; an admin can lift it with writ.SetFlag.' },
+  RATE_LIMITED: { http: 429, exit: 34, mcp: -32005, transient: true, hint: 'Too many commands from this actor; retry after the Retry-After seconds.' },
+  NOT_FOUND: { http: 404, exit: 40, mcp: -32006, transient: false, hint: 'Nothing exists at this address; check tenant, type and id.' },
+  INVALID_STATE: { http: 409, exit: 41, mcp: -32003, transient: false, hint: 'The entity is not in a state that allows this action; read it and adjust the command.' },
+  APPROVAL_EXPIRED: { http: 410, exit: 42, mcp: -32003, transient: false, hint: 'The approval request expired; submit the command again.' },
+  SELF_APPROVAL: { http: 403, exit: 43, mcp: -32004, transient: false, hint: 'The requester may not approve their own command; ask another approver.' },
+  TOTP_INVALID: { http: 401, exit: 44, mcp: -32001, transient: false, hint: 'The one-time code is wrong; check the authenticator clock with `writ totp check`.' },
+  TOTP_REPLAY: { http: 409, exit: 45, mcp: -32002, transient: false, hint: 'This code window was already used; wait for the next code.' },
+  REVIEW_FLOOR_NOT_MET: { http: 425, exit: 46, mcp: -32003, transient: true, hint: 'The review period has not passed yet; land the command later.' },
+  UNAVAILABLE: { http: 503, exit: 50, mcp: -32007, transient: true, hint: 'writ is overloaded or shutting down; retry after the Retry-After seconds.' },
+  INTERNAL: { http: 500, exit: 70, mcp: -32603, transient: true, hint: 'writ hit an unexpected error; the command was not applied. Retry, and report it if it persists.' },
+} as const satisfies Record<string, CodeSpec>;
+
+export type Code = keyof typeof CODES;
+
+export const ALL_CODES = Object.freeze(Object.keys(CODES) as Code[]);
+
+export function isCode(value: unknown): value is Code {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(CODES, value);
+}
+
+export function codeSpec(code: Code): CodeSpec {
+  return CODES[code];
+}

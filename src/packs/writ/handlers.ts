@@ -1,0 +1,48 @@
+import { createPublicKey } from 'node:crypto';
+import { WritError } from '../../core/errors.js';
+import type { EffectContext, EffectPlan } from '../../catalog/types.js';
+
+/** A registered public key. Secrets (HS256) never pass through commands; they live in config. */
+export interface KeyDoc {
+  actor: string;
+  keyId: string;
+  alg: 'ed25519' | 'es256';
+  publicKey: string;
+  notBefore: string | null;
+  notAfter: string | null;
+  revokedAt: string | null;
+  revokeReason?: string;
+}
+
+function keyTypeOf(pem: string): string | undefined {
+  try {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType === 'ed25519') return 'ed25519';
+    if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'es256';
+    return key.asymmetricKeyType;
+  } catch {
+    return undefined;
+  }
+}
+
+export function registerKey(ctx: EffectContext): EffectPlan {
+  const p = ctx.payload as { actor: string; keyId: string; alg: 'ed25519' | 'es256'; publicKey: string; notBefore?: string; notAfter?: string };
+  if (ctx.current) throw new WritError('INVALID_STATE', `key id ${JSON.stringify(p.keyId)} is already registered; key ids are never reused, choose another`);
+  const kind = keyTypeOf(p.publicKey);
+  if (kind === undefined) throw new WritError('INVALID_PAYLOAD', 'publicKey is not an SPKI PEM public key');
+  if (kind !== p.alg) throw new WritError('INVALID_PAYLOAD', `publicKey is a ${kind} key but alg is ${p.alg}`);
+  if (p.notBefore && p.notAfter && Date.parse(p.notAfter) <= Date.parse(p.notBefore)) {
+    throw new WritError('INVALID_PAYLOAD', 'notAfter must be later than notBefore');
+  }
+  const doc: KeyDoc = { actor: p.actor, keyId: p.keyId, alg: p.alg, publicKey: p.publicKey, notBefore: p.notBefore ?? null, notAfter: p.notAfter ?? null, revokedAt: null };
+  return { writes: [{ ...ctx.target, doc }], result: { keyId: p.keyId, actor: p.actor, alg: p.alg } };
+}
+
+export function revokeKey(ctx: EffectContext): EffectPlan {
+  const keyId = ctx.payload.keyId as string;
+  const doc = ctx.current?.doc as KeyDoc | undefined;
+  if (!doc) throw new WritError('NOT_FOUND', `key ${JSON.stringify(keyId)} is not registered`);
+  if (doc.revokedAt) throw new WritError('INVALID_STATE', `key ${JSON.stringify(keyId)} was already revoked at ${doc.revokedAt}`);
+  const next: KeyDoc = { ...doc, revokedAt: ctx.now, ...(ctx.payload.reason ? { revokeReason: ctx.payload.reason as string } : {}) };
+  return { writes: [{ ...ctx.target, doc: next }], result: { keyId, revokedAt: ctx.now } };
+}

@@ -1,0 +1,17 @@
+import { WritError } from '../../core/errors.js';
+import type { Policy } from '../../policy/cedar.js';
+import type { Directory } from '../../state/directory.js';
+import type { CommandContext } from '../context.js';
+
+/** Asks Cedar whether the actor, with the roles state gives it, may run the action on the target. */
+export function authorize(ctx: CommandContext, policy: Policy, directory: Directory): void {
+  const { tenant, actor } = ctx.envelope;
+  const action = ctx.action!;
+  ctx.roles = directory.rolesOf(tenant, actor);
+  const decision = policy.authorize({ tenant, actor, roles: ctx.roles, action: action.name, pack: action.pack, target: `${ctx.target!.type}/${ctx.target!.id}` });
+  if (!decision.allowed) {
+    throw new WritError('FORBIDDEN', `${actor} may not run ${action.name}${ctx.roles.length ? ` with roles ${ctx.roles.join(', ')}` : ' (no roles)'}`, {
+      details: { policies: decision.reasons },
+    });
+  }
+}

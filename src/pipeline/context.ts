@@ -1,0 +1,68 @@
+import type { ActionDef } from '../catalog/types.js';
+import type { Envelope, PartialEnvelope } from '../core/envelope.js';
+import type { Code } from '../core/codes.js';
+import type { StoredOutcome } from '../store/port.js';
+
+/** What a transport hands to the pipeline. */
+export interface Submission {
+  /** The raw request body: the envelope's JSON bytes. */
+  readonly body: Uint8Array;
+  /** A bearer token (`Authorization: Bearer …`), when the transport carried one. */
+  readonly bearer?: string;
+  /** Milliseconds since the epoch when the transport received it. */
+  readonly receivedAt: number;
+}
+
+/** The state of one command as it passes the stages; each stage fills in its part. */
+export interface CommandContext {
+  readonly submission: Submission;
+  envelope: Envelope;
+  /** RFC 8785 bytes of the envelope without its signature: what is signed and hashed. */
+  canonical: Buffer;
+  commandHash: string;
+  /** Filled by authenticate. */
+  auth: { method: 'signature' | 'jwt' | 'stored' | 'system'; keyId: string | null; sigDigest: string | null };
+  /** The stored outcome for (tenant, actor, requestId), looked up once by authenticate. */
+  prior: StoredOutcome | null;
+  /** Set by freshness when the nonce was checked and must be persisted with the outcome. */
+  nonceChecked: boolean;
+  /** True when this context holds the in-flight claim on its idempotency key. */
+  ownsKey: boolean;
+  action?: ActionDef;
+  target?: { type: string; id: string };
+  roles: readonly string[];
+}
+
+/** The intake result before authentication has completed the identity fields. */
+export interface Intake {
+  readonly envelope: PartialEnvelope;
+  readonly canonical: Buffer;
+  readonly commandHash: string;
+}
+
+/** The answer shape of DESIGN §3. */
+export interface Answer {
+  readonly status: 'OK' | 'PENDING_APPROVAL' | 'ERROR';
+  readonly code?: Code;
+  readonly message?: string;
+  readonly requestId: string | null;
+  readonly commandHash: string | null;
+  readonly result?: unknown;
+  readonly receipt?: Receipt;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Where the command's record sits; the full .tlog-proof comes once a checkpoint covers it. */
+export interface Receipt {
+  readonly log: string;
+  readonly index: number;
+  readonly leafHash: string;
+}
+
+export interface Reply {
+  readonly httpStatus: number;
+  /** The answer as JSON text: stored responses are replayed byte for byte. */
+  readonly body: string;
+  readonly replayed: boolean;
+  readonly retryAfter?: number;
+}

@@ -1,0 +1,67 @@
+import { WritError } from '../../core/errors.js';
+import type { NonceRow } from '../../store/port.js';
+import type { CommandContext } from '../context.js';
+
+export interface FreshnessOptions {
+  readonly skewSeconds: number;
+  /** Most nonces kept in memory; older ones are still found in the store. */
+  readonly cacheMax: number;
+}
+
+/**
+ * Timestamp skew and nonce anti-replay. A nonce is unique per (tenant, actor) for as long as its
+ * envelope's timestamp is acceptable (timestamp + skew); after that the envelope is stale anyway.
+ * Nonces are persisted with the command's outcome; memory holds a bounded cache of recent ones
+ * (including those still in flight), and the store answers for the rest, so a restart forgets none.
+ * A retransmission (same nonce, same commandHash) is not a replay: idempotency answers it.
+ */
+export class Freshness {
+  private readonly recent = new Map<string, { hash: string; exp: number }>();
+
+  constructor(
+    private readonly options: FreshnessOptions,
+    private readonly getNonce: (tenant: string, actor: string, nonce: string) => Promise<NonceRow | null>,
+  ) {}
+
+  get cached(): number {
+    return this.recent.size;
+  }
+
+  async check(ctx: CommandContext, now: number): Promise<void> {
+    if (ctx.prior && ctx.prior.commandHash === ctx.commandHash) return;
+    const { tenant, actor, nonce, timestamp } = ctx.envelope;
+    const key = `${tenant}\n${actor}\n${nonce}`;
+    let seen = this.recent.get(key);
+    if (!seen) {
+      const row = await this.getNonce(tenant, actor, nonce);
+      if (row) seen = { hash: row.commandHash, exp: row.expiresAt };
+    }
+    if (seen && seen.exp > now) {
+      if (seen.hash === ctx.commandHash) return;
+      throw new WritError('NONCE_REPLAY', `nonce ${JSON.stringify(nonce)} was already used by ${actor}`);
+    }
+    const skewMs = this.options.skewSeconds * 1000;
+    const ts = Date.parse(timestamp);
+    if (Math.abs(now - ts) > skewMs) {
+      throw new WritError('STALE_TIMESTAMP', `timestamp ${timestamp} is more than ${this.options.skewSeconds} s away from the server clock (${new Date(now).toISOString()})`, {
+        details: { serverTime: new Date(now).toISOString(), skewSeconds: this.options.skewSeconds },
+      });
+    }
+    this.remember(key, { hash: ctx.commandHash, exp: ts + skewMs }, now);
+    ctx.nonceChecked = true;
+  }
+
+  /** Expiry of a checked nonce, to persist with the outcome. */
+  expiryOf(ctx: CommandContext): number {
+    return Date.parse(ctx.envelope.timestamp) + this.options.skewSeconds * 1000;
+  }
+
+  private remember(key: string, entry: { hash: string; exp: number }, now: number): void {
+    this.recent.set(key, entry);
+    // Insertion order is roughly time order: drop expired entries from the front, then enforce the bound.
+    for (const [k, v] of this.recent) {
+      if (v.exp > now && this.recent.size <= this.options.cacheMax) break;
+      this.recent.delete(k);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { WritError } from '../../core/errors.js';
+import type { Directory } from '../../state/directory.js';
+import type { CommandContext } from '../context.js';
+
+export interface LimitOptions {
+  /** Commands allowed per window and per (tenant, actor). */
+  readonly rate: number;
+  readonly windowSeconds: number;
+  /** Most buckets kept; the least recently used go first (an evicted bucket starts full). */
+  readonly maxBuckets: number;
+}
+
+/** Token buckets per (tenant, actor), bounded in number. */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly perMs: number;
+
+  constructor(private readonly options: LimitOptions) {
+    this.perMs = options.rate / (options.windowSeconds * 1000);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /** Takes a token, or returns the seconds until one is available. */
+  take(key: string, now: number): number | undefined {
+    const b = this.buckets.get(key);
+    let tokens = this.options.rate;
+    if (b) {
+      tokens = Math.min(this.options.rate, b.tokens + (now - b.at) * this.perMs);
+      this.buckets.delete(key);
+    } else if (this.buckets.size >= this.options.maxBuckets) {
+      const oldest = this.buckets.keys().next().value;
+      if (oldest !== undefined) this.buckets.delete(oldest);
+    }
+    if (tokens < 1) {
+      this.buckets.set(key, { tokens, at: now });
+      return Math.max(1, Math.ceil((1 - tokens) / this.perMs / 1000));
+    }
+    this.buckets.set(key, { tokens: tokens - 1, at: now });
+    return undefined;
+  }
+}
+
+/**
+ * Resolver flags, then the rate limit. A tenant-wide flag does not stop writ.SetFlag, so that an
+ * admin can lift it (policy still decides who may); a flag on the actor stops everything.
+ */
+export function limits(ctx: CommandContext, directory: Directory, limiter: RateLimiter, now: number): void {
+  const { tenant, actor, action } = ctx.envelope;
+  const flagged = directory.flagOf(tenant, actor);
+  if (flagged && !(flagged.subject === 'tenant' && action === 'writ.SetFlag')) {
+    const who = flagged.subject === 'tenant' ? `tenant ${tenant}` : `actor ${actor}`;
+    if (flagged.flag === 'blocked') throw new WritError('BLOCKED', `${who} is blocked`);
+    throw new WritError('READONLY', `${who} is read-only`);
+  }
+  const wait = limiter.take(`${tenant}\n${actor}`, now);
+  if (wait !== undefined) throw new WritError('RATE_LIMITED', `${actor} exceeded the rate limit`, { retryAfter: wait });
+}

@@ -1,0 +1,140 @@
+import type { Catalog } from '../catalog/catalog.js';
+import { jcsBytes } from '../canonical/jcs.js';
+import type { Envelope } from '../core/envelope.js';
+import { WritError, toWritError } from '../core/errors.js';
+import { sha256Hex } from '../core/hash.js';
+import type { Policy } from '../policy/cedar.js';
+import type { Directory } from '../state/directory.js';
+import type { Applier } from './apply/applier.js';
+import { authenticate, type AuthenticateDeps } from './authenticate/authenticate.js';
+import { authorize } from './authorize/authorize.js';
+import type { CommandContext, Reply, Submission } from './context.js';
+import type { Freshness } from './freshness/freshness.js';
+import type { Idempotency } from './idempotency/idempotency.js';
+import { intake, type IntakeLimits } from './intake/intake.js';
+import { limits, type RateLimiter } from './limits/limits.js';
+import { errorAnswer, toReply } from './reply.js';
+import { validate } from './validate/validate.js';
+
+export interface PipelineDeps {
+  readonly intake: IntakeLimits;
+  readonly auth: Omit<AuthenticateDeps, 'now'>;
+  readonly freshness: Freshness;
+  readonly idempotency: Idempotency;
+  readonly limiter: RateLimiter;
+  readonly directory: Directory;
+  readonly catalog: Catalog;
+  readonly policy: Policy;
+  readonly applier: Applier;
+  readonly now: () => number;
+}
+
+export const STAGES = ['intake', 'authenticate', 'freshness', 'idempotency', 'limits', 'validate', 'authorize', 'apply'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** Accumulated wall time per stage, for the benchmark's per-stage breakdown. Off unless enabled. */
+export class StageClock {
+  readonly ns: Record<StageName, number> = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<StageName, number>;
+  enabled = false;
+  add(stage: StageName, start: bigint): bigint {
+    const t = process.hrtime.bigint();
+    this.ns[stage] += Number(t - start);
+    return t;
+  }
+}
+
+/**
+ * The command pipeline (DESIGN §1). This is the ONLY place that orders the stages:
+ *   intake → authenticate → freshness → idempotency → limits → validate → authorize → apply
+ * Failures up to and including authentication are answered and counted, never stored. From then on
+ * every outcome, accepted or rejected, becomes a ledger record through the applier.
+ */
+export class Pipeline {
+  readonly clock = new StageClock();
+  readonly counters = { unauthenticated: 0, replayed: 0 };
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  async submit(submission: Submission): Promise<Reply> {
+    const d = this.deps;
+    const timed = this.clock.enabled;
+    let t = timed ? process.hrtime.bigint() : 0n;
+    let ctx: CommandContext;
+    try {
+      const input = intake(submission, d.intake);
+      if (timed) t = this.clock.add('intake', t);
+      ctx = await authenticate(input, submission, { ...d.auth, now: d.now });
+      if (timed) t = this.clock.add('authenticate', t);
+    } catch (err) {
+      this.counters.unauthenticated++;
+      const e = toWritError(err);
+      return toReply(errorAnswer(e, requestIdOf(submission), null), e.retryAfter);
+    }
+    try {
+      const now = d.now();
+      await d.freshness.check(ctx, now);
+      if (timed) t = this.clock.add('freshness', t);
+      const replay = d.idempotency.check(ctx);
+      if (timed) t = this.clock.add('idempotency', t);
+      if (replay) {
+        this.counters.replayed++;
+        return replay;
+      }
+      try {
+        limits(ctx, d.directory, d.limiter, now);
+        if (timed) t = this.clock.add('limits', t);
+        validate(ctx, d.catalog);
+        if (timed) t = this.clock.add('validate', t);
+        authorize(ctx, d.policy, d.directory);
+        if (timed) t = this.clock.add('authorize', t);
+      } catch (err) {
+        return await d.applier.reject(ctx, toWritError(err));
+      }
+      const reply = await d.applier.execute(ctx);
+      if (timed) this.clock.add('apply', t);
+      return reply;
+    } catch (err) {
+      return await d.applier.reject(ctx, toWritError(err));
+    } finally {
+      d.idempotency.release(ctx);
+    }
+  }
+
+  /**
+   * Applies a command on writ's own authority (bootstrap by `writ init`): it is validated and
+   * recorded like any other, with actor `writ`, but not signed and not put to policy.
+   */
+  async system(tenant: string, action: string, payload: Record<string, unknown>, requestId: string): Promise<Reply> {
+    const envelope: Envelope = { v: 1, action, requestId, actor: 'writ', tenant, timestamp: new Date(this.deps.now()).toISOString(), nonce: `system-${requestId}`, payload };
+    const canonical = jcsBytes(envelope);
+    const ctx: CommandContext = {
+      submission: { body: canonical, receivedAt: this.deps.now() },
+      envelope,
+      canonical,
+      commandHash: sha256Hex(canonical),
+      auth: { method: 'system', keyId: null, sigDigest: null },
+      prior: null,
+      nonceChecked: false,
+      ownsKey: false,
+      roles: [],
+    };
+    const replay = this.deps.idempotency.check(ctx);
+    if (replay) return replay;
+    try {
+      validate(ctx, this.deps.catalog);
+      return await this.deps.applier.execute(ctx);
+    } catch (err) {
+      if (err instanceof WritError) return this.deps.applier.reject(ctx, err);
+      throw err;
+    } finally {
+      this.deps.idempotency.release(ctx);
+    }
+  }
+}
+
+/** Best effort, for answers to commands that never got as far as a parsed envelope. */
+function requestIdOf(submission: Submission): string | null {
+  const text = Buffer.from(submission.body.buffer, submission.body.byteOffset, Math.min(submission.body.byteLength, 4096)).toString('utf8');
+  const m = /"requestId"\s*:\s*"([A-Za-z0-9._:-]{8,128})"/.exec(text);
+  return m ? m[1] : null;
+}

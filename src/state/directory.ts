@@ -1,0 +1,98 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { EntityRow, Store } from '../store/port.js';
+import type { KeyDoc } from '../packs/writ/handlers.js';
+import type { ActorDoc } from '../packs/access/handlers.js';
+
+/** Entity types the pipeline reads on every command; their current versions are cached here. */
+export const SYSTEM_TYPES = { key: 'key', actor: 'actor', flag: 'flag' } as const;
+
+export type Flag = 'blocked' | 'readonly';
+
+export interface KnownKey {
+  readonly tenant: string;
+  readonly actor: string;
+  readonly keyId: string;
+  readonly alg: 'ed25519' | 'es256' | 'hs256';
+  readonly publicKey?: KeyObject;
+  /** SPKI DER of the public key, sent to verification workers. */
+  readonly spki?: Buffer;
+  readonly secret?: Uint8Array;
+  readonly notBefore: number | null;
+  readonly notAfter: number | null;
+  readonly revokedAt: number | null;
+}
+
+/**
+ * The key registry, the roles each actor holds and the resolver flags, as of the last committed
+ * batch. State is the truth; this cache is rebuilt from it at start-up and updated from each
+ * batch's writes after they are durable.
+ */
+export class Directory {
+  private readonly keys = new Map<string, KnownKey>();
+  private readonly roles = new Map<string, readonly string[]>();
+  private readonly flags = new Map<string, Flag>();
+  private readonly configuredKeys: KnownKey[] = [];
+
+  static async load(store: Store, configured: readonly KnownKey[] = []): Promise<Directory> {
+    const d = new Directory();
+    d.configuredKeys.push(...configured);
+    for (const k of configured) d.keys.set(`${k.tenant}\n${k.keyId}`, k);
+    for (const type of Object.values(SYSTEM_TYPES)) d.apply(await store.allEntitiesOfType(type));
+    return d;
+  }
+
+  /** Takes in entity versions that were just committed. */
+  apply(rows: readonly EntityRow[]): void {
+    for (const row of rows) {
+      const key = `${row.tenant}\n${row.id}`;
+      if (row.type === SYSTEM_TYPES.key) {
+        if (row.deleted) this.keys.delete(key);
+        else this.keys.set(key, toKnownKey(row.tenant, row.doc as KeyDoc));
+      } else if (row.type === SYSTEM_TYPES.actor) {
+        this.roles.set(key, row.deleted ? [] : (row.doc as ActorDoc).roles);
+      } else if (row.type === SYSTEM_TYPES.flag) {
+        const flag = row.deleted ? 'none' : (row.doc as { flag: string }).flag;
+        if (flag === 'blocked' || flag === 'readonly') this.flags.set(key, flag);
+        else this.flags.delete(key);
+      }
+    }
+  }
+
+  key(tenant: string, keyId: string): KnownKey | undefined {
+    return this.keys.get(`${tenant}\n${keyId}`);
+  }
+
+  keysOf(tenant: string): KnownKey[] {
+    return [...this.keys.values()].filter((k) => k.tenant === tenant);
+  }
+
+  rolesOf(tenant: string, actor: string): readonly string[] {
+    return this.roles.get(`${tenant}\n${actor}`) ?? [];
+  }
+
+  /** The strongest flag on the actor or its tenant: blocked beats readonly. */
+  flagOf(tenant: string, actor: string): { flag: Flag; subject: string } | undefined {
+    const onTenant = this.flags.get(`${tenant}\ntenant`);
+    const onActor = this.flags.get(`${tenant}\nactor:${actor}`);
+    if (onTenant === 'blocked') return { flag: 'blocked', subject: 'tenant' };
+    if (onActor === 'blocked') return { flag: 'blocked', subject: 'actor' };
+    if (onTenant) return { flag: onTenant, subject: 'tenant' };
+    if (onActor) return { flag: onActor, subject: 'actor' };
+    return undefined;
+  }
+}
+
+function toKnownKey(tenant: string, doc: KeyDoc): KnownKey {
+  const publicKey = createPublicKey(doc.publicKey);
+  return {
+    tenant,
+    actor: doc.actor,
+    keyId: doc.keyId,
+    alg: doc.alg,
+    publicKey,
+    spki: publicKey.export({ type: 'spki', format: 'der' }),
+    notBefore: doc.notBefore ? Date.parse(doc.notBefore) : null,
+    notAfter: doc.notAfter ? Date.parse(doc.notAfter) : null,
+    revokedAt: doc.revokedAt ? Date.parse(doc.revokedAt) : null,
+  };
+}

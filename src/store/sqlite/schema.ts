@@ -1,0 +1,48 @@
+/** SQLite schema, version 1. Applied by migrate() in one transaction; PRAGMA user_version records it. */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_V1 = `
+CREATE TABLE IF NOT EXISTS entities (
+  tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,
+  version INTEGER NOT NULL, doc TEXT, deleted INTEGER NOT NULL,
+  updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
+  PRIMARY KEY (tenant, type, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entities_by_type ON entities (type);
+CREATE TABLE IF NOT EXISTS entity_history (
+  tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,
+  version INTEGER NOT NULL, doc TEXT, deleted INTEGER NOT NULL,
+  updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
+  PRIMARY KEY (tenant, type, id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger (
+  tenant TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
+  leaf BLOB NOT NULL, leaf_hash TEXT NOT NULL,
+  request_id TEXT NOT NULL, actor TEXT NOT NULL, command_hash TEXT NOT NULL,
+  outcome TEXT NOT NULL, code TEXT,
+  PRIMARY KEY (tenant, scroll, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ledger_by_request ON ledger (tenant, request_id);
+CREATE TABLE IF NOT EXISTS envelopes (
+  tenant TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL, body TEXT,
+  PRIMARY KEY (tenant, scroll, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+  id TEXT PRIMARY KEY, tenant TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
+  action TEXT NOT NULL, target TEXT, version INTEGER, type TEXT NOT NULL, data TEXT NOT NULL, ts TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outcomes (
+  tenant TEXT NOT NULL, actor TEXT NOT NULL, request_id TEXT NOT NULL,
+  command_hash TEXT NOT NULL, sig_digest TEXT, http_status INTEGER NOT NULL, response TEXT NOT NULL,
+  created_at INTEGER NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
+  PRIMARY KEY (tenant, actor, request_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS outcomes_by_request ON outcomes (tenant, request_id);
+CREATE INDEX IF NOT EXISTS outcomes_by_age ON outcomes (created_at);
+CREATE TABLE IF NOT EXISTS nonces (
+  tenant TEXT NOT NULL, actor TEXT NOT NULL, nonce TEXT NOT NULL,
+  command_hash TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant, actor, nonce)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at);
+`;

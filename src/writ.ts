@@ -1,0 +1,127 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadCatalog, type Catalog } from './catalog/catalog.js';
+import type { Config } from './config/config.js';
+import { BUILTIN_HANDLERS } from './packs/index.js';
+import { Applier } from './pipeline/apply/applier.js';
+import { JwtVerifier } from './pipeline/authenticate/jwt.js';
+import { createVerifier, type Verifier } from './pipeline/authenticate/verifier.js';
+import { Freshness } from './pipeline/freshness/freshness.js';
+import { Idempotency } from './pipeline/idempotency/idempotency.js';
+import { RateLimiter } from './pipeline/limits/limits.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { Policy, type PolicySource } from './policy/cedar.js';
+import { Directory, type KnownKey } from './state/directory.js';
+import type { Store } from './store/port.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { packageRoot } from './util/package-root.js';
+
+/** A running writ: the store, the catalog and policy, and the pipeline over them. */
+export interface Writ {
+  readonly config: Config;
+  readonly store: Store;
+  readonly catalog: Catalog;
+  readonly directory: Directory;
+  readonly pipeline: Pipeline;
+  readonly applier: Applier;
+  readonly freshness: Freshness;
+  readonly idempotency: Idempotency;
+  readonly limiter: RateLimiter;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Clock, for tests of skew and expiry. */
+  readonly now?: () => number;
+}
+
+export function builtinPacksDir(): string {
+  return join(packageRoot(), 'src', 'packs');
+}
+
+/** Every policy text: each pack's policies.cedar, then the deployment's policies/*.cedar. */
+export function policySources(catalog: Catalog, policiesDir: string): PolicySource[] {
+  const sources: PolicySource[] = catalog.packs.filter((p) => p.policies.trim() !== '').map((p) => ({ source: join(p.dir, 'policies.cedar'), text: p.policies }));
+  if (existsSync(policiesDir)) {
+    for (const f of readdirSync(policiesDir).sort()) {
+      if (f.endsWith('.cedar')) sources.push({ source: join(policiesDir, f), text: readFileSync(join(policiesDir, f), 'utf8') });
+    }
+  }
+  return sources;
+}
+
+function configuredHmacKeys(config: Config): KnownKey[] {
+  return config.auth.hmacKeys.map((k) => ({
+    tenant: k.tenant,
+    actor: k.actor,
+    keyId: k.keyId,
+    alg: 'hs256' as const,
+    secret: readFileSync(k.secretFile),
+    notBefore: null,
+    notAfter: null,
+    revokedAt: null,
+  }));
+}
+
+export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
+  const now = options.now ?? Date.now;
+  const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], BUILTIN_HANDLERS);
+  const policy = Policy.load(policySources(catalog, config.policiesDir));
+  mkdirSync(dirname(config.store.path), { recursive: true });
+  const store = new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous });
+  let verifier: Verifier | undefined;
+  try {
+    const directory = await Directory.load(store, configuredHmacKeys(config));
+    verifier = createVerifier(config.verify.workers);
+    const jwt = new JwtVerifier(config.auth.jwt);
+    const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, (t, a, n) => store.getNonce(t, a, n));
+    const idempotency = new Idempotency();
+    const limiter = new RateLimiter(config.limits);
+    const applier = await Applier.open({
+      store,
+      catalog,
+      directory,
+      originPrefix: config.ledger.originPrefix,
+      maxBatch: config.apply.maxBatch,
+      nonceExpiry: (ctx) => freshness.expiryOf(ctx),
+      now,
+    });
+    const pipeline = new Pipeline({
+      intake: config.intake,
+      auth: { require: config.auth.require, directory, verifier, jwt, lookup: (t, a, r) => store.getOutcome(t, a, r) },
+      freshness,
+      idempotency,
+      limiter,
+      directory,
+      catalog,
+      policy,
+      applier,
+      now,
+    });
+    const retentionMs = config.idempotency.retentionSeconds * 1000;
+    const pruner = setInterval(() => void store.prune(now(), retentionMs).catch(() => undefined), 60_000);
+    pruner.unref();
+    const v = verifier;
+    return {
+      config,
+      store,
+      catalog,
+      directory,
+      pipeline,
+      applier,
+      freshness,
+      idempotency,
+      limiter,
+      async close() {
+        clearInterval(pruner);
+        while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));
+        await v.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await verifier?.close();
+    await store.close();
+    throw err;
+  }
+}
