@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { signEnvelope } from '../../sdk/sign.js';
+import { CliError, clientOf, configOf, exitCodeOf, globals, print, readJsonInput, signerOf } from './context.js';
+
+function tenantOf(opts: { tenant?: string }, cmd: Command): string {
+  return opts.tenant ?? configOf(globals(cmd)).tenant;
+}
+
+export function registerCommandCommands(program: Command): void {
+  program
+    .command('sign')
+    .description('complete (v, requestId, nonce, timestamp, actor, tenant when absent) and sign an envelope; prints it')
+    .argument('[file]', 'envelope JSON file, or - for standard input', '-')
+    .requiredOption('--key <file>', 'PKCS#8 PEM private key')
+    .requiredOption('--key-id <id>', 'the key id it was registered under')
+    .option('--tenant <tenant>', 'tenant, when the envelope has none')
+    .action(async (file: string, opts: { key: string; keyId: string; tenant?: string }, cmd: Command) => {
+      const input = await readJsonInput(file);
+      const { envelope } = signEnvelope(input, signerOf(opts, globals(cmd)), { tenant: opts.tenant });
+      process.stdout.write(JSON.stringify(envelope) + '\n');
+    });
+
+  program
+    .command('submit')
+    .description('sign (unless already signed and no key is given) and submit an envelope; exits with the registry\'s exit code')
+    .argument('[file]', 'envelope JSON file, or - for standard input', '-')
+    .option('--key <file>', 'PKCS#8 PEM private key (default: the home\'s admin key)')
+    .option('--key-id <id>', 'key id of --key')
+    .option('--tenant <tenant>', 'tenant, when the envelope has none (default from config)')
+    .option('--bearer <token>', 'send a bearer token instead of signing')
+    .action(async (file: string, opts: { key?: string; keyId?: string; tenant?: string; bearer?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const input = await readJsonInput(file);
+      let envelope: unknown = input;
+      if (!opts.bearer && (opts.key || !input.signature)) {
+        const tenant = opts.tenant ?? (input.tenant as string | undefined) ?? configOf(g).tenant;
+        envelope = signEnvelope(input, signerOf(opts, g), { tenant }).envelope;
+      }
+      const answer = await clientOf(g).submit(envelope, opts.bearer);
+      print(answer.body);
+      process.exitCode = exitCodeOf(answer);
+    });
+
+  program
+    .command('status')
+    .description("a command's stored outcome")
+    .argument('<requestId>')
+    .option('--tenant <tenant>', 'tenant (default from config)')
+    .option('--actor <actor>', 'the actor, when several used the requestId')
+    .action(async (requestId: string, opts: { tenant?: string; actor?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const answer = await clientOf(g).get(`/v1/commands/${encodeURIComponent(tenantOf(opts, cmd))}/${encodeURIComponent(requestId)}${opts.actor ? `?actor=${encodeURIComponent(opts.actor)}` : ''}`);
+      print(answer.body);
+      process.exitCode = answer.status === 200 ? 0 : exitCodeOf(answer);
+    });
+
+  const ledger = program.command('ledger').description('read the ledger');
+  ledger
+    .command('tail')
+    .description('print the last records of a log as JSON lines')
+    .option('--tenant <tenant>', 'tenant (default from config)')
+    .option('--scroll <scroll>', 'which log; default: every log of the tenant')
+    .option('-n, --lines <n>', 'how many records per log', '10')
+    .action(async (opts: { tenant?: string; scroll?: string; lines: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const tenant = tenantOf(opts, cmd);
+      const n = Number(opts.lines);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new CliError('--lines must be 1..1000', 2);
+      const client = clientOf(g);
+      const health = await client.get('/healthz');
+      if (health.status !== 200) throw new CliError(`cannot read /healthz: ${health.status}`, 1);
+      const logs = (health.body.logs as Array<{ tenant: string; scroll: string; size: number }>).filter((l) => l.tenant === tenant && (!opts.scroll || l.scroll === opts.scroll));
+      if (logs.length === 0) throw new CliError(`no log${opts.scroll ? ` ${opts.scroll}` : 's'} in tenant ${tenant} yet`, 40);
+      for (const log of logs) {
+        const from = Math.max(0, log.size - n);
+        const page = await client.get(`/v1/ledger/${encodeURIComponent(tenant)}/${log.scroll}/records?from=${from}&limit=${n}`);
+        for (const r of page.body.records) process.stdout.write(JSON.stringify({ log: page.body.log, leafHash: r.leafHash, ...r.record }) + '\n');
+      }
+    });
+}

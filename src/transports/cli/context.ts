@@ -1,0 +1,81 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CODES, isCode } from '../../core/codes.js';
+import { loadPrivateKey } from '../../core/signature.js';
+import { loadConfig, type Config } from '../../config/config.js';
+import { ADMIN_KEY_ID } from '../../home/init.js';
+import type { Signer } from '../../sdk/sign.js';
+import { WritClient, type HttpAnswer } from '../../sdk/client.js';
+
+/** An error that ends the CLI with a message and an exit code. */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+export interface GlobalOptions {
+  readonly home: string;
+  readonly url?: string;
+}
+
+export function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+export function configOf(opts: GlobalOptions): Config {
+  const home = resolve(opts.home);
+  if (!existsSync(join(home, 'config.json'))) throw new CliError(`${home} is not a writ home; create one with \`writ init --home ${opts.home}\``, 2);
+  return loadConfig(home);
+}
+
+export function clientOf(opts: GlobalOptions): WritClient {
+  if (opts.url) return new WritClient(opts.url);
+  const config = configOf(opts);
+  return new WritClient(`http://${config.server.host}:${config.server.port}`);
+}
+
+/** The signer named by --key/--key-id, or the home's admin key. */
+export function signerOf(opts: { key?: string; keyId?: string }, global: GlobalOptions): Signer {
+  const file = opts.key ?? join(resolve(global.home), 'keys', 'admin.key');
+  const keyId = opts.keyId ?? (opts.key ? undefined : ADMIN_KEY_ID);
+  if (!keyId) throw new CliError('--key needs --key-id (the id the key was registered under)', 2);
+  if (!existsSync(file)) throw new CliError(`key file ${file} does not exist`, 2);
+  try {
+    return { key: loadPrivateKey(readFileSync(file, 'utf8')), keyId };
+  } catch (err) {
+    throw new CliError(`${file}: ${(err as Error).message}`, 2);
+  }
+}
+
+/** Reads a JSON document from a file or standard input ('-' or absent). */
+export async function readJsonInput(file: string | undefined): Promise<Record<string, unknown>> {
+  let text: string;
+  if (file === undefined || file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    text = Buffer.concat(chunks).toString('utf8');
+  } else {
+    if (!existsSync(file)) throw new CliError(`${file} does not exist`, 2);
+    text = readFileSync(file, 'utf8');
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new CliError(`${file ?? 'stdin'} is not a JSON object: ${(err as Error).message}`, 2);
+  }
+}
+
+/** The registry's exit code for an answer: 0 for OK, the code's exit code otherwise. */
+export function exitCodeOf(answer: HttpAnswer): number {
+  const code = answer.body && typeof answer.body === 'object' ? (answer.body as { code?: unknown }).code : undefined;
+  if (isCode(code)) return CODES[code].exit;
+  return answer.status < 400 ? 0 : 1;
+}
+
+export function print(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}

@@ -1,0 +1,27 @@
+import { Command, Option } from 'commander';
+import { registerCommandCommands } from './commands.js';
+import { registerKeyCommands } from './keys.js';
+import { registerServeCommands } from './serve.js';
+import { CliError } from './context.js';
+
+/** `writ`: the command line. State-changing commands go through the running server. */
+const program = new Command('writ')
+  .description('writ: a governed command ledger')
+  .addOption(new Option('--home <dir>', 'writ home (config, data, keys)').env('WRIT_HOME').default('.writ'))
+  .option('--url <url>', 'server URL (default: from the home config)')
+  .showHelpAfterError('(run `writ --help` for usage)');
+
+registerServeCommands(program);
+registerKeyCommands(program);
+registerCommandCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CliError) {
+    process.stderr.write(`writ: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`writ: ${(err as Error).message}\n`);
+  process.exit(1);
+}

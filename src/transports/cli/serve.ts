@@ -1,0 +1,91 @@
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { describeConfig, loadConfig } from '../../config/config.js';
+import { initHome, isInitialised, summary } from '../../home/init.js';
+import { openWrit } from '../../writ.js';
+import { buildServer } from '../http/server.js';
+import { CliError, globals, print } from './context.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be 0..65535, got ${value}`, 2);
+  return n;
+}
+
+async function serve(home: string, overrides: { host?: string; port?: number }, banner: boolean): Promise<void> {
+  const config = loadConfig(home, { server: { ...(overrides.host ? { host: overrides.host } : {}), ...(overrides.port !== undefined ? { port: overrides.port } : {}) } });
+  const writ = await openWrit(config);
+  const app = buildServer(writ, { logger: !banner });
+  app.log.info({ config: describeConfig(config) }, 'effective configuration');
+  const address = await app.listen({ host: config.server.host, port: config.server.port });
+  const shutdown = async (signal: string) => {
+    process.stderr.write(`writ: ${signal}, shutting down\n`);
+    await app.close();
+    await writ.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  const rel = relative(process.cwd(), config.home) || '.';
+  if (banner) {
+    process.stdout.write(
+      [
+        `writ is serving at ${address}`,
+        `  home ${rel}, tenant ${config.tenant}, store ${writ.store.durability}`,
+        '',
+        'Submit a first command from another terminal:',
+        `  ./bin/writ submit --home ${rel} examples/upsert-product.json`,
+        `  curl -s ${address}/v1/entities/${config.tenant}/product/sku-1`,
+        '',
+        'Stop with Ctrl-C.',
+        '',
+      ].join('\n'),
+    );
+  } else {
+    process.stdout.write(JSON.stringify({ msg: 'writ serving', url: address, home: config.home, store: writ.store.durability }) + '\n');
+  }
+}
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('init')
+    .description('create a writ home: config, data folder, log signing key and a first admin (prints a JSON summary)')
+    .option('--tenant <tenant>', 'tenant of the first admin', 'default')
+    .option('--port <port>', 'port the server will listen on', port)
+    .action(async (opts: { tenant: string; port?: number }, cmd: Command) => {
+      const g = globals(cmd);
+      try {
+        print(await initHome(g.home, { tenant: opts.tenant, port: opts.port }));
+      } catch (err) {
+        throw new CliError((err as Error).message, 2);
+      }
+    });
+
+  program
+    .command('serve')
+    .description('run the HTTP server on an initialised home')
+    .option('--host <host>', 'address to listen on (default from config: 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (default from config: 8787)', port)
+    .action(async (opts: { host?: string; port?: number }, cmd: Command) => {
+      const g = globals(cmd);
+      if (!isInitialised(g.home)) throw new CliError(`${g.home} is not a writ home; run \`writ init --home ${g.home}\` first`, 2);
+      await serve(g.home, opts, false);
+    });
+
+  program
+    .command('start')
+    .description('initialise the home on first run, then serve, printing how to submit a first command')
+    .option('--host <host>', 'address to listen on')
+    .option('--port <port>', 'port to listen on', port)
+    .action(async (opts: { host?: string; port?: number }, cmd: Command) => {
+      const g = globals(cmd);
+      if (!isInitialised(g.home)) {
+        const created = await initHome(g.home);
+        process.stdout.write(`Initialised a new writ home at ${created.home}\n  admin key ${created.keyFile} (key id ${created.keyId})\n`);
+      } else {
+        const s = summary(loadConfig(g.home), false);
+        process.stdout.write(`Using writ home ${s.home} (admin key id ${s.keyId})\n`);
+      }
+      await serve(g.home, opts, true);
+    });
+}

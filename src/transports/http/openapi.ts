@@ -1,0 +1,116 @@
+import type { Catalog } from '../../catalog/catalog.js';
+import { ALL_CODES, CODES } from '../../core/codes.js';
+import { PATTERNS, SIGNATURE_ALGS } from '../../core/envelope.js';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const answer = (description: string) => ({ description, content: { 'application/json': { schema: ref('Answer') } } });
+const json = (description: string, schema: unknown) => ({ description, content: { 'application/json': { schema } } });
+const pathParam = (name: string, pattern?: string) => ({ name, in: 'path', required: true, schema: { type: 'string', ...(pattern ? { pattern } : {}) } });
+const queryInt = (name: string, description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'integer', minimum: 0 } });
+
+/** Error answers grouped by HTTP status, from the registry. */
+function errorResponses(): Record<string, unknown> {
+  const byStatus = new Map<number, string[]>();
+  for (const code of ALL_CODES) byStatus.set(CODES[code].http, [...(byStatus.get(CODES[code].http) ?? []), code]);
+  return Object.fromEntries([...byStatus].map(([status, codes]) => [String(status), answer(`Codes: ${codes.join(', ')}`)]));
+}
+
+/** OpenAPI 3.1, generated from the same schemas the server validates with, and from the error registry. */
+export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
+  const payloads = Object.fromEntries(catalog.actions().map((a) => [`Payload.${a.name}`, { description: a.description, ...a.schema }]));
+  return {
+    openapi: '3.1.0',
+    info: { title: 'writ', version: '1', description: 'A governed command ledger: signed commands in, verifiable outcomes out.' },
+    paths: {
+      '/v1/commands': {
+        post: {
+          summary: 'Submit a signed command envelope',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('Envelope') } } },
+          parameters: [{ name: 'Authorization', in: 'header', required: false, description: 'Bearer token, when auth.require allows it', schema: { type: 'string' } }],
+          responses: { '200': answer('Applied (or replayed: header Idempotent-Replayed: true)'), '202': answer('Held for approval (PENDING_APPROVAL)'), ...errorResponses() },
+        },
+      },
+      '/v1/commands/{tenant}/{requestId}': {
+        get: {
+          summary: "A command's stored outcome (header Writ-Command-Status carries its original HTTP status)",
+          parameters: [pathParam('tenant', PATTERNS.tenant.source), pathParam('requestId', PATTERNS.requestId.source), { name: 'actor', in: 'query', required: false, schema: { type: 'string' } }],
+          responses: { '200': answer('The stored answer'), '404': answer('NOT_FOUND'), '409': answer('INVALID_STATE: several actors used this requestId') },
+        },
+      },
+      '/v1/entities/{tenant}/{type}/{id}': {
+        get: {
+          summary: 'An entity, now or at a ledger index of its scroll',
+          parameters: [pathParam('tenant'), pathParam('type'), pathParam('id'), queryInt('at', 'ledger index (point-in-time read)')],
+          responses: { '200': json('The entity version', ref('Entity')), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
+        },
+      },
+      '/v1/entities/{tenant}/{type}': {
+        get: {
+          summary: 'Entities of a type, paged by id',
+          parameters: [pathParam('tenant'), pathParam('type'), { name: 'after', in: 'query', required: false, schema: { type: 'string' } }, queryInt('limit', 'page size (1..1000)')],
+          responses: { '200': json('A page', { type: 'object', properties: { items: { type: 'array', items: ref('Entity') }, next: { type: ['string', 'null'] } } }), '404': answer('NOT_FOUND') },
+        },
+      },
+      '/v1/actions': { get: { summary: 'The action catalog', responses: { '200': json('Actions with their payload schemas', { type: 'object' }) } } },
+      '/v1/ledger/{tenant}/{scroll}/records': {
+        get: {
+          summary: 'Ledger records of one log, with their exact leaf bytes',
+          parameters: [pathParam('tenant'), pathParam('scroll'), queryInt('from', 'first index'), queryInt('limit', 'page size (1..1000)')],
+          responses: { '200': json('Records', { type: 'object' }), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
+        },
+      },
+      '/healthz': { get: { summary: 'Liveness and durability setting', responses: { '200': json('Health', { type: 'object' }) } } },
+    },
+    components: {
+      schemas: {
+        Envelope: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['v', 'action', 'timestamp', 'payload'],
+          properties: {
+            v: { const: 1 },
+            action: { type: 'string', pattern: PATTERNS.action.source },
+            requestId: { type: 'string', pattern: PATTERNS.requestId.source },
+            actor: { type: 'string', pattern: PATTERNS.actor.source },
+            tenant: { type: 'string', pattern: PATTERNS.tenant.source },
+            timestamp: { type: 'string', pattern: PATTERNS.timestamp.source },
+            nonce: { type: 'string', pattern: PATTERNS.nonce.source },
+            expectedVersion: { type: 'integer', minimum: 0 },
+            target: { type: 'string', pattern: PATTERNS.target.source },
+            payload: { type: 'object', description: 'Validated against the Payload.<action> schema' },
+            signature: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['keyId', 'alg', 'sig'],
+              properties: { keyId: { type: 'string', pattern: PATTERNS.keyId.source }, alg: { enum: SIGNATURE_ALGS }, sig: { type: 'string', contentEncoding: 'base64' } },
+            },
+          },
+        },
+        Answer: {
+          type: 'object',
+          required: ['status', 'requestId', 'commandHash'],
+          properties: {
+            status: { enum: ['OK', 'PENDING_APPROVAL', 'ERROR'] },
+            code: { enum: ALL_CODES },
+            message: { type: 'string' },
+            requestId: { type: ['string', 'null'] },
+            commandHash: { type: ['string', 'null'] },
+            result: {},
+            details: { type: 'object' },
+            receipt: { type: 'object', properties: { log: { type: 'string' }, index: { type: 'integer' }, leafHash: { type: 'string' } } },
+            approval: { type: 'object' },
+          },
+        },
+        Entity: {
+          type: 'object',
+          properties: {
+            tenant: { type: 'string' }, type: { type: 'string' }, id: { type: 'string' }, version: { type: 'integer' }, deleted: { type: 'boolean' },
+            doc: {}, updatedAt: { type: 'string' }, updatedBy: { type: 'string' }, scroll: { type: 'string' }, index: { type: 'integer' },
+          },
+        },
+        ...payloads,
+      },
+    },
+    'x-writ-errors': ALL_CODES.map((code) => ({ code, status: CODES[code].http, exit: CODES[code].exit, hint: CODES[code].hint })),
+  };
+}

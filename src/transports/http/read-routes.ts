@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import { WritError } from '../../core/errors.js';
+import { PATTERNS } from '../../core/envelope.js';
+import { originOf } from '../../ledger/record.js';
+import type { EntityRow } from '../../store/port.js';
+import type { Writ } from '../../writ.js';
+
+const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
+const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
+export const MAX_PAGE = 1000;
+export const DEFAULT_PAGE = 100;
+
+function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,15}$/.test(value)) throw new WritError('INVALID_ENVELOPE', `query parameter ${name} must be a non-negative integer`);
+  const n = Number(value);
+  if (n < min || n > max) throw new WritError('INVALID_ENVELOPE', `query parameter ${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+export function entityView(e: EntityRow) {
+  return { tenant: e.tenant, type: e.type, id: e.id, version: e.version, deleted: e.deleted, doc: e.doc, updatedAt: e.updatedAt, updatedBy: e.updatedBy, scroll: e.scroll, index: e.index };
+}
+
+/** Read-only routes: entities (current and point-in-time), the catalog, ledger records, health. */
+export function readRoutes(app: FastifyInstance, writ: Writ): void {
+  app.get<{ Params: { tenant: string; type: string; id: string }; Querystring: { at?: string } }>('/v1/entities/:tenant/:type/:id', async (request) => {
+    const { tenant, type, id } = request.params;
+    if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity');
+    const at = request.query.at === undefined ? undefined : intParam(request.query.at, 'at', 0, 0, Number.MAX_SAFE_INTEGER);
+    const row = await writ.store.getEntity(tenant, type, id, at);
+    if (!row) throw new WritError('NOT_FOUND', `${type} ${JSON.stringify(id)} does not exist in tenant ${JSON.stringify(tenant)}${at === undefined ? '' : ` at index ${at}`}`);
+    return entityView(row);
+  });
+
+  app.get<{ Params: { tenant: string; type: string }; Querystring: { after?: string; limit?: string } }>('/v1/entities/:tenant/:type', async (request) => {
+    const { tenant, type } = request.params;
+    if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity type');
+    const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    const rows = await writ.store.listEntities(tenant, type, request.query.after ?? null, limit);
+    return { items: rows.map(entityView), next: rows.length === limit ? rows[rows.length - 1].id : null };
+  });
+
+  app.get('/v1/actions', async () => ({
+    actions: writ.catalog.actions().map((a) => ({ name: a.name, pack: a.pack, scroll: a.scroll, description: a.description, entity: a.entity, id: a.id, effect: a.effect.kind, event: a.event, payload: a.schema })),
+  }));
+
+  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; limit?: string } }>('/v1/ledger/:tenant/:scroll/records', async (request) => {
+    const { tenant, scroll } = request.params;
+    if (!PATTERNS.tenant.test(tenant) || !SCROLL.test(scroll)) throw new WritError('NOT_FOUND', 'no such log');
+    const from = intParam(request.query.from, 'from', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    const rows = await writ.store.readLedger(tenant, scroll, from, limit);
+    return {
+      log: originOf(writ.config.ledger.originPrefix, tenant, scroll),
+      records: rows.map((r) => ({ index: r.index, leafHash: r.leafHash, record: JSON.parse(r.leaf.toString('utf8')) as unknown, leaf: r.leaf.toString('base64') })),
+      next: rows.length === limit ? from + limit : null,
+    };
+  });
+
+  app.get('/healthz', async () => ({
+    status: 'ok',
+    store: writ.store.durability,
+    logs: writ.applier.logSizes().map((l) => ({ ...l, origin: originOf(writ.config.ledger.originPrefix, l.tenant, l.scroll) })),
+    pending: writ.applier.pending,
+    inFlight: writ.idempotency.inFlight,
+    apply: writ.applier.stats,
+    unauthenticated: writ.pipeline.counters.unauthenticated,
+  }));
+}

@@ -1,0 +1,83 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { CODES } from '../../core/codes.js';
+import { WritError, toWritError } from '../../core/errors.js';
+import { PATTERNS } from '../../core/envelope.js';
+import type { Reply } from '../../pipeline/context.js';
+import { errorAnswer } from '../../pipeline/reply.js';
+import type { Writ } from '../../writ.js';
+import { buildOpenApi } from './openapi.js';
+import { readRoutes } from './read-routes.js';
+
+export interface ServerOptions {
+  /** Fastify logger: false in tests, true (JSON lines, no bodies) when serving. */
+  readonly logger?: boolean;
+}
+
+/** Sends a WritError in the DESIGN §3 answer shape. */
+export function sendError(reply: FastifyReply, err: WritError, requestId: string | null = null): FastifyReply {
+  if (err.retryAfter !== undefined) reply.header('Retry-After', String(err.retryAfter));
+  return reply.code(CODES[err.code].http).type('application/json').send(JSON.stringify(errorAnswer(err, requestId, null)));
+}
+
+function sendReply(reply: FastifyReply, r: Reply): FastifyReply {
+  if (r.replayed) reply.header('Idempotent-Replayed', 'true');
+  if (r.retryAfter !== undefined) reply.header('Retry-After', String(r.retryAfter));
+  return reply.code(r.httpStatus).type('application/json').send(r.body);
+}
+
+function bearerOf(request: FastifyRequest): string | undefined {
+  const h = request.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m ? m[1] : h.trim() === '' ? undefined : '';
+}
+
+/** The HTTP transport (DESIGN §7): Fastify routes over the pipeline and the read side of the store. */
+export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    bodyLimit: writ.config.intake.maxBytes,
+    return503OnClosing: true,
+  });
+  // The pipeline parses bodies itself (strictly), so every content type arrives as raw bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error instanceof WritError) return sendError(reply, error);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(reply, new WritError('PAYLOAD_TOO_LARGE', `the body exceeds the limit of ${writ.config.intake.maxBytes} bytes`));
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendError(reply, new WritError('INVALID_ENVELOPE', `bad request: ${error.message}`));
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return sendError(reply, toWritError(error));
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, new WritError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`)));
+
+  app.post('/v1/commands', async (request, reply) => {
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const bearer = bearerOf(request);
+    if (bearer === '') return sendError(reply, new WritError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"'));
+    const result = await writ.pipeline.submit({ body, bearer, receivedAt: Date.now() });
+    return sendReply(reply, result);
+  });
+
+  app.get<{ Params: { tenant: string; requestId: string }; Querystring: { actor?: string } }>('/v1/commands/:tenant/:requestId', async (request, reply) => {
+    const { tenant, requestId } = request.params;
+    if (!PATTERNS.tenant.test(tenant) || !PATTERNS.requestId.test(requestId)) throw new WritError('NOT_FOUND', 'no such command');
+    let found = await writ.store.findOutcomes(tenant, requestId);
+    if (request.query.actor !== undefined) found = found.filter((o) => o.actor === request.query.actor);
+    if (found.length === 0) throw new WritError('NOT_FOUND', `no stored outcome for requestId ${JSON.stringify(requestId)} in tenant ${JSON.stringify(tenant)}`);
+    if (found.length > 1) throw new WritError('INVALID_STATE', `requestId ${JSON.stringify(requestId)} was used by several actors; add ?actor=`, { details: { actors: found.map((o) => o.actor) } });
+    const o = found[0];
+    reply.header('Writ-Command-Status', String(o.httpStatus));
+    return reply.type('application/json').send(o.response);
+  });
+
+  readRoutes(app, writ);
+  const openapi = buildOpenApi(writ.catalog);
+  app.get('/openapi.json', async () => openapi);
+  return app;
+}
