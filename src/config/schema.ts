@@ -12,7 +12,7 @@ export const CONFIG_SCHEMA = {
     store: {
       type: 'object',
       additionalProperties: false,
-      properties: { kind: { enum: ['sqlite'] }, path: str, synchronous: { enum: ['FULL', 'NORMAL'] } },
+      properties: { kind: { enum: ['sqlite'] }, path: str, fsync: { enum: ['group', 'full'] } },
     },
     auth: {
       type: 'object',

@@ -195,7 +195,9 @@ class Parser {
     this.pos += match[0].length;
     const n = Number(match[0]);
     if (!Number.isFinite(n)) throw invalid(`number out of range at ${path}`);
-    if (Number.isInteger(n) && Math.abs(n) > 2 ** 53) throw invalid(`integer beyond 2^53 at ${path}; write it as a string`);
+    // Compare after conversion with the safe range: "9007199254740993" already rounded to 2^53 here,
+    // so 2^53 itself must go too (I-JSON, RFC 7493 §2.2: integers within ±(2^53 − 1)).
+    if (Number.isInteger(n) && !Number.isSafeInteger(n)) throw invalid(`integer beyond 2^53 at ${path}; write it as a string`);
     return n;
   }
 

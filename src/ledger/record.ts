@@ -21,10 +21,40 @@ export interface LedgerRecord {
   readonly prev: string;
 }
 
-/** The exact leaf bytes (RFC 8785) and their RFC 6962 leaf hash. */
+/**
+ * The exact leaf bytes (RFC 8785) and their RFC 6962 leaf hash. A record is a flat object of
+ * strings, safe integers and nulls; for such a value RFC 8785 §3.2 is JSON.stringify with the
+ * members in code-unit order (its string and number rules are those of ECMAScript), so the record
+ * is serialised directly in that order, several times faster than a general canonicaliser. A test
+ * checks the bytes against the canonicalize library on random records.
+ */
 export function encodeRecord(record: LedgerRecord): { leaf: Buffer; leafHash: string } {
-  const leaf = jcsBytes(record);
+  const leaf = Buffer.from(
+    JSON.stringify({
+      action: record.action,
+      actor: record.actor,
+      code: record.code,
+      commandHash: record.commandHash,
+      index: record.index,
+      outcome: record.outcome,
+      prev: record.prev,
+      requestId: record.requestId,
+      resultHash: record.resultHash,
+      scroll: record.scroll,
+      target: record.target,
+      tenant: record.tenant,
+      ts: record.ts,
+      v: record.v,
+      version: record.version,
+    }),
+    'utf8',
+  );
   return { leaf, leafHash: leafHashHex(leaf) };
+}
+
+/** The general canonical form, for checking encodeRecord. */
+export function encodeRecordGeneric(record: LedgerRecord): Buffer {
+  return jcsBytes(record);
 }
 
 export function originOf(prefix: string, tenant: string, scroll: string): string {

@@ -39,12 +39,35 @@ export class PolicyError extends Error {
 
 let nextSetId = 0;
 
+/** Most memoised decisions kept; the oldest go first. */
+export const DECISION_CACHE_MAX = 100_000;
+
+/**
+ * True when no policy can tell resources apart: every resource scope is unconstrained and no
+ * condition mentions `resource`. Then, in writ's entity model (resources carry no attributes or
+ * parents, context holds only the tenant), a decision is a function of tenant, actor, roles and
+ * action alone, and may be memoised under exactly that key.
+ */
+function resourceIndependent(policies: Record<string, string>): boolean {
+  for (const text of Object.values(policies)) {
+    const json = cedar.policyToJson(text);
+    if (json.type === 'failure') return false;
+    if (json.json.resource.op !== 'All') return false;
+    if (JSON.stringify(json.json.conditions).includes('"Var":"resource"')) return false;
+  }
+  return true;
+}
+
 export class Policy {
   private readonly setId: string;
   private readonly actionEntities = new Map<string, EntityJson>();
+  private readonly decisions = new Map<string, Decision>();
+  /** Whether decisions are memoised (see resourceIndependent). */
+  readonly memoised: boolean;
 
-  private constructor(setId: string) {
+  private constructor(setId: string, memoised: boolean) {
     this.setId = setId;
+    this.memoised = memoised;
   }
 
   /** Parses every source; a syntax error names its source and line. */
@@ -57,13 +80,26 @@ export class Policy {
         policies[`${source}#${i}`] = p;
       });
     }
-    const policy = new Policy(`writ-${process.pid}-${nextSetId++}`);
+    const policy = new Policy(`writ-${process.pid}-${nextSetId++}`, resourceIndependent(policies));
     const answer = cedar.preparsePolicySet(policy.setId, { staticPolicies: policies });
     if (answer.type === 'failure') throw new PolicyError(answer.errors.map((e) => e.message).join('; '));
     return policy;
   }
 
   authorize(req: PolicyRequest): Decision {
+    if (!this.memoised) return this.evaluate(req);
+    const key = `${req.tenant}\n${req.actor}\n${req.roles.join(',')}\n${req.action}`;
+    let decision = this.decisions.get(key);
+    if (!decision) {
+      decision = this.evaluate(req);
+      if (this.decisions.size >= DECISION_CACHE_MAX) this.decisions.delete(this.decisions.keys().next().value!);
+      this.decisions.set(key, decision);
+    }
+    return decision;
+  }
+
+  /** One Cedar evaluation, without memoisation. */
+  evaluate(req: PolicyRequest): Decision {
     const principal = { type: 'Writ::Actor', id: req.actor };
     const action = { type: 'Writ::Action', id: req.action };
     const answer = cedar.statefulIsAuthorized({

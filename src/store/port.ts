@@ -90,15 +90,30 @@ export interface WriteTx {
   putNonce(tenant: string, actor: string, nonce: string, row: NonceRow): Promise<void>;
 }
 
+/** A committed transaction: its value now, and a promise that settles once it is on disk. */
+export interface Committed<T> {
+  readonly value: T;
+  /**
+   * Resolves when the commit is durable; rejects when it could not be made durable. Nothing that
+   * the transaction wrote MAY be acknowledged to a client before this resolves.
+   */
+  readonly durable: Promise<void>;
+}
+
 export interface Store {
   readonly dialect: string;
   /** A description of the durability setting, printed by benchmarks and /healthz. */
   readonly durability: string;
   /**
-   * Runs `fn` in ONE transaction and commits it. The promise MUST NOT resolve until the commit is
-   * durable; when it rejects, nothing of the transaction is visible.
+   * Runs `fn` in ONE transaction and commits it. Transactions run one at a time, in call order.
+   * When the promise rejects, nothing of the transaction is visible. The returned `durable`
+   * promise MUST NOT resolve until the commit is durable, so that a caller may start the next
+   * transaction while the previous one is being synced (group commit).
    */
-  transaction<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: WriteTx) => Promise<T>): Promise<Committed<T>>;
+  /** Resolves when everything committed so far is durable. */
+  durable(): Promise<void>;
+  /** Reads answer only with durable data: they wait for a pending sync when there is one. */
   getEntity(tenant: string, type: string, id: string, atIndex?: number): Promise<EntityRow | null>;
   listEntities(tenant: string, type: string, afterId: string | null, limit: number): Promise<EntityRow[]>;
   /** Every current entity of a type in every tenant (for the key, role and flag registries). */

@@ -92,7 +92,7 @@ export class Applier {
       const undo = new Map<string, Head | undefined>();
       const written: EntityRow[] = [];
       try {
-        const replies = await this.deps.store.transaction(async (tx) => {
+        const { value: replies, durable } = await this.deps.store.transaction(async (tx) => {
           const out: Reply[] = [];
           for (const unit of batch) out.push(await this.process(tx, unit, undo, written));
           return out;
@@ -101,17 +101,25 @@ export class Applier {
         this.stats.batches++;
         this.stats.commands += batch.length;
         this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-        batch.forEach((unit, i) => unit.resolve(replies[i]));
+        // The next batch is prepared while this one syncs; its callers hear back once it is durable.
+        durable.then(
+          () => batch.forEach((unit, i) => unit.resolve(replies[i])),
+          (err) => this.failBatch(batch, err),
+        );
       } catch (err) {
         for (const [key, head] of undo) {
           if (head) this.heads.set(key, head);
           else this.heads.delete(key);
         }
-        const failure = new WritError('UNAVAILABLE', 'the store could not commit this command; it was not applied, retry', { retryAfter: 1, cause: err });
-        for (const unit of batch) unit.resolve(toReply(errorAnswer(failure, unit.ctx.envelope.requestId, unit.ctx.commandHash), 1));
+        this.failBatch(batch, err);
       }
     }
     this.draining = false;
+  }
+
+  private failBatch(batch: readonly Unit[], err: unknown): void {
+    const failure = new WritError('UNAVAILABLE', 'the store could not make this command durable; retry with the same requestId to learn its outcome', { retryAfter: 1, cause: err });
+    for (const unit of batch) unit.resolve(toReply(errorAnswer(failure, unit.ctx.envelope.requestId, unit.ctx.commandHash), 1));
   }
 
   private async process(tx: WriteTx, unit: Unit, undo: Map<string, Head | undefined>, written: EntityRow[]): Promise<Reply> {
@@ -193,7 +201,7 @@ export class Applier {
     const { leaf, leafHash } = encodeRecord(record);
     await tx.appendLedger(
       { tenant: env.tenant, scroll: fields.scroll, index: record.index, leaf, leafHash, requestId: env.requestId, actor: env.actor, commandHash: ctx.commandHash, outcome: record.outcome, code: record.code },
-      JSON.stringify(env),
+      ctx.auth.method === 'signature' || ctx.auth.method === 'stored' ? Buffer.from(ctx.submission.body.buffer, ctx.submission.body.byteOffset, ctx.submission.body.byteLength).toString('utf8') : JSON.stringify(env),
     );
     head.size++;
     head.last = leafHash;

@@ -75,7 +75,10 @@ async function byToken(input: Intake, submission: Submission, deps: Authenticate
   };
   fill('actor', claims.sub);
   fill('tenant', claims.tenant);
-  if (filled.nonce === undefined) fill('nonce', claims.nonce ?? claims.jti);
+  // A nonce claim binds the token to one command, so an explicit nonce must agree with it; the jti
+  // only stands in for a missing nonce.
+  fill('nonce', claims.nonce);
+  if (filled.nonce === undefined) fill('nonce', claims.jti);
   if (filled.requestId === undefined) fill('requestId', claims.jti);
   delete filled.signature;
   const envelope = checkEnvelopeShape(filled, false) as Envelope;

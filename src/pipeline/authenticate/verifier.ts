@@ -75,12 +75,14 @@ export class WorkerVerifier implements Verifier {
       worker.unref();
       const slot = i;
       this.outstanding.push(0);
-      worker.on('message', (results: Array<[number, boolean]>) => {
-        this.outstanding[slot] -= results.length;
-        for (const [id, ok] of results) {
+      worker.on('message', (results: Uint32Array) => {
+        // Pairs of (id, ok).
+        this.outstanding[slot] -= results.length / 2;
+        for (let k = 0; k < results.length; k += 2) {
+          const id = results[k];
           const p = this.pending.get(id);
           this.pending.delete(id);
-          p?.resolve(ok);
+          p?.resolve(results[k + 1] === 1);
         }
       });
       worker.on('error', (err) => this.failAll(err));
@@ -91,7 +93,8 @@ export class WorkerVerifier implements Verifier {
   verify(job: VerifyJob): Promise<boolean> {
     if (this.closed) return Promise.reject(new Error('verifier is closed'));
     return new Promise((resolve, reject) => {
-      const id = this.nextId++;
+      const id = this.nextId;
+      this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
       this.pending.set(id, { resolve, reject });
       this.buffer.push({ ...job, id });
       if (!this.scheduled) {
@@ -113,7 +116,8 @@ export class WorkerVerifier implements Verifier {
       const chunk = jobs.slice(i * per, (i + 1) * per);
       const slot = order[i];
       this.outstanding[slot] += chunk.length;
-      this.workers[slot].postMessage(chunk);
+      const packed = packJobs(chunk);
+      this.workers[slot].postMessage(packed, [packed.buffer as ArrayBuffer]);
     }
   }
 
@@ -127,6 +131,50 @@ export class WorkerVerifier implements Verifier {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.failAll(new Error('verifier closed'));
   }
+}
+
+/*
+ * A batch travels as ONE transferable buffer (no per-job structured clone). Per job:
+ *   u32 id | u8 alg (0 ed25519, 1 es256) | u16 spki length | u32 data length | u16 sig length | spki | data | sig
+ */
+const HEADER = 13;
+
+export function packJobs(jobs: ReadonlyArray<VerifyJob & { id: number }>): Uint8Array {
+  let size = 0;
+  for (const j of jobs) size += HEADER + j.spki.length + j.data.length + j.sig.length;
+  const out = Buffer.allocUnsafeSlow(size);
+  let o = 0;
+  for (const j of jobs) {
+    out.writeUInt32LE(j.id >>> 0, o);
+    out[o + 4] = j.alg === 'ed25519' ? 0 : 1;
+    out.writeUInt16LE(j.spki.length, o + 5);
+    out.writeUInt32LE(j.data.length, o + 7);
+    out.writeUInt16LE(j.sig.length, o + 11);
+    o += HEADER;
+    o += j.spki.copy(out, o);
+    o += j.data.copy(out, o);
+    o += j.sig.copy(out, o);
+  }
+  return out;
+}
+
+export function unpackJobs(packed: Uint8Array): Array<VerifyJob & { id: number }> {
+  const b = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+  const jobs: Array<VerifyJob & { id: number }> = [];
+  let o = 0;
+  while (o < b.length) {
+    const id = b.readUInt32LE(o);
+    const alg = b[o + 4] === 0 ? 'ed25519' : 'es256';
+    const spkiLen = b.readUInt16LE(o + 5);
+    const dataLen = b.readUInt32LE(o + 7);
+    const sigLen = b.readUInt16LE(o + 11);
+    o += HEADER;
+    const spki = b.subarray(o, (o += spkiLen));
+    const data = b.subarray(o, (o += dataLen));
+    const sig = b.subarray(o, (o += sigLen));
+    jobs.push({ id, alg, spki, data, sig });
+  }
+  return jobs;
 }
 
 export function createVerifier(workers: number): Verifier {

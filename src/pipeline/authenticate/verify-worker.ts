@@ -1,12 +1,14 @@
 import { parentPort } from 'node:worker_threads';
-import { KeyCache, verifyJob, type VerifyJob } from './verifier.js';
+import { KeyCache, unpackJobs, verifyJob } from './verifier.js';
 
-/** Worker side of WorkerVerifier: verifies a batch and answers [id, ok] pairs. */
+/** Worker side of WorkerVerifier: verifies a packed batch and answers (id, ok) pairs. */
 const cache = new KeyCache();
-parentPort?.on('message', (jobs: Array<VerifyJob & { id: number; data: Uint8Array; sig: Uint8Array; spki: Uint8Array }>) => {
-  const results: Array<[number, boolean]> = [];
-  for (const job of jobs) {
-    results.push([job.id, verifyJob(cache, { alg: job.alg, spki: Buffer.from(job.spki), data: Buffer.from(job.data), sig: Buffer.from(job.sig) })]);
-  }
-  parentPort?.postMessage(results);
+parentPort?.on('message', (packed: Uint8Array) => {
+  const jobs = unpackJobs(packed);
+  const results = new Uint32Array(jobs.length * 2);
+  jobs.forEach((job, i) => {
+    results[2 * i] = job.id;
+    results[2 * i + 1] = verifyJob(cache, job) ? 1 : 0;
+  });
+  parentPort?.postMessage(results, [results.buffer]);
 });

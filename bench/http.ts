@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { benchHome, emit, percentile, round, runConcurrent, signedProducts } from './support.js';
+
+function post(agent: Agent, url: URL, body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: url.hostname, port: url.port, method: 'POST', path: '/v1/commands', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Signed commands over loopback HTTP: the server runs in its own process (so it has the machine as
+ * it would in production, minus what the clients use), `clients` keep-alive connections each send
+ * pre-signed UpsertProduct commands one after another.
+ */
+export async function benchHttp(count: number, clients: number): Promise<void> {
+  const h = await benchHome();
+  const server = spawn(process.execPath, [fileURLToPath(new URL('./http-server.js', import.meta.url)), h.home], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const first = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: server.stdout! }).once('line', resolve);
+      server.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));
+    });
+    const { url, durability } = JSON.parse(first) as { url: string; durability: string };
+    const target = new URL(url);
+    const agent = new Agent({ keepAlive: true, maxSockets: clients });
+    await runConcurrent(signedProducts(h.admin, h.tenant, 1000, 'hw'), clients, async (b) => void (await post(agent, target, b)));
+    const bodies = signedProducts(h.admin, h.tenant, count, 'h');
+    let errors = 0;
+    const run = await runConcurrent(bodies, clients, async (b) => {
+      if ((await post(agent, target, b)) !== 200) errors++;
+    });
+    agent.destroy();
+    emit({ bench: 'http', durability, commands: count, clients, cmds_per_s: Math.round(count / run.seconds), p50_ms: round(percentile(run.latencies, 50)), p99_ms: round(percentile(run.latencies, 99)), target_cmds_per_s: 4000, target_p99_ms: 50, errors });
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    h.dispose();
+  }
+}

@@ -1,0 +1,5 @@
+import { benchPipeline } from './pipeline.js';
+import { rawVerifyPerSecond } from './raw.js';
+
+/** Runs only the pipeline benchmark (for `node --cpu-prof`). */
+await benchPipeline(Number(process.argv[2] ?? 10000), rawVerifyPerSecond(2000));

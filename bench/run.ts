@@ -1,0 +1,20 @@
+import { cpus } from 'node:os';
+import { benchHttp } from './http.js';
+import { benchPipeline, benchStages } from './pipeline.js';
+import { rawSha256PerSecond, rawSqlite, rawVerifyPerSecond } from './raw.js';
+import { emit } from './support.js';
+
+/**
+ * `npm run bench` (add `-- --quick` for a run under 60 s). Prints JSON lines; every figure that
+ * depends on the machine is set beside the machine's raw limit measured in the same run.
+ */
+const quick = process.argv.includes('--quick');
+const scale = quick ? 1 : 4;
+
+emit({ bench: 'machine', node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, quick });
+const rawVerify = rawVerifyPerSecond(4000 * scale);
+const sqlite = rawSqlite(quick ? 300 : 1000);
+emit({ bench: 'raw', durability: 'sqlite wal synchronous=FULL', raw_verify_per_s: Math.round(rawVerify), raw_sha256_per_s: Math.round(rawSha256PerSecond(50000 * scale)), raw_sqlite_commits_per_s: Math.round(sqlite.commits_per_s), raw_sqlite_batched_rows_per_s: Math.round(sqlite.batched_rows_per_s) });
+await benchStages(quick ? 300 : 1000);
+await benchPipeline(5000 * scale, rawVerify);
+await benchHttp(quick ? 4000 : 20000, 64);
