@@ -16,6 +16,8 @@ export const DEFAULT_RATE_WINDOW_SECONDS = 60;
 export const DEFAULT_MAX_BUCKETS = 100_000;
 export const DEFAULT_MAX_BATCH = 512;
 export const DEFAULT_ORIGIN_PREFIX = 'writ.local';
+/** Signature-verification worker threads (0 verifies on the main thread). */
+export const DEFAULT_VERIFY_WORKERS = 2;
 
 export type AuthRequire = 'signature' | 'jwt' | 'either';
 
@@ -102,7 +104,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
     limits: { rate: m.limits?.rate ?? DEFAULT_RATE_LIMIT, windowSeconds: m.limits?.windowSeconds ?? DEFAULT_RATE_WINDOW_SECONDS, maxBuckets: m.limits?.maxBuckets ?? DEFAULT_MAX_BUCKETS },
     ledger: { originPrefix: m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX, logKeyFile: at(m.ledger?.logKeyFile ?? 'keys/log.key') },
     apply: { maxBatch: m.apply?.maxBatch ?? DEFAULT_MAX_BATCH },
-    verify: { workers: m.verify?.workers ?? 2 },
+    verify: { workers: m.verify?.workers ?? DEFAULT_VERIFY_WORKERS },
     policiesDir: at(m.policiesDir ?? 'policies'),
     packsDir: at(m.packsDir ?? 'packs'),
   };

@@ -6,7 +6,6 @@ export const CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    home: str,
     tenant: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
     server: { type: 'object', additionalProperties: false, properties: { host: str, port: int(0, 65535) } },
     store: {

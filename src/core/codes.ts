@@ -20,7 +20,7 @@ export interface CodeSpec {
 export const CODES = {
   INVALID_ENVELOPE: { http: 400, exit: 10, mcp: -32602, transient: false, hint: 'The command envelope is malformed; fix the field named in the message and sign again.' },
   PAYLOAD_TOO_LARGE: { http: 413, exit: 11, mcp: -32602, transient: false, hint: 'The request body exceeds the size limit; send a smaller payload.' },
-  UNKNOWN_ACTION: { http: 400, exit: 12, mcp: -32601, transient: false, hint: 'No such action in the catalog; list actions with GET /v1/actions or `writ actions`.' },
+  UNKNOWN_ACTION: { http: 400, exit: 12, mcp: -32601, transient: false, hint: 'No such action in the catalog; GET /v1/actions lists them.' },
   INVALID_PAYLOAD: { http: 400, exit: 13, mcp: -32602, transient: false, hint: "The payload does not match the action's JSON Schema; see details.errors." },
   UNAUTHENTICATED: { http: 401, exit: 20, mcp: -32001, transient: false, hint: 'No accepted credential was presented; sign the envelope or send a bearer token as configured in auth.require.' },
   BAD_SIGNATURE: { http: 401, exit: 21, mcp: -32001, transient: false, hint: 'The signature does not verify over the canonical bytes; sign the exact envelope you send.' },
@@ -39,7 +39,7 @@ export const CODES = {
   INVALID_STATE: { http: 409, exit: 41, mcp: -32003, transient: false, hint: 'The entity is not in a state that allows this action; read it and adjust the command.' },
   APPROVAL_EXPIRED: { http: 410, exit: 42, mcp: -32003, transient: false, hint: 'The approval request expired; submit the command again.' },
   SELF_APPROVAL: { http: 403, exit: 43, mcp: -32004, transient: false, hint: 'The requester may not approve their own command; ask another approver.' },
-  TOTP_INVALID: { http: 401, exit: 44, mcp: -32001, transient: false, hint: 'The one-time code is wrong; check the authenticator clock with `writ totp check`.' },
+  TOTP_INVALID: { http: 401, exit: 44, mcp: -32001, transient: false, hint: 'The one-time code is wrong; check that the authenticator clock is right and use the current code.' },
   TOTP_REPLAY: { http: 409, exit: 45, mcp: -32002, transient: false, hint: 'This code window was already used; wait for the next code.' },
   REVIEW_FLOOR_NOT_MET: { http: 425, exit: 46, mcp: -32003, transient: true, hint: 'The review period has not passed yet; land the command later.' },
   UNAVAILABLE: { http: 503, exit: 50, mcp: -32007, transient: true, hint: 'writ is overloaded or shutting down; retry after the Retry-After seconds.' },

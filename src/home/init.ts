@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_TENANT, loadConfig, type Config } from '../config/config.js';
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TENANT, loadConfig, type Config } from '../config/config.js';
 import { openWrit } from '../writ.js';
 import { writeKeyPair } from './keys.js';
 
@@ -42,14 +42,14 @@ export function summary(config: Config, created: boolean): InitResult {
  * registered by ledger records (writ.RegisterKey, AssignRole) on writ's own authority.
  * Non-interactive; refuses to touch a home that is already initialised.
  */
-export async function initHome(homeArg: string, options: { tenant?: string; port?: number } = {}): Promise<InitResult> {
+export async function initHome(homeArg: string, options: { tenant?: string; host?: string; port?: number } = {}): Promise<InitResult> {
   const home = resolve(homeArg);
   if (isInitialised(home)) throw new Error(`${home} is already a writ home (config.json exists); use it with --home, or choose another folder`);
   mkdirSync(join(home, 'data'), { recursive: true });
   mkdirSync(join(home, 'keys'), { recursive: true, mode: 0o700 });
   mkdirSync(join(home, 'policies'), { recursive: true });
   const tenant = options.tenant ?? DEFAULT_TENANT;
-  const fileConfig = { tenant, server: { host: '127.0.0.1', port: options.port ?? 8787 }, store: { path: 'data/writ.db' }, ledger: { logKeyFile: 'keys/log.key' } };
+  const fileConfig = { tenant, server: { host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT }, store: { path: 'data/writ.db' }, ledger: { logKeyFile: 'keys/log.key' } };
   const config = loadConfig(home, fileConfig);
   writeKeyPair(config.ledger.logKeyFile);
   const admin = writeKeyPair(join(home, 'keys', 'admin.key'));

@@ -15,6 +15,7 @@ import { intake, type IntakeLimits } from './intake/intake.js';
 import { limits, type RateLimiter } from './limits/limits.js';
 import { errorAnswer, toReply } from './reply.js';
 import { validate } from './validate/validate.js';
+import { logError } from '../util/log.js';
 
 export interface PipelineDeps {
   readonly intake: IntakeLimits;
@@ -68,6 +69,7 @@ export class Pipeline {
     } catch (err) {
       this.counters.unauthenticated++;
       const e = toWritError(err);
+      if (e.code === 'INTERNAL') logError('unexpected error before authentication', err);
       return toReply(errorAnswer(e, requestIdOf(submission), null), e.retryAfter);
     }
     try {
@@ -94,6 +96,7 @@ export class Pipeline {
       if (timed) this.clock.add('apply', t);
       return reply;
     } catch (err) {
+      if (!(err instanceof WritError)) logError('unexpected error in the pipeline; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
       return await d.applier.reject(ctx, toWritError(err));
     } finally {
       d.idempotency.release(ctx);

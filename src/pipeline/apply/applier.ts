@@ -11,6 +11,7 @@ import type { EntityRow, Store, WriteTx } from '../../store/port.js';
 import type { CommandContext, Reply } from '../context.js';
 import { replayOf } from '../idempotency/idempotency.js';
 import { errorAnswer, okAnswer, toReply } from '../reply.js';
+import { logError } from '../../util/log.js';
 
 export interface ApplierDeps {
   readonly store: Store;
@@ -118,6 +119,7 @@ export class Applier {
   }
 
   private failBatch(batch: readonly Unit[], err: unknown): void {
+    logError('a batch could not be committed durably; its commands were answered UNAVAILABLE', err, { commands: batch.length });
     const failure = new WritError('UNAVAILABLE', 'the store could not make this command durable; retry with the same requestId to learn its outcome', { retryAfter: 1, cause: err });
     for (const unit of batch) unit.resolve(toReply(errorAnswer(failure, unit.ctx.envelope.requestId, unit.ctx.commandHash), 1));
   }
@@ -131,7 +133,8 @@ export class Applier {
       const stored = await tx.getOutcome(tenant, actor, requestId);
       if (stored) {
         if (stored.commandHash === ctx.commandHash) return replayOf(stored);
-        ctx.ownsKey = false;
+        // ownsKey stays true so that the pipeline releases this context's in-flight claim (clearing
+        // it here leaked the claim forever); the stored outcome is kept, as putOutcome keeps the first.
         error = new WritError('IDEMPOTENCY_KEY_REUSED', `requestId ${JSON.stringify(requestId)} was already used for another command`);
       }
     }
@@ -143,6 +146,7 @@ export class Applier {
         plan = await this.plan(tx, ctx, current);
       } catch (err) {
         error = toWritError(err);
+        if (!(err instanceof WritError)) logError('effect failed; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
       }
       if (plan) return this.writeSuccess(tx, ctx, plan, undo, written);
     }

@@ -36,7 +36,8 @@ export class Freshness {
       const row = await this.getNonce(tenant, actor, nonce);
       if (row) seen = { hash: row.commandHash, exp: row.expiresAt };
     }
-    if (seen && seen.exp > now) {
+    // `>=`: at now === exp the timestamp is still within the skew (the check below uses `>`), so the nonce must be too.
+    if (seen && seen.exp >= now) {
       if (seen.hash === ctx.commandHash) return;
       throw new WritError('NONCE_REPLAY', `nonce ${JSON.stringify(nonce)} was already used by ${actor}`);
     }

@@ -28,7 +28,8 @@ export class RateLimiter {
     const b = this.buckets.get(key);
     let tokens = this.options.rate;
     if (b) {
-      tokens = Math.min(this.options.rate, b.tokens + (now - b.at) * this.perMs);
+      // A wall clock that steps back must not drain the bucket (and lock the actor out).
+      tokens = Math.min(this.options.rate, b.tokens + Math.max(0, now - b.at) * this.perMs);
       this.buckets.delete(key);
     } else if (this.buckets.size >= this.options.maxBuckets) {
       const oldest = this.buckets.keys().next().value;

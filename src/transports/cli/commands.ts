@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isInitialised } from '../../home/init.js';
 import { signEnvelope } from '../../sdk/sign.js';
 import { CliError, clientOf, configOf, exitCodeOf, globals, print, readJsonInput, signerOf } from './context.js';
 
@@ -16,7 +17,10 @@ export function registerCommandCommands(program: Command): void {
     .option('--tenant <tenant>', 'tenant, when the envelope has none')
     .action(async (file: string, opts: { key: string; keyId: string; tenant?: string }, cmd: Command) => {
       const input = await readJsonInput(file);
-      const { envelope } = signEnvelope(input, signerOf(opts, globals(cmd)), { tenant: opts.tenant });
+      const g = globals(cmd);
+      // "tenant when absent": from --tenant, else from the home when there is one (signing needs no home).
+      const tenant = opts.tenant ?? (isInitialised(g.home) ? configOf(g).tenant : undefined);
+      const { envelope } = signEnvelope(input, signerOf(opts, g), { tenant });
       process.stdout.write(JSON.stringify(envelope) + '\n');
     });
 

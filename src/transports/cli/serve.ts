@@ -51,11 +51,12 @@ export function registerServeCommands(program: Command): void {
     .command('init')
     .description('create a writ home: config, data folder, log signing key and a first admin (prints a JSON summary)')
     .option('--tenant <tenant>', 'tenant of the first admin', 'default')
+    .option('--host <host>', 'address the server will listen on', '127.0.0.1')
     .option('--port <port>', 'port the server will listen on', port)
-    .action(async (opts: { tenant: string; port?: number }, cmd: Command) => {
+    .action(async (opts: { tenant: string; host: string; port?: number }, cmd: Command) => {
       const g = globals(cmd);
       try {
-        print(await initHome(g.home, { tenant: opts.tenant, port: opts.port }));
+        print(await initHome(g.home, { tenant: opts.tenant, host: opts.host, port: opts.port }));
       } catch (err) {
         throw new CliError((err as Error).message, 2);
       }
@@ -80,7 +81,7 @@ export function registerServeCommands(program: Command): void {
     .action(async (opts: { host?: string; port?: number }, cmd: Command) => {
       const g = globals(cmd);
       if (!isInitialised(g.home)) {
-        const created = await initHome(g.home);
+        const created = await initHome(g.home, { host: opts.host, port: opts.port });
         process.stdout.write(`Initialised a new writ home at ${created.home}\n  admin key ${created.keyFile} (key id ${created.keyId})\n`);
       } else {
         const s = summary(loadConfig(g.home), false);

@@ -37,7 +37,20 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   const app = Fastify({
     logger: options.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
     bodyLimit: writ.config.intake.maxBytes,
-    return503OnClosing: true,
+    // Requests during shutdown get UNAVAILABLE in the answer shape (below), not a bare 503.
+    return503OnClosing: false,
+    // Errors raised before routing (a URL that does not percent-decode) get the answer shape too.
+    frameworkErrors: (error, _request, reply) => sendError(reply, new WritError('INVALID_ENVELOPE', `bad request: ${error.message}`)),
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (closing) {
+      reply.header('Connection', 'close');
+      return sendError(reply, new WritError('UNAVAILABLE', 'writ is shutting down; retry against another instance or after restart', { retryAfter: 1 }));
+    }
   });
   // The pipeline parses bodies itself (strictly), so every content type arrives as raw bytes.
   app.removeAllContentTypeParsers();

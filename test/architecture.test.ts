@@ -1,0 +1,290 @@
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { describe, it } from 'node:test';
+import ts from 'typescript';
+import { packageRoot } from '../src/util/package-root.js';
+
+/**
+ * Architecture rules (STYLE.md §1–3, DESIGN.md §9), checked on every import of src/**\/*.ts:
+ *   drivers  better-sqlite3 and pg only in src/store/<adapter>/; nats only in src/transports/nats/ or src/outbox/
+ *   core     src/core/ imports only node: built-ins and files inside src/core/
+ *   stages   a stage's entry function (the export named after its folder, e.g. `intake` in
+ *            src/pipeline/intake/) is imported only by src/pipeline/pipeline.ts, and no other file
+ *            except the composition root src/writ.ts imports from two or more stage folders —
+ *            so the stage order can live in pipeline.ts only.
+ * Imports are read with the TypeScript parser (static, re-exports, dynamic import(), require(),
+ * import types), never with regular expressions over the text.
+ */
+
+interface ImportedName {
+  readonly name: string;
+  readonly typeOnly: boolean;
+}
+
+interface ImportRef {
+  /** Importing file, relative to the package root, with forward slashes. */
+  readonly file: string;
+  readonly line: number;
+  readonly specifier: string;
+  /** The imported file (relative to the package root, `.js` read as `.ts`) for relative specifiers. */
+  readonly resolved: string | null;
+  /** Named bindings; empty for side-effect imports. */
+  readonly names: readonly ImportedName[];
+  /** True for `import * as`, `export *`, dynamic import() and require(): everything is reachable. */
+  readonly namespace: boolean;
+  /** True when the whole import only brings in types. */
+  readonly typeOnly: boolean;
+}
+
+interface Violation {
+  readonly rule: 'drivers' | 'core' | 'stage-entry' | 'stage-order';
+  readonly file: string;
+  readonly line: number;
+  readonly message: string;
+}
+
+const PIPELINE = 'src/pipeline/pipeline.ts';
+const COMPOSITION_ROOT = 'src/writ.ts';
+
+const DRIVERS: ReadonlyArray<{ readonly module: string; readonly allowed: RegExp; readonly where: string }> = [
+  { module: 'better-sqlite3', allowed: /^src\/store\/[^/]+\//, where: 'src/store/<adapter>/' },
+  { module: 'pg', allowed: /^src\/store\/[^/]+\//, where: 'src/store/<adapter>/' },
+  { module: 'nats', allowed: /^src\/(transports\/nats|outbox)\//, where: 'src/transports/nats/ or src/outbox/' },
+];
+
+function resolveRelative(file: string, specifier: string): string | null {
+  if (!specifier.startsWith('./') && !specifier.startsWith('../')) return null;
+  return posix.normalize(posix.join(posix.dirname(file), specifier)).replace(/\.js$/, '.ts');
+}
+
+/** Every import of one source file. */
+export function importsOf(file: string, text: string): ImportRef[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const out: ImportRef[] = [];
+  const add = (node: ts.Node, specifier: string, names: ImportedName[], namespace: boolean, typeOnly: boolean) => {
+    const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+    out.push({ file, line, specifier, resolved: resolveRelative(file, specifier), names, namespace, typeOnly });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.importClause;
+      const names: ImportedName[] = [];
+      let namespace = false;
+      const clauseTypeOnly = clause?.isTypeOnly ?? false;
+      if (clause?.name) names.push({ name: 'default', typeOnly: clauseTypeOnly });
+      const bindings = clause?.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) namespace = true;
+      if (bindings && ts.isNamedImports(bindings)) {
+        for (const el of bindings.elements) names.push({ name: (el.propertyName ?? el.name).text, typeOnly: clauseTypeOnly || el.isTypeOnly });
+      }
+      const typeOnly = clause !== undefined && (clauseTypeOnly || (!namespace && names.length > 0 && names.every((n) => n.typeOnly)));
+      add(node, node.moduleSpecifier.text, names, namespace, typeOnly);
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.exportClause;
+      const names: ImportedName[] = [];
+      if (clause && ts.isNamedExports(clause)) {
+        for (const el of clause.elements) names.push({ name: (el.propertyName ?? el.name).text, typeOnly: node.isTypeOnly || el.isTypeOnly });
+      }
+      const namespace = !clause || ts.isNamespaceExport(clause);
+      add(node, node.moduleSpecifier.text, names, namespace, node.isTypeOnly || (!namespace && names.every((n) => n.typeOnly)));
+    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+      add(node, node.moduleReference.expression.text, [], true, node.isTypeOnly);
+    } else if (ts.isCallExpression(node) && node.arguments.length > 0 && ts.isStringLiteralLike(node.arguments[0])) {
+      const isDynamicImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
+      const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
+      if (isDynamicImport || isRequire) add(node, node.arguments[0].text, [], true, false);
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      add(node, node.argument.literal.text, [], true, true);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return out;
+}
+
+/** The folder name of a pipeline stage a path lies in, e.g. 'intake' for src/pipeline/intake/intake.ts. */
+function stageOf(path: string | null): string | null {
+  const m = path ? /^src\/pipeline\/([^/]+)\//.exec(path) : null;
+  return m ? m[1] : null;
+}
+
+function isDriver(specifier: string, module: string): boolean {
+  return specifier === module || specifier.startsWith(`${module}/`);
+}
+
+/** Every rule violation among the imports of a source tree. */
+export function violations(imports: readonly ImportRef[]): Violation[] {
+  const found: Violation[] = [];
+  const report = (rule: Violation['rule'], ref: ImportRef, message: string) => found.push({ rule, file: ref.file, line: ref.line, message });
+  const stageFoldersUsed = new Map<string, Set<string>>();
+
+  for (const ref of imports) {
+    for (const driver of DRIVERS) {
+      if (isDriver(ref.specifier, driver.module) && !driver.allowed.test(ref.file)) {
+        report('drivers', ref, `imports ${ref.specifier}, allowed only in ${driver.where}`);
+      }
+    }
+
+    if (ref.file.startsWith('src/core/')) {
+      const inCore = ref.resolved !== null && ref.resolved.startsWith('src/core/');
+      if (!ref.specifier.startsWith('node:') && !inCore) {
+        report('core', ref, `imports ${ref.specifier}; src/core/ may import only node: built-ins and files inside src/core/`);
+      }
+    }
+
+    const stage = stageOf(ref.resolved);
+    if (stage === null || stage === stageOf(ref.file) || ref.typeOnly || ref.file === PIPELINE) continue;
+    const entry = ref.names.find((n) => n.name === stage && !n.typeOnly);
+    if (entry || ref.namespace) {
+      report('stage-entry', ref, `imports ${entry ? `the stage function ${stage}()` : `all of ${ref.specifier}`}; only ${PIPELINE} may call stages`);
+    }
+    if (ref.file !== COMPOSITION_ROOT) {
+      const used = stageFoldersUsed.get(ref.file) ?? new Set<string>();
+      used.add(stage);
+      stageFoldersUsed.set(ref.file, used);
+    }
+  }
+
+  for (const [file, stages] of stageFoldersUsed) {
+    if (stages.size >= 2) {
+      found.push({ rule: 'stage-order', file, line: 1, message: `imports from the stages ${[...stages].sort().join(', ')}; only ${PIPELINE} combines stages` });
+    }
+  }
+  return found;
+}
+
+function sourceFiles(root: string, dir = 'src'): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const rel = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...sourceFiles(root, rel));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(rel);
+  }
+  return out.sort();
+}
+
+function scan(files: Readonly<Record<string, string>>): ImportRef[] {
+  return Object.entries(files).flatMap(([file, text]) => importsOf(file, text));
+}
+
+function format(found: readonly Violation[]): string {
+  return found.map((v) => `  ${v.file}:${v.line} [${v.rule}] ${v.message}`).join('\n');
+}
+
+const root = packageRoot();
+const files = Object.fromEntries(sourceFiles(root).map((f) => [f, readFileSync(join(root, f), 'utf8')]));
+const imports = scan(files);
+
+describe('the architecture of src/', () => {
+  describe('the import scanner', () => {
+    it('reads every TypeScript file under src/', () => {
+      assert.ok(Object.keys(files).length >= 30, `only ${Object.keys(files).length} files found under ${root}/src`);
+      assert.ok(PIPELINE in files && COMPOSITION_ROOT in files, 'pipeline.ts and writ.ts must exist');
+    });
+
+    it('finds the better-sqlite3 import of the SQLite adapter', () => {
+      const hit = imports.find((r) => r.file === 'src/store/sqlite/sqlite-store.ts' && r.specifier === 'better-sqlite3');
+      assert.ok(hit, 'the scanner did not see src/store/sqlite/sqlite-store.ts import better-sqlite3');
+      assert.deepEqual(hit.names, [{ name: 'default', typeOnly: false }]);
+    });
+
+    it('finds the stage functions that pipeline.ts imports', () => {
+      const fromStages = imports.filter((r) => r.file === PIPELINE && stageOf(r.resolved) !== null);
+      for (const stage of ['intake', 'authenticate', 'limits', 'validate', 'authorize']) {
+        const ref = fromStages.find((r) => stageOf(r.resolved) === stage);
+        assert.ok(ref?.names.some((n) => n.name === stage && !n.typeOnly), `pipeline.ts should import the function ${stage}() from src/pipeline/${stage}/`);
+      }
+    });
+
+    it('tells type-only imports, re-exports, dynamic imports and require() apart', () => {
+      const refs = importsOf(
+        'src/x/y.ts',
+        [
+          "import type { A } from './a.js';",
+          "import { type B, c } from '../b.js';",
+          "export { d } from './d.js';",
+          "export * from './e.js';",
+          "const f = await import('./f.js');",
+          "const g = require('g');",
+          "let h: typeof import('h');",
+        ].join('\n'),
+      );
+      assert.deepEqual(
+        refs.map((r) => [r.specifier, r.resolved, r.namespace, r.typeOnly, r.line]),
+        [
+          ['./a.js', 'src/x/a.ts', false, true, 1],
+          ['../b.js', 'src/b.ts', false, false, 2],
+          ['./d.js', 'src/x/d.ts', false, false, 3],
+          ['./e.js', 'src/x/e.ts', true, false, 4],
+          ['./f.js', 'src/x/f.ts', true, false, 5],
+          ['g', null, true, false, 6],
+          ['h', null, true, true, 7],
+        ],
+      );
+    });
+  });
+
+  describe('the rules', () => {
+    it('report a driver imported outside its adapter folder, even as a type', () => {
+      const found = violations(
+        scan({
+          'src/store/sqlite/ok.ts': "import Database from 'better-sqlite3';",
+          'src/store/postgres/ok.ts': "import pg from 'pg';",
+          'src/outbox/sinks/ok.ts': "import { connect } from 'nats';",
+          'src/transports/nats/ok.ts': "import { connect } from 'nats';",
+          'src/store/port.ts': "import type { Database } from 'better-sqlite3';",
+          'src/ledger/bad.ts': "import { Pool } from 'pg/lib/index.js';",
+          'src/transports/http/bad.ts': "const nats = await import('nats');",
+        }),
+      );
+      assert.deepEqual(found.map((v) => [v.rule, v.file]), [
+        ['drivers', 'src/store/port.ts'],
+        ['drivers', 'src/ledger/bad.ts'],
+        ['drivers', 'src/transports/http/bad.ts'],
+      ]);
+    });
+
+    it('report src/core/ importing a package, a bare built-in or a file outside src/core/', () => {
+      const found = violations(
+        scan({
+          'src/core/ok.ts': "import { createHash } from 'node:crypto';\nimport { WritError } from './errors.js';",
+          'src/core/sub/ok.ts': "import { CODES } from '../codes.js';",
+          'src/core/a.ts': "import canonicalize from 'canonicalize';",
+          'src/core/b.ts': "import { createHash } from 'crypto';",
+          'src/core/c.ts': "import { jcs } from '../canonical/jcs.js';",
+        }),
+      );
+      assert.deepEqual(found.map((v) => [v.rule, v.file]), [
+        ['core', 'src/core/a.ts'],
+        ['core', 'src/core/b.ts'],
+        ['core', 'src/core/c.ts'],
+      ]);
+    });
+
+    it('report a stage function imported anywhere but pipeline.ts, and files combining stages', () => {
+      const found = violations(
+        scan({
+          [PIPELINE]: "import { intake } from './intake/intake.js';\nimport { limits } from './limits/limits.js';",
+          [COMPOSITION_ROOT]: "import { Freshness } from './pipeline/freshness/freshness.js';\nimport { RateLimiter } from './pipeline/limits/limits.js';",
+          'src/pipeline/apply/applier.ts': "import { replayOf } from '../idempotency/idempotency.js';\nimport type { Intake } from '../context.js';",
+          'src/pipeline/intake/helper.ts': "import { intake } from './intake.js';",
+          'src/transports/http/types-only.ts': "import type { intake } from '../../pipeline/intake/intake.js';\nimport type { limits } from '../../pipeline/limits/limits.js';",
+          'src/transports/mcp/bad.ts': "import { validate } from '../../pipeline/validate/validate.js';",
+          'src/approvals/bad.ts': "import * as stage from '../pipeline/authorize/authorize.js';",
+          'src/transports/nats/bad.ts': "import { Freshness } from '../../pipeline/freshness/freshness.js';\nimport { Idempotency } from '../../pipeline/idempotency/idempotency.js';",
+        }),
+      );
+      assert.deepEqual(found.map((v) => [v.rule, v.file]), [
+        ['stage-entry', 'src/transports/mcp/bad.ts'],
+        ['stage-entry', 'src/approvals/bad.ts'],
+        ['stage-order', 'src/transports/nats/bad.ts'],
+      ]);
+    });
+  });
+
+  it('holds for every file under src/', () => {
+    const found = violations(imports);
+    assert.equal(found.length, 0, `architecture violations:\n${format(found)}`);
+  });
+});
