@@ -44,6 +44,8 @@ export interface EffectContext {
   readonly now: string;
   /** Reads another entity inside the apply transaction. */
   get(type: string, id: string): Promise<EntityRow | null>;
+  /** The actor of a key configured in auth.hmacKeys under this id, if there is one. */
+  configuredKey(keyId: string): { readonly actor: string } | undefined;
 }
 
 export type Handler = (ctx: EffectContext) => Promise<EffectPlan> | EffectPlan;

@@ -52,7 +52,7 @@ export class StageClock {
  */
 export class Pipeline {
   readonly clock = new StageClock();
-  readonly counters = { unauthenticated: 0, replayed: 0 };
+  readonly counters = { unauthenticated: 0, replayed: 0, repeatedRejections: 0 };
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -74,7 +74,14 @@ export class Pipeline {
     }
     try {
       const now = d.now();
-      await d.freshness.check(ctx, now);
+      try {
+        await d.freshness.check(ctx, now);
+      } catch (err) {
+        const e = toWritError(err);
+        if (d.freshness.firstRejection(ctx)) return await d.applier.reject(ctx, e);
+        this.counters.repeatedRejections++;
+        return toReply(errorAnswer(e, ctx.envelope.requestId, ctx.commandHash));
+      }
       if (timed) t = this.clock.add('freshness', t);
       const replay = d.idempotency.check(ctx);
       if (timed) t = this.clock.add('idempotency', t);

@@ -46,8 +46,13 @@ export class Directory {
     for (const row of rows) {
       const key = `${row.tenant}\n${row.id}`;
       if (row.type === SYSTEM_TYPES.key) {
+        const doc = row.doc as KeyDoc;
         if (row.deleted) this.keys.delete(key);
-        else this.keys.set(key, toKnownKey(row.tenant, row.doc as KeyDoc));
+        else if (doc.alg === 'hs256') {
+          // The revocation of a configured HMAC key: the secret stays in config, the state adds revokedAt.
+          const configured = this.configured(row.tenant, doc.keyId);
+          if (configured) this.keys.set(key, { ...configured, revokedAt: doc.revokedAt ? Date.parse(doc.revokedAt) : null });
+        } else this.keys.set(key, toKnownKey(row.tenant, doc));
       } else if (row.type === SYSTEM_TYPES.actor) {
         this.roles.set(key, row.deleted ? [] : (row.doc as ActorDoc).roles);
       } else if (row.type === SYSTEM_TYPES.flag) {
@@ -70,6 +75,16 @@ export class Directory {
     return this.roles.get(`${tenant}\n${actor}`) ?? [];
   }
 
+  /** The flag set on the actor itself, ignoring its tenant's. */
+  actorFlagOf(tenant: string, actor: string): Flag | undefined {
+    return this.flags.get(`${tenant}\nactor:${actor}`);
+  }
+
+  /** A key configured in auth.hmacKeys (its secret never enters state). */
+  configured(tenant: string, keyId: string): KnownKey | undefined {
+    return this.configuredKeys.find((k) => k.tenant === tenant && k.keyId === keyId);
+  }
+
   /** The strongest flag on the actor or its tenant: blocked beats readonly. */
   flagOf(tenant: string, actor: string): { flag: Flag; subject: string } | undefined {
     const onTenant = this.flags.get(`${tenant}\ntenant`);
@@ -83,7 +98,7 @@ export class Directory {
 }
 
 function toKnownKey(tenant: string, doc: KeyDoc): KnownKey {
-  const publicKey = createPublicKey(doc.publicKey);
+  const publicKey = createPublicKey(doc.publicKey!);
   return {
     tenant,
     actor: doc.actor,

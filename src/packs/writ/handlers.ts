@@ -2,12 +2,15 @@ import { createPublicKey } from 'node:crypto';
 import { WritError } from '../../core/errors.js';
 import type { EffectContext, EffectPlan } from '../../catalog/types.js';
 
-/** A registered public key. Secrets (HS256) never pass through commands; they live in config. */
+/**
+ * A registered public key, or the revocation of a key configured in auth.hmacKeys (alg hs256,
+ * publicKey null): HS256 secrets never pass through commands; they live in files named by config.
+ */
 export interface KeyDoc {
   actor: string;
   keyId: string;
-  alg: 'ed25519' | 'es256';
-  publicKey: string;
+  alg: 'ed25519' | 'es256' | 'hs256';
+  publicKey: string | null;
   notBefore: string | null;
   notAfter: string | null;
   revokedAt: string | null;
@@ -33,7 +36,7 @@ function keyTypeOf(pem: string): string | undefined {
 
 export function registerKey(ctx: EffectContext): EffectPlan {
   const p = ctx.payload as { actor: string; keyId: string; alg: 'ed25519' | 'es256'; publicKey: string; notBefore?: string; notAfter?: string };
-  if (ctx.current) throw new WritError('INVALID_STATE', `key id ${JSON.stringify(p.keyId)} is already registered; key ids are never reused, choose another`);
+  if (ctx.current || ctx.configuredKey(p.keyId)) throw new WritError('INVALID_STATE', `key id ${JSON.stringify(p.keyId)} is already registered; key ids are never reused, choose another`);
   const kind = keyTypeOf(p.publicKey);
   if (kind === undefined) throw new WritError('INVALID_PAYLOAD', 'publicKey is not an SPKI PEM public key');
   if (kind !== p.alg) throw new WritError('INVALID_PAYLOAD', `publicKey is a ${kind} key but alg is ${p.alg}`);
@@ -46,7 +49,8 @@ export function registerKey(ctx: EffectContext): EffectPlan {
 
 export function revokeKey(ctx: EffectContext): EffectPlan {
   const keyId = ctx.payload.keyId as string;
-  const doc = ctx.current?.doc as KeyDoc | undefined;
+  const configured = ctx.configuredKey(keyId);
+  const doc = (ctx.current?.doc as KeyDoc | undefined) ?? (configured ? { actor: configured.actor, keyId, alg: 'hs256' as const, publicKey: null, notBefore: null, notAfter: null, revokedAt: null } : undefined);
   if (!doc) throw new WritError('NOT_FOUND', `key ${JSON.stringify(keyId)} is not registered`);
   if (doc.revokedAt) throw new WritError('INVALID_STATE', `key ${JSON.stringify(keyId)} was already revoked at ${doc.revokedAt}`);
   const next: KeyDoc = { ...doc, revokedAt: ctx.now, ...(ctx.payload.reason ? { revokeReason: ctx.payload.reason as string } : {}) };

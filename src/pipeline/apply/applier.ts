@@ -168,6 +168,7 @@ export class Applier {
       current,
       now: new Date(this.deps.now()).toISOString(),
       get: (type, id) => tx.getEntity(env.tenant, type, id),
+      configuredKey: (keyId) => this.deps.directory.configured(env.tenant, keyId),
     });
   }
 

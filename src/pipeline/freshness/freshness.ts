@@ -17,6 +17,7 @@ export interface FreshnessOptions {
  */
 export class Freshness {
   private readonly recent = new Map<string, { hash: string; exp: number }>();
+  private readonly rejected = new Set<string>();
 
   constructor(
     private readonly options: FreshnessOptions,
@@ -50,6 +51,19 @@ export class Freshness {
     }
     this.remember(key, { hash: ctx.commandHash, exp: ts + skewMs }, now);
     ctx.nonceChecked = true;
+  }
+
+  /**
+   * True the first time a given signed envelope fails freshness. A captured stale envelope sent
+   * again and again is the same refusal, already in the ledger: it is answered, counted, and not
+   * appended again. Bounded like the nonce cache.
+   */
+  firstRejection(ctx: CommandContext): boolean {
+    const key = `${ctx.envelope.tenant}\n${ctx.envelope.actor}\n${ctx.commandHash}\n${ctx.auth.sigDigest ?? ''}`;
+    if (this.rejected.has(key)) return false;
+    if (this.rejected.size >= this.options.cacheMax) this.rejected.delete(this.rejected.values().next().value!);
+    this.rejected.add(key);
+    return true;
   }
 
   /** Expiry of a checked nonce, to persist with the outcome. */

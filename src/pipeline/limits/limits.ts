@@ -37,7 +37,8 @@ export class RateLimiter {
     }
     if (tokens < 1) {
       this.buckets.set(key, { tokens, at: now });
-      return Math.max(1, Math.ceil((1 - tokens) / this.perMs / 1000));
+      // The epsilon keeps float error from adding a whole second.
+      return Math.max(1, Math.ceil((1 - tokens) / this.perMs / 1000 - 1e-9));
     }
     this.buckets.set(key, { tokens: tokens - 1, at: now });
     return undefined;
@@ -51,7 +52,9 @@ export class RateLimiter {
 export function limits(ctx: CommandContext, directory: Directory, limiter: RateLimiter, now: number): void {
   const { tenant, actor, action } = ctx.envelope;
   const flagged = directory.flagOf(tenant, actor);
-  if (flagged && !(flagged.subject === 'tenant' && action === 'writ.SetFlag')) {
+  // Only an actor without a flag of its own may lift a tenant-wide flag.
+  const liftsTenantFlag = flagged?.subject === 'tenant' && action === 'writ.SetFlag' && directory.actorFlagOf(tenant, actor) === undefined;
+  if (flagged && !liftsTenantFlag) {
     const who = flagged.subject === 'tenant' ? `tenant ${tenant}` : `actor ${actor}`;
     if (flagged.flag === 'blocked') throw new WritError('BLOCKED', `${who} is blocked`);
     throw new WritError('READONLY', `${who} is read-only`);

@@ -59,6 +59,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
           responses: { '200': json('Records', { type: 'object' }), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
         },
       },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
       '/healthz': { get: { summary: 'Liveness and durability setting', responses: { '200': json('Health', { type: 'object' }) } } },
     },
     components: {

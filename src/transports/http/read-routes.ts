@@ -66,5 +66,6 @@ export function readRoutes(app: FastifyInstance, writ: Writ): void {
     inFlight: writ.idempotency.inFlight,
     apply: writ.applier.stats,
     unauthenticated: writ.pipeline.counters.unauthenticated,
+    repeatedRejections: writ.pipeline.counters.repeatedRejections,
   }));
 }

@@ -59,6 +59,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error instanceof WritError) return sendError(reply, error);
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      writ.pipeline.counters.unauthenticated++;
       return sendError(reply, new WritError('PAYLOAD_TOO_LARGE', `the body exceeds the limit of ${writ.config.intake.maxBytes} bytes`));
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
