@@ -1,8 +1,19 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { benchHome, emit, percentile, round, runConcurrent, signedProducts } from './support.js';
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 function post(agent: Agent, url: URL, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,11 +48,29 @@ export async function benchHttp(count: number, clients: number): Promise<void> {
     await runConcurrent(signedProducts(h.admin, h.tenant, 1000, 'hw'), clients, async (b) => void (await post(agent, target, b)));
     const bodies = signedProducts(h.admin, h.tenant, count, 'h');
     let errors = 0;
+    const serverCpu0 = cpuSeconds(server.pid!);
+    const clientCpu0 = process.cpuUsage();
     const run = await runConcurrent(bodies, clients, async (b) => {
       if ((await post(agent, target, b)) !== 200) errors++;
     });
+    const clientCpu = process.cpuUsage(clientCpu0);
+    const serverCpu = cpuSeconds(server.pid!) - serverCpu0;
     agent.destroy();
-    emit({ bench: 'http', durability, commands: count, clients, cmds_per_s: Math.round(count / run.seconds), p50_ms: round(percentile(run.latencies, 50)), p99_ms: round(percentile(run.latencies, 99)), target_cmds_per_s: 4000, target_p99_ms: 50, errors });
+    emit({
+      bench: 'http',
+      durability,
+      commands: count,
+      clients,
+      cmds_per_s: Math.round(count / run.seconds),
+      p50_ms: round(percentile(run.latencies, 50)),
+      p99_ms: round(percentile(run.latencies, 99)),
+      target_cmds_per_s: 4000,
+      target_p99_ms: 50,
+      // Cores busy on average: the load generator shares the machine's two cores with the server.
+      server_cores: round(serverCpu / run.seconds),
+      client_cores: round((clientCpu.user + clientCpu.system) / 1e6 / run.seconds),
+      errors,
+    });
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));

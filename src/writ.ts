@@ -74,7 +74,8 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const directory = await Directory.load(store, configuredHmacKeys(config));
     verifier = createVerifier(config.verify.workers);
     const jwt = new JwtVerifier(config.auth.jwt);
-    const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, (t, a, n) => store.getNonce(t, a, n));
+    const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, store);
+    await freshness.preload(now());
     const idempotency = new Idempotency();
     const limiter = new RateLimiter(config.limits);
     const applier = await Applier.open({

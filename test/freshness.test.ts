@@ -201,7 +201,7 @@ describe('the Freshness class over a real store', () => {
 
   it('stays within cacheMax, finds evicted nonces in the store, and drops expired entries', async () => {
     const store = h.writ.store;
-    const f = new Freshness({ skewSeconds: 300, cacheMax: 1000 }, (t, a, n) => store.getNonce(t, a, n));
+    const f = new Freshness({ skewSeconds: 300, cacheMax: 1000 }, store);
     for (let i = 0; i < 1500; i++) {
       const c = ctx(`unit-nonce-${i}`, hash(i));
       await f.check(c, T0);

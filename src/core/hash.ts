@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** SHA-256 of the bytes, as lowercase hex (all hashes inside writ's JSON records are lowercase hex). */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  // The one-shot crypto.hash (Node >= 20.12) skips the Hash object of createHash.
+  return hash('sha256', data, 'hex');
 }
 
 /** The genesis `prev` of every hash chain (DESIGN §2). */

@@ -121,6 +121,10 @@ export interface Store {
   getOutcome(tenant: string, actor: string, requestId: string): Promise<StoredOutcome | null>;
   findOutcomes(tenant: string, requestId: string): Promise<StoredOutcome[]>;
   getNonce(tenant: string, actor: string, nonce: string): Promise<NonceRow | null>;
+  /** Unexpired nonces (expiresAt >= now) in order of expiry, at most `limit`. */
+  unexpiredNonces(now: number, limit: number): Promise<Array<NonceRow & { tenant: string; actor: string; nonce: string }>>;
+  /** True when no other process writes to this store (an embedded database). */
+  readonly exclusive: boolean;
   logHeads(): Promise<LogHead[]>;
   readLedger(tenant: string, scroll: string, from: number, limit: number): Promise<LedgerRow[]>;
   readEnvelope(tenant: string, scroll: string, index: number): Promise<string | null>;

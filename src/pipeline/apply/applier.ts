@@ -148,7 +148,7 @@ export class Applier {
         error = toWritError(err);
         if (!(err instanceof WritError)) logError('effect failed; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
       }
-      if (plan) return this.writeSuccess(tx, ctx, plan, undo, written);
+      if (plan) return this.writeSuccess(tx, ctx, plan, current, undo, written);
     }
     return this.writeRejection(tx, ctx, error!, undo);
   }
@@ -214,7 +214,7 @@ export class Applier {
     return { record, receipt: { log: originOf(this.deps.originPrefix, env.tenant, fields.scroll), index: record.index, leafHash } };
   }
 
-  private async writeSuccess(tx: WriteTx, ctx: CommandContext, plan: EffectPlan, undo: Map<string, Head | undefined>, written: EntityRow[]): Promise<Reply> {
+  private async writeSuccess(tx: WriteTx, ctx: CommandContext, plan: EffectPlan, current: EntityRow | null, undo: Map<string, Head | undefined>, written: EntityRow[]): Promise<Reply> {
     const env = ctx.envelope;
     const action = ctx.action!;
     const nowMs = this.deps.now();
@@ -223,7 +223,9 @@ export class Applier {
     let targetRow: EntityRow | undefined;
     const head = this.next(env.tenant, action.scroll, undo);
     for (const w of plan.writes) {
-      const cur = await tx.getEntity(env.tenant, w.type, w.id);
+      const isTarget = w.type === ctx.target!.type && w.id === ctx.target!.id;
+      // The target was read for the version check; other entities are read here.
+      const cur = isTarget ? current : await tx.getEntity(env.tenant, w.type, w.id);
       const row: EntityRow = {
         tenant: env.tenant,
         type: w.type,
@@ -237,7 +239,7 @@ export class Applier {
         index: head.size,
       };
       rows.push(row);
-      if (w.type === ctx.target!.type && w.id === ctx.target!.id) targetRow = row;
+      if (isTarget) targetRow = row;
     }
     const target = `${ctx.target!.type}/${ctx.target!.id}`;
     const result = plan.result ?? null;

@@ -8,21 +8,51 @@ export interface FreshnessOptions {
   readonly cacheMax: number;
 }
 
+/** What freshness reads from the store. */
+export interface NonceSource {
+  getNonce(tenant: string, actor: string, nonce: string): Promise<NonceRow | null>;
+  /** Unexpired nonces (expiresAt >= now), at most `limit`. */
+  unexpiredNonces(now: number, limit: number): Promise<Array<NonceRow & { tenant: string; actor: string; nonce: string }>>;
+  /** True when this process is the store's only writer, so memory can know every nonce. */
+  readonly exclusive: boolean;
+}
+
 /**
  * Timestamp skew and nonce anti-replay. A nonce is unique per (tenant, actor) for as long as its
  * envelope's timestamp is acceptable (timestamp + skew); after that the envelope is stale anyway.
  * Nonces are persisted with the command's outcome; memory holds a bounded cache of recent ones
  * (including those still in flight), and the store answers for the rest, so a restart forgets none.
  * A retransmission (same nonce, same commandHash) is not a replay: idempotency answers it.
+ *
+ * When this process is the store's only writer, memory is loaded with every unexpired nonce at
+ * start-up; as long as no unexpired nonce has been evicted since, memory knows them all and a miss
+ * needs no store read.
  */
 export class Freshness {
   private readonly recent = new Map<string, { hash: string; exp: number }>();
   private readonly rejected = new Set<string>();
+  /** Memory holds every unexpired nonce once `now` passes this (Infinity: never, the store is shared). */
+  private incompleteUntil = Infinity;
 
   constructor(
     private readonly options: FreshnessOptions,
-    private readonly getNonce: (tenant: string, actor: string, nonce: string) => Promise<NonceRow | null>,
+    private readonly source: NonceSource,
   ) {}
+
+  /** Loads the unexpired nonces of the store into memory (call once, before serving). */
+  async preload(now: number): Promise<void> {
+    if (!this.source.exclusive) return;
+    const rows = await this.source.unexpiredNonces(now, this.options.cacheMax + 1);
+    const loaded = rows.slice(0, this.options.cacheMax);
+    for (const r of loaded) this.recent.set(`${r.tenant}\n${r.actor}\n${r.nonce}`, { hash: r.commandHash, exp: r.expiresAt });
+    // Ordered by expiry: what did not fit expires no later than two skews from now.
+    this.incompleteUntil = rows.length > loaded.length ? now + 2 * this.options.skewSeconds * 1000 : -Infinity;
+  }
+
+  /** True when a nonce missing from memory is certainly not in the store either. */
+  complete(now: number): boolean {
+    return now > this.incompleteUntil;
+  }
 
   get cached(): number {
     return this.recent.size;
@@ -33,8 +63,8 @@ export class Freshness {
     const { tenant, actor, nonce, timestamp } = ctx.envelope;
     const key = `${tenant}\n${actor}\n${nonce}`;
     let seen = this.recent.get(key);
-    if (!seen) {
-      const row = await this.getNonce(tenant, actor, nonce);
+    if (!seen && !this.complete(now)) {
+      const row = await this.source.getNonce(tenant, actor, nonce);
       if (row) seen = { hash: row.commandHash, exp: row.expiresAt };
     }
     // `>=`: at now === exp the timestamp is still within the skew (the check below uses `>`), so the nonce must be too.
@@ -76,6 +106,8 @@ export class Freshness {
     // Insertion order is roughly time order: drop expired entries from the front, then enforce the bound.
     for (const [k, v] of this.recent) {
       if (v.exp > now && this.recent.size <= this.options.cacheMax) break;
+      // Evicting a nonce that has not expired: until it would have, misses must ask the store.
+      if (v.exp >= now && this.incompleteUntil < v.exp) this.incompleteUntil = v.exp;
       this.recent.delete(k);
     }
   }

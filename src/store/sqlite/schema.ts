@@ -1,4 +1,8 @@
-/** SQLite schema, version 1. Applied by migrate() in one transaction; PRAGMA user_version records it. */
+/**
+ * SQLite schema, version 1. Applied by migrate() in one transaction; PRAGMA user_version records it.
+ * Indexes are few on purpose: every index keyed by a random value (request ids, nonces) costs one
+ * scattered page per command in each WAL commit.
+ */
 export const SCHEMA_VERSION = 1;
 
 export const SCHEMA_V1 = `
@@ -8,7 +12,8 @@ CREATE TABLE IF NOT EXISTS entities (
   updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
   PRIMARY KEY (tenant, type, id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entities_by_type ON entities (type);
+-- Only the system types are read by type (the key, role and flag registries at start-up).
+CREATE INDEX IF NOT EXISTS entities_system ON entities (type) WHERE type IN ('key', 'actor', 'flag');
 CREATE TABLE IF NOT EXISTS entity_history (
   tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,
   version INTEGER NOT NULL, doc TEXT, deleted INTEGER NOT NULL,
@@ -22,7 +27,6 @@ CREATE TABLE IF NOT EXISTS ledger (
   outcome TEXT NOT NULL, code TEXT,
   PRIMARY KEY (tenant, scroll, idx)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ledger_by_request ON ledger (tenant, request_id);
 CREATE TABLE IF NOT EXISTS envelopes (
   tenant TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL, body TEXT,
   PRIMARY KEY (tenant, scroll, idx)
@@ -35,9 +39,9 @@ CREATE TABLE IF NOT EXISTS outcomes (
   tenant TEXT NOT NULL, actor TEXT NOT NULL, request_id TEXT NOT NULL,
   command_hash TEXT NOT NULL, sig_digest TEXT, http_status INTEGER NOT NULL, response TEXT NOT NULL,
   created_at INTEGER NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
-  PRIMARY KEY (tenant, actor, request_id)
+  -- (tenant, request_id) first: the same key serves GET /v1/commands/{tenant}/{requestId}.
+  PRIMARY KEY (tenant, request_id, actor)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS outcomes_by_request ON outcomes (tenant, request_id);
 CREATE INDEX IF NOT EXISTS outcomes_by_age ON outcomes (created_at);
 CREATE TABLE IF NOT EXISTS nonces (
   tenant TEXT NOT NULL, actor TEXT NOT NULL, nonce TEXT NOT NULL,

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Committed, EntityRow, LedgerRow, LogHead, NonceRow, Store, StoredOutcome, WriteTx } from '../port.js';
+import { Checkpointer } from './checkpointer.js';
 import { GroupSync } from './group-sync.js';
 import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
 
@@ -14,12 +15,17 @@ export interface SqliteOptions {
    * on preparing the next batch meanwhile. 'full': SQLite's own synchronous=FULL, which blocks.
    */
   readonly fsync?: 'group' | 'full';
-  /** WAL size that triggers a checkpoint in 'group' mode (default 64 MiB). */
+  /** WAL size that starts a background checkpoint in 'group' mode (default 16 MiB). */
   readonly checkpointBytes?: number;
 }
 
-/** Default WAL size at which a 'group' store checkpoints. */
-export const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+/** Default WAL size at which a 'group' store starts a background checkpoint. */
+export const DEFAULT_CHECKPOINT_BYTES = 16 * 1024 * 1024;
+/**
+ * A WAL this many times the checkpoint size gets a blocking TRUNCATE checkpoint: under sustained
+ * writes the background checkpoints never see an idle moment in which the WAL can restart.
+ */
+export const WAL_HARD_LIMIT_FACTOR = 16;
 
 /**
  * The embedded adapter: better-sqlite3 in WAL mode. One connection writes (transactions are
@@ -28,6 +34,8 @@ export const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
  */
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite';
+  /** The writer connection holds the write lock for its transactions; writ assumes one process per file. */
+  readonly exclusive = true;
   readonly durability: string;
   private readonly writer: Db;
   private readonly reader: Db;
@@ -38,7 +46,8 @@ export class SqliteStore implements Store {
   private readonly group: GroupSync | undefined;
   private readonly checkpointBytes: number;
   private checkpointQueued = false;
-  readonly checkpoints = { count: 0 };
+  private readonly checkpointer: Checkpointer | undefined;
+  private readonly blocking = { count: 0 };
 
   constructor(options: SqliteOptions) {
     const mode = options.fsync ?? 'group';
@@ -48,6 +57,7 @@ export class SqliteStore implements Store {
     this.writer.pragma('journal_mode = WAL');
     this.writer.pragma('busy_timeout = 5000');
     this.writer.pragma('synchronous = FULL');
+    tune(this.writer);
     this.migrate();
     if (mode === 'group') {
       // Recover a WAL left by a crash into the synced database file before relaxing syncs.
@@ -55,9 +65,11 @@ export class SqliteStore implements Store {
       this.writer.pragma('wal_autocheckpoint = 0');
       this.writer.pragma('synchronous = OFF');
       this.group = new GroupSync(`${options.path}-wal`, () => this.maybeCheckpoint());
+      this.checkpointer = new Checkpointer(options.path);
     }
     this.reader = new Database(options.path, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
+    tune(this.reader);
     this.w = writerStatements(this.writer);
     this.r = readerStatements(this.reader);
   }
@@ -110,12 +122,25 @@ export class SqliteStore implements Store {
     return value;
   }
 
+  /** Checkpoints run: in the background, and blocking ones past the hard WAL limit. */
+  get checkpoints(): { background: number; blocking: number; count: number } {
+    const background = this.checkpointer?.count ?? 0;
+    return { background, blocking: this.blocking.count, count: background + this.blocking.count };
+  }
+
   /**
-   * Checkpoints the WAL into the database file under synchronous=FULL (WAL synced before, database
-   * synced after), then truncates the WAL; queued behind running transactions.
+   * Past the checkpoint size, a background checkpoint; past the hard limit, a blocking one that
+   * checkpoints under synchronous=FULL (WAL synced before, database synced after) and truncates
+   * the WAL, queued behind running transactions.
    */
   private maybeCheckpoint(): void {
-    if (!this.group || this.checkpointQueued || this.closed || this.group.walBytes() < this.checkpointBytes) return;
+    if (!this.group || this.checkpointQueued || this.closed) return;
+    const bytes = this.group.walBytes();
+    if (bytes < this.checkpointBytes) return;
+    if (bytes < this.checkpointBytes * WAL_HARD_LIMIT_FACTOR) {
+      this.checkpointer?.request();
+      return;
+    }
     this.checkpointQueued = true;
     void this.serial(async () => {
       this.checkpointQueued = false;
@@ -128,14 +153,14 @@ export class SqliteStore implements Store {
     this.writer.pragma('synchronous = FULL');
     try {
       this.writer.pragma('wal_checkpoint(TRUNCATE)');
-      this.checkpoints.count++;
+      this.blocking.count++;
     } finally {
       this.writer.pragma('synchronous = OFF');
     }
   }
 
   private readonly tx: WriteTx = {
-    getOutcome: async (tenant, actor, requestId) => toOutcome(this.w.getOutcome.get(tenant, actor, requestId) as Row | undefined),
+    getOutcome: async (tenant, actor, requestId) => toOutcome(this.w.getOutcome.get(tenant, requestId, actor) as Row | undefined),
     getEntity: async (tenant, type, id) => toEntity(this.w.getEntity.get(tenant, type, id) as Row | undefined),
     putEntity: async (e) => {
       const doc = e.deleted ? null : JSON.stringify(e.doc);
@@ -171,8 +196,16 @@ export class SqliteStore implements Store {
     return this.settled((this.r.allOfType.all(type) as Row[]).map((row) => toEntity(row)!));
   }
 
+  /**
+   * The connection for a point read of committed state: the writer's, whose page cache is hot,
+   * unless it is inside a transaction (its own uncommitted writes would show), then the reader's.
+   */
+  private committed(): { getOutcome: Database.Statement; getNonce: Database.Statement } {
+    return this.writer.inTransaction ? this.r : this.w;
+  }
+
   async getOutcome(tenant: string, actor: string, requestId: string): Promise<StoredOutcome | null> {
-    const found = toOutcome(this.r.getOutcome.get(tenant, actor, requestId) as Row | undefined);
+    const found = toOutcome(this.committed().getOutcome.get(tenant, requestId, actor) as Row | undefined);
     return found ? this.settled(found) : null;
   }
 
@@ -181,8 +214,18 @@ export class SqliteStore implements Store {
   }
 
   async getNonce(tenant: string, actor: string, nonce: string): Promise<NonceRow | null> {
-    const row = this.r.getNonce.get(tenant, actor, nonce) as Row | undefined;
+    const row = this.committed().getNonce.get(tenant, actor, nonce) as Row | undefined;
     return row ? { commandHash: row.command_hash as string, expiresAt: row.expires_at as number } : null;
+  }
+
+  async unexpiredNonces(now: number, limit: number) {
+    return (this.r.unexpiredNonces.all(now, limit) as Row[]).map((row) => ({
+      tenant: row.tenant as string,
+      actor: row.actor as string,
+      nonce: row.nonce as string,
+      commandHash: row.command_hash as string,
+      expiresAt: row.expires_at as number,
+    }));
   }
 
   async logHeads(): Promise<LogHead[]> {
@@ -221,6 +264,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     await this.durable().catch(() => undefined);
     this.closed = true;
+    await this.checkpointer?.close();
     this.reader.close();
     // Closing checkpoints the WAL into the database: do it with full syncs.
     this.writer.pragma('synchronous = FULL');
@@ -229,11 +273,19 @@ export class SqliteStore implements Store {
   }
 }
 
+/** A page cache large enough for the hot parts of the indexes, and reads through mmap. */
+function tune(db: Db): void {
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 268435456');
+  db.pragma('temp_store = MEMORY');
+}
+
 const ENTITY_COLS = 'tenant, type, id, version, doc, deleted, updated_at, updated_by, scroll, idx';
 
 function writerStatements(db: Db) {
   return {
-    getOutcome: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND actor = ? AND request_id = ?'),
+    getNonce: db.prepare('SELECT command_hash, expires_at FROM nonces WHERE tenant = ? AND actor = ? AND nonce = ?'),
+    getOutcome: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? AND actor = ?'),
     getEntity: db.prepare(`SELECT ${ENTITY_COLS} FROM entities WHERE tenant = ? AND type = ? AND id = ?`),
     putEntity: db.prepare(`INSERT OR REPLACE INTO entities (${ENTITY_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)`),
     putHistory: db.prepare(`INSERT INTO entity_history (${ENTITY_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)`),
@@ -252,10 +304,11 @@ function readerStatements(db: Db) {
     getEntity: db.prepare(`SELECT ${ENTITY_COLS} FROM entities WHERE tenant = ? AND type = ? AND id = ?`),
     getEntityAt: db.prepare(`SELECT ${ENTITY_COLS} FROM entity_history WHERE tenant = ? AND type = ? AND id = ? AND idx <= ? ORDER BY version DESC LIMIT 1`),
     listEntities: db.prepare(`SELECT ${ENTITY_COLS} FROM entities WHERE tenant = ? AND type = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?`),
-    allOfType: db.prepare(`SELECT ${ENTITY_COLS} FROM entities WHERE type = ?`),
-    getOutcome: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND actor = ? AND request_id = ?'),
+    allOfType: db.prepare(`SELECT ${ENTITY_COLS} FROM entities INDEXED BY entities_system WHERE type = ? AND type IN ('key', 'actor', 'flag')`),
+    getOutcome: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? AND actor = ?'),
     findOutcomes: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? ORDER BY created_at'),
     getNonce: db.prepare('SELECT command_hash, expires_at FROM nonces WHERE tenant = ? AND actor = ? AND nonce = ?'),
+    unexpiredNonces: db.prepare('SELECT tenant, actor, nonce, command_hash, expires_at FROM nonces WHERE expires_at >= ? ORDER BY expires_at LIMIT ?'),
     logHeads: db.prepare('SELECT l.tenant, l.scroll, l.idx, l.leaf_hash FROM ledger l JOIN (SELECT tenant, scroll, MAX(idx) AS m FROM ledger GROUP BY tenant, scroll) h ON l.tenant = h.tenant AND l.scroll = h.scroll AND l.idx = h.m'),
     readLedger: db.prepare('SELECT * FROM ledger WHERE tenant = ? AND scroll = ? AND idx >= ? ORDER BY idx LIMIT ?'),
     readEnvelope: db.prepare('SELECT body FROM envelopes WHERE tenant = ? AND scroll = ? AND idx = ?'),
