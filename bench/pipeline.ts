@@ -5,9 +5,9 @@ import { benchHome, emit, percentile, round, runConcurrent, signedProducts } fro
  * In-process pipeline throughput: pre-signed Ed25519 UpsertProduct commands submitted with many in
  * flight, durable (SQLite WAL, synchronous=FULL, group commit), verification in worker threads.
  */
-export async function benchPipeline(count: number, rawVerify: number, concurrency = 512): Promise<void> {
+export async function benchPipeline(count: number, rawVerify: number, concurrency = 512, workers?: number): Promise<void> {
   const h = await benchHome();
-  const writ = await h.open();
+  const writ = await h.open(workers === undefined ? {} : { verify: { workers } });
   try {
     const warm = signedProducts(h.admin, h.tenant, 500, 'warm');
     await runConcurrent(warm, 64, async (body) => void (await writ.pipeline.submit({ body, receivedAt: Date.now() })));

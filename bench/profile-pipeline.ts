@@ -2,4 +2,4 @@ import { benchPipeline } from './pipeline.js';
 import { rawVerifyPerSecond } from './raw.js';
 
 /** Runs only the pipeline benchmark (for `node --cpu-prof`). */
-await benchPipeline(Number(process.argv[2] ?? 10000), rawVerifyPerSecond(2000));
+await benchPipeline(Number(process.argv[2] ?? 10000), rawVerifyPerSecond(2000), 512, process.argv[3] === undefined ? undefined : Number(process.argv[3]));

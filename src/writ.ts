@@ -68,7 +68,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], BUILTIN_HANDLERS);
   const policy = Policy.load(policySources(catalog, config.policiesDir));
   mkdirSync(dirname(config.store.path), { recursive: true });
-  const store = new SqliteStore({ path: config.store.path, fsync: config.store.fsync });
+  const store = new SqliteStore({ path: config.store.path });
   let verifier: Verifier | undefined;
   try {
     const directory = await Directory.load(store, configuredHmacKeys(config));

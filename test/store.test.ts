@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { encodeRecord, encodeRecordGeneric, type LedgerRecord } from '../src/ledger/record.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { EntityRow } from '../src/store/port.js';
+import type { EntityRow, WriteBatch } from '../src/store/port.js';
 
 const dirs: string[] = [];
 function tempDb(): string {
@@ -20,69 +20,81 @@ function row(id: string, version: number, index: number): EntityRow {
   return { tenant: 't', type: 'thing', id, version, doc: { id, pad: 'x'.repeat(2000) }, deleted: false, updatedAt: new Date(0).toISOString(), updatedBy: 'a', scroll: 's', index };
 }
 
-for (const fsync of ['group', 'full'] as const) {
-  describe(`the SQLite store (fsync=${fsync})`, () => {
-    it('makes committed entities visible to reads once durable, with history for point-in-time reads', async () => {
-      const path = tempDb();
-      const store = new SqliteStore({ path, fsync });
-      const c1 = await store.transaction(async (tx) => tx.putEntity(row('a', 1, 0)));
-      await c1.durable;
-      const c2 = await store.transaction(async (tx) => tx.putEntity(row('a', 2, 5)));
-      await c2.durable;
-      assert.equal((await store.getEntity('t', 'thing', 'a'))?.version, 2);
-      assert.equal((await store.getEntity('t', 'thing', 'a', 4))?.version, 1);
-      assert.equal(await store.getEntity('t', 'thing', 'a', -1), null);
-      await store.close();
-    });
-
-    it('rolls back a transaction whose function throws, leaving nothing behind', async () => {
-      const store = new SqliteStore({ path: tempDb(), fsync });
-      await assert.rejects(
-        store.transaction(async (tx) => {
-          await tx.putEntity(row('b', 1, 0));
-          throw new Error('boom');
-        }),
-        /boom/,
-      );
-      assert.equal(await store.getEntity('t', 'thing', 'b'), null);
-      const next = await store.transaction(async (tx) => tx.putEntity(row('c', 1, 1)));
-      await next.durable;
-      assert.equal((await store.getEntity('t', 'thing', 'c'))?.version, 1);
-      await store.close();
-    });
-
-    it('keeps every commit across a reopen', async () => {
-      const path = tempDb();
-      let store = new SqliteStore({ path, fsync });
-      const pending: Promise<void>[] = [];
-      for (let i = 0; i < 50; i++) {
-        const c = await store.transaction(async (tx) => tx.putEntity(row(`k${i}`, 1, i)));
-        pending.push(c.durable);
-      }
-      await Promise.all(pending);
-      await store.close();
-      store = new SqliteStore({ path, fsync });
-      const all = await store.listEntities('t', 'thing', null, 1000);
-      assert.equal(all.length, 50);
-      await store.close();
-    });
-  });
+function batch(parts: Partial<WriteBatch>): WriteBatch {
+  return { entities: [], records: [], outbox: [], outcomes: [], nonces: [], ...parts };
 }
 
-describe('group fsync checkpoints', () => {
-  it('checkpoints the WAL into the database once it passes the threshold, losing nothing', async () => {
-    const path = tempDb();
-    const store = new SqliteStore({ path, fsync: 'group', checkpointBytes: 256 * 1024 });
-    for (let i = 0; i < 400; i++) {
-      const c = await store.transaction(async (tx) => tx.putEntity(row(`cp${i}`, 1, i)));
-      await c.durable;
-    }
-    assert.ok(store.checkpoints.count > 0, 'a checkpoint ran');
-    assert.ok(statSync(`${path}-wal`).size < 4 * 256 * 1024, 'the WAL was truncated');
+function record(index: number): WriteBatch['records'][number] {
+  return { row: { tenant: 't', scroll: 's', index, leaf: Buffer.from(`{"index":${index}}`), leafHash: String(index).padStart(64, '0'), requestId: `req-${index}`, actor: 'a', commandHash: 'c'.repeat(64), outcome: 'OK', code: null }, envelope: '{}' };
+}
+
+describe('the SQLite store', () => {
+  it('makes committed entities visible to reads, with history for point-in-time reads', async () => {
+    const store = new SqliteStore({ path: tempDb() });
+    await store.commit(batch({ entities: [row('a', 1, 0)] }));
+    await store.commit(batch({ entities: [row('a', 2, 5)] }));
+    assert.equal((await store.getEntity('t', 'thing', 'a'))?.version, 2);
+    assert.equal((await store.getEntity('t', 'thing', 'a', 4))?.version, 1);
+    assert.equal(await store.getEntity('t', 'thing', 'a', -1), null);
     await store.close();
-    const reopened = new SqliteStore({ path, fsync: 'group' });
-    assert.equal((await reopened.listEntities('t', 'thing', null, 1000)).length, 400);
-    await reopened.close();
+  });
+
+  it('applies batches submitted back to back in order, and keeps the first outcome of a key', async () => {
+    const store = new SqliteStore({ path: tempDb() });
+    const outcome = (response: string) => ({ tenant: 't', actor: 'a', requestId: 'req-1', commandHash: 'h'.repeat(64), sigDigest: null, httpStatus: 200, response, createdAt: 1, scroll: 's', index: 0 });
+    await Promise.all([
+      store.commit(batch({ records: [record(0)], outcomes: [outcome('first')] })),
+      store.commit(batch({ records: [record(1)], outcomes: [outcome('second')] })),
+      store.commit(batch({ records: [record(2)] })),
+    ]);
+    assert.deepEqual((await store.readLedger('t', 's', 0, 10)).map((r) => r.index), [0, 1, 2]);
+    assert.equal((await store.getOutcome('t', 'a', 'req-1'))?.response, 'first');
+    await store.close();
+  });
+
+  it('rolls back a failing batch whole, refuses the batches after it until recover(), then goes on', async () => {
+    const store = new SqliteStore({ path: tempDb() });
+    await store.commit(batch({ records: [record(0)] }));
+    // Index 0 again violates the ledger's primary key: the whole batch must vanish, entity included.
+    const failing = store.commit(batch({ entities: [row('b', 1, 1)], records: [record(1), record(0)] }));
+    const after = store.commit(batch({ records: [record(1)] }));
+    await assert.rejects(failing, /UNIQUE|PRIMARY/);
+    await assert.rejects(after, /refusing batches until recovery/);
+    assert.equal(await store.getEntity('t', 'thing', 'b'), null);
+    assert.equal((await store.readLedger('t', 's', 0, 10)).length, 1);
+    await store.recover();
+    await store.commit(batch({ records: [record(1)] }));
+    assert.equal((await store.readLedger('t', 's', 0, 10)).length, 2);
+    await store.close();
+  });
+
+  it('keeps every commit across a reopen, and reports WAL mode with synchronous=FULL', async () => {
+    const path = tempDb();
+    let store = new SqliteStore({ path });
+    assert.match(store.durability, /synchronous=FULL/);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.commit(batch({ entities: [row(`k${i}`, 1, i)] }))));
+    await store.close();
+    store = new SqliteStore({ path });
+    assert.equal((await store.listEntities('t', 'thing', null, 1000)).length, 50);
+    await store.close();
+  });
+
+  it('prunes expired nonces and old outcomes in the writer', async () => {
+    const store = new SqliteStore({ path: tempDb() });
+    await store.commit(
+      batch({
+        nonces: [
+          { tenant: 't', actor: 'a', nonce: 'old-nonce', commandHash: 'x', expiresAt: 10 },
+          { tenant: 't', actor: 'a', nonce: 'new-nonce', commandHash: 'y', expiresAt: 10_000 },
+        ],
+        outcomes: [{ tenant: 't', actor: 'a', requestId: 'old-request', commandHash: 'h', sigDigest: null, httpStatus: 200, response: '{}', createdAt: 5, scroll: 's', index: 0 }],
+      }),
+    );
+    assert.deepEqual(await store.prune(1000, 500), { nonces: 1, outcomes: 1 });
+    assert.equal(await store.getNonce('t', 'a', 'old-nonce'), null);
+    assert.equal((await store.getNonce('t', 'a', 'new-nonce'))?.commandHash, 'y');
+    assert.equal(await store.getOutcome('t', 'a', 'old-request'), null);
+    await store.close();
   });
 });
 

@@ -25,7 +25,7 @@ export interface Config {
   readonly home: string;
   readonly tenant: string;
   readonly server: { readonly host: string; readonly port: number };
-  readonly store: { readonly kind: 'sqlite'; readonly path: string; readonly fsync: 'group' | 'full' };
+  readonly store: { readonly kind: 'sqlite'; readonly path: string };
   readonly auth: {
     readonly require: AuthRequire;
     readonly hmacKeys: ReadonlyArray<{ readonly tenant: string; readonly actor: string; readonly keyId: string; readonly secretFile: string }>;
@@ -87,7 +87,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
     home: absHome,
     tenant: m.tenant ?? DEFAULT_TENANT,
     server: { host: m.server?.host ?? DEFAULT_HOST, port: m.server?.port ?? DEFAULT_PORT },
-    store: { kind: 'sqlite', path: at(m.store?.path ?? 'data/writ.db'), fsync: m.store?.fsync ?? 'group' },
+    store: { kind: 'sqlite', path: at(m.store?.path ?? 'data/writ.db') },
     auth: {
       require: m.auth?.require ?? 'signature',
       hmacKeys: (m.auth?.hmacKeys ?? []).map((k: any) => ({ ...k, secretFile: at(k.secretFile) })),

@@ -11,7 +11,7 @@ export const CONFIG_SCHEMA = {
     store: {
       type: 'object',
       additionalProperties: false,
-      properties: { kind: { enum: ['sqlite'] }, path: str, fsync: { enum: ['group', 'full'] } },
+      properties: { kind: { enum: ['sqlite'] }, path: str },
     },
     auth: {
       type: 'object',

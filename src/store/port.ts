@@ -76,28 +76,23 @@ export interface NonceRow {
   readonly expiresAt: number;
 }
 
-/** Writes inside one apply transaction. Reads see the transaction's own earlier writes. */
-export interface WriteTx {
-  getOutcome(tenant: string, actor: string, requestId: string): Promise<StoredOutcome | null>;
-  getEntity(tenant: string, type: string, id: string): Promise<EntityRow | null>;
-  /** Sets the current version and appends it to the entity's history. */
-  putEntity(row: EntityRow): Promise<void>;
-  /** Appends a record; `envelope` is the command body kept beside the log (redactable). */
-  appendLedger(row: LedgerRow, envelope: string | null): Promise<void>;
-  addOutbox(event: OutboxEvent): Promise<void>;
-  /** Stores an outcome unless one exists for the key already: the first outcome of a key wins. */
-  putOutcome(outcome: StoredOutcome): Promise<void>;
-  putNonce(tenant: string, actor: string, nonce: string, row: NonceRow): Promise<void>;
+/** A nonce to persist with the outcome of the command that used it. */
+export interface NonceWrite extends NonceRow {
+  readonly tenant: string;
+  readonly actor: string;
+  readonly nonce: string;
 }
 
-/** A committed transaction: its value now, and a promise that settles once it is on disk. */
-export interface Committed<T> {
-  readonly value: T;
-  /**
-   * Resolves when the commit is durable; rejects when it could not be made durable. Nothing that
-   * the transaction wrote MAY be acknowledged to a client before this resolves.
-   */
-  readonly durable: Promise<void>;
+/** Everything one group of commands writes; applied as ONE transaction. */
+export interface WriteBatch {
+  /** Entity versions: each becomes the current version and joins the entity's history. */
+  readonly entities: readonly EntityRow[];
+  /** Ledger records, each with the command body kept beside the log (redactable). */
+  readonly records: ReadonlyArray<{ readonly row: LedgerRow; readonly envelope: string | null }>;
+  readonly outbox: readonly OutboxEvent[];
+  /** Stored outcomes; an outcome for a key that has one already is ignored (the first one wins). */
+  readonly outcomes: readonly StoredOutcome[];
+  readonly nonces: readonly NonceWrite[];
 }
 
 export interface Store {
@@ -105,15 +100,15 @@ export interface Store {
   /** A description of the durability setting, printed by benchmarks and /healthz. */
   readonly durability: string;
   /**
-   * Runs `fn` in ONE transaction and commits it. Transactions run one at a time, in call order.
-   * When the promise rejects, nothing of the transaction is visible. The returned `durable`
-   * promise MUST NOT resolve until the commit is durable, so that a caller may start the next
-   * transaction while the previous one is being synced (group commit).
+   * Applies the batch in ONE transaction. Batches are applied in call order, so a caller may submit
+   * the next batch before the previous one has settled (group commit). The promise MUST NOT resolve
+   * until the batch is durable. When it rejects, nothing of the batch is visible, and every batch
+   * submitted after it is rejected as well (it may build on the failed one) until `recover()`.
    */
-  transaction<T>(fn: (tx: WriteTx) => Promise<T>): Promise<Committed<T>>;
-  /** Resolves when everything committed so far is durable. */
-  durable(): Promise<void>;
-  /** Reads answer only with durable data: they wait for a pending sync when there is one. */
+  commit(batch: WriteBatch): Promise<void>;
+  /** Accepts batches again after a failed commit. */
+  recover(): Promise<void>;
+  /** Reads see committed state, which is durable state. */
   getEntity(tenant: string, type: string, id: string, atIndex?: number): Promise<EntityRow | null>;
   listEntities(tenant: string, type: string, afterId: string | null, limit: number): Promise<EntityRow[]>;
   /** Every current entity of a type in every tenant (for the key, role and flag registries). */

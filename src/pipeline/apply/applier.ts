@@ -7,7 +7,8 @@ import { sha256Hex, ZERO_HASH } from '../../core/hash.js';
 import { uuidv7 } from '../../core/uuid7.js';
 import { encodeRecord, originOf, type LedgerRecord } from '../../ledger/record.js';
 import type { Directory } from '../../state/directory.js';
-import type { EntityRow, Store, WriteTx } from '../../store/port.js';
+import type { EntityRow, LedgerRow, NonceWrite, OutboxEvent, Store, StoredOutcome } from '../../store/port.js';
+import { Overlay } from './overlay.js';
 import type { CommandContext, Reply } from '../context.js';
 import { replayOf } from '../idempotency/idempotency.js';
 import { errorAnswer, okAnswer, toReply } from '../reply.js';
@@ -37,28 +38,55 @@ export interface ApplyStats {
   largestBatch: number;
 }
 
+/** A batch's writes, gathered while it is planned. */
+interface Writes {
+  readonly entities: EntityRow[];
+  readonly records: Array<{ row: LedgerRow; envelope: string | null }>;
+  readonly outbox: OutboxEvent[];
+  readonly outcomes: StoredOutcome[];
+  readonly nonces: NonceWrite[];
+}
+
+/** Batches handed to the store and not yet settled; planning runs at most this far ahead. */
+export const MAX_BATCHES_IN_FLIGHT = 2;
+
 /**
  * The apply stage and the log sequencer. Each command becomes ONE unit of a group-committed
  * transaction: expected-version check, effect, entity versions, ledger record (hash-chained by
  * `prev`), outbox event, stored outcome and nonce. Every caller is answered only after its batch is
  * durable. Authenticated rejections are units too: a ledger record with their code.
+ *
+ * A batch is planned on the event loop against committed state plus the overlay of batches still
+ * being committed, then handed to the store, and the next batch is planned at once. If a commit
+ * fails, every batch after it fails too (the store refuses them), and planning resumes from the
+ * store's state.
  */
 export class Applier {
   private queue: Unit[] = [];
   private draining = false;
   private readonly heads = new Map<string, Head>();
+  private readonly overlay = new Overlay();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private recovering: Promise<void> | null = null;
+  /** Bumped by every failure: a batch planned across one is not submitted. */
+  private epoch = 0;
   readonly stats: ApplyStats = { batches: 0, commands: 0, largestBatch: 0 };
 
   private constructor(private readonly deps: ApplierDeps) {}
 
   static async open(deps: ApplierDeps): Promise<Applier> {
     const a = new Applier(deps);
-    for (const h of await deps.store.logHeads()) a.heads.set(`${h.tenant}\n${h.scroll}`, { size: h.size, last: h.lastLeafHash });
+    await a.loadHeads();
     return a;
   }
 
+  private async loadHeads(): Promise<void> {
+    this.heads.clear();
+    for (const h of await this.deps.store.logHeads()) this.heads.set(`${h.tenant}\n${h.scroll}`, { size: h.size, last: h.lastLeafHash });
+  }
+
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.inFlight.size;
   }
 
   /** Sizes of all logs, for status pages. */
@@ -89,33 +117,57 @@ export class Applier {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      if (this.recovering) await this.recovering;
+      while (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.inFlight);
       const batch = this.queue.splice(0, this.deps.maxBatch);
-      const undo = new Map<string, Head | undefined>();
-      const written: EntityRow[] = [];
+      const epoch = this.epoch;
+      const w: Writes = { entities: [], records: [], outbox: [], outcomes: [], nonces: [] };
+      const replies: Reply[] = [];
       try {
-        const { value: replies, durable } = await this.deps.store.transaction(async (tx) => {
-          const out: Reply[] = [];
-          for (const unit of batch) out.push(await this.process(tx, unit, undo, written));
-          return out;
-        });
-        this.deps.directory.apply(written);
-        this.stats.batches++;
-        this.stats.commands += batch.length;
-        this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-        // The next batch is prepared while this one syncs; its callers hear back once it is durable.
-        durable.then(
-          () => batch.forEach((unit, i) => unit.resolve(replies[i])),
-          (err) => this.failBatch(batch, err),
-        );
+        for (const unit of batch) replies.push(await this.process(unit, w));
       } catch (err) {
-        for (const [key, head] of undo) {
-          if (head) this.heads.set(key, head);
-          else this.heads.delete(key);
-        }
         this.failBatch(batch, err);
+        this.startRecovery();
+        continue;
       }
+      if (epoch !== this.epoch) {
+        this.failBatch(batch, new Error('a batch committed before this one failed'));
+        continue;
+      }
+      const committing = this.deps.store.commit(w).then(
+        () => {
+          this.overlay.release(w.entities, w.outcomes);
+          this.deps.directory.apply(w.entities);
+          this.stats.batches++;
+          this.stats.commands += batch.length;
+          this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+          batch.forEach((unit, i) => unit.resolve(replies[i]));
+        },
+        (err) => {
+          this.failBatch(batch, err);
+          this.startRecovery();
+        },
+      );
+      this.inFlight.add(committing);
+      void committing.finally(() => this.inFlight.delete(committing));
     }
     this.draining = false;
+  }
+
+  private startRecovery(): void {
+    this.epoch++;
+    if (this.recovering) return;
+    this.recovering = (async () => {
+      // Every batch submitted so far is refused by the store now; wait until all have settled.
+      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      this.overlay.clear();
+      await this.loadHeads();
+      await this.deps.store.recover();
+    })()
+      .catch((err) => logError('recovery after a failed commit failed', err))
+      .finally(() => {
+        this.recovering = null;
+      });
   }
 
   private failBatch(batch: readonly Unit[], err: unknown): void {
@@ -124,17 +176,25 @@ export class Applier {
     for (const unit of batch) unit.resolve(toReply(errorAnswer(failure, unit.ctx.envelope.requestId, unit.ctx.commandHash), 1));
   }
 
-  private async process(tx: WriteTx, unit: Unit, undo: Map<string, Head | undefined>, written: EntityRow[]): Promise<Reply> {
+  private async getOutcome(tenant: string, actor: string, requestId: string): Promise<StoredOutcome | null> {
+    return this.overlay.outcome(tenant, actor, requestId) ?? (await this.deps.store.getOutcome(tenant, actor, requestId));
+  }
+
+  private async getEntity(tenant: string, type: string, id: string): Promise<EntityRow | null> {
+    return this.overlay.entity(tenant, type, id) ?? (await this.deps.store.getEntity(tenant, type, id));
+  }
+
+  private async process(unit: Unit, w: Writes): Promise<Reply> {
     const { ctx } = unit;
     let error = unit.error;
     if (ctx.ownsKey) {
-      // The first command of this key may have committed after authenticate looked it up.
+      // The first command of this key may have been applied after authenticate looked it up.
       const { tenant, actor, requestId } = ctx.envelope;
-      const stored = await tx.getOutcome(tenant, actor, requestId);
+      const stored = await this.getOutcome(tenant, actor, requestId);
       if (stored) {
         if (stored.commandHash === ctx.commandHash) return replayOf(stored);
-        // ownsKey stays true so that the pipeline releases this context's in-flight claim (clearing
-        // it here leaked the claim forever); the stored outcome is kept, as putOutcome keeps the first.
+        // ownsKey stays true so that the pipeline releases this context's in-flight claim; the
+        // stored outcome is kept, as the store keeps the first outcome of a key.
         error = new WritError('IDEMPOTENCY_KEY_REUSED', `requestId ${JSON.stringify(requestId)} was already used for another command`);
       }
     }
@@ -142,18 +202,18 @@ export class Applier {
       let plan: EffectPlan | undefined;
       let current: EntityRow | null = null;
       try {
-        current = await tx.getEntity(ctx.envelope.tenant, ctx.target!.type, ctx.target!.id);
-        plan = await this.plan(tx, ctx, current);
+        current = await this.getEntity(ctx.envelope.tenant, ctx.target!.type, ctx.target!.id);
+        plan = await this.plan(ctx, current);
       } catch (err) {
         error = toWritError(err);
         if (!(err instanceof WritError)) logError('effect failed; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
       }
-      if (plan) return this.writeSuccess(tx, ctx, plan, current, undo, written);
+      if (plan) return this.writeSuccess(w, ctx, plan, current);
     }
-    return this.writeRejection(tx, ctx, error!, undo);
+    return this.writeRejection(w, ctx, error!);
   }
 
-  private async plan(tx: WriteTx, ctx: CommandContext, current: EntityRow | null): Promise<EffectPlan> {
+  private async plan(ctx: CommandContext, current: EntityRow | null): Promise<EffectPlan> {
     const env = ctx.envelope;
     const version = current?.version ?? 0;
     if (env.expectedVersion !== undefined && env.expectedVersion !== version) {
@@ -167,15 +227,14 @@ export class Applier {
       target: ctx.target!,
       current,
       now: new Date(this.deps.now()).toISOString(),
-      get: (type, id) => tx.getEntity(env.tenant, type, id),
+      get: (type, id) => this.getEntity(env.tenant, type, id),
       configuredKey: (keyId) => this.deps.directory.configured(env.tenant, keyId),
     });
   }
 
-  private next(tenant: string, scroll: string, undo: Map<string, Head | undefined>): Head {
+  private next(tenant: string, scroll: string): Head {
     const key = `${tenant}\n${scroll}`;
     let head = this.heads.get(key);
-    if (!undo.has(key)) undo.set(key, head ? { ...head } : undefined);
     if (!head) {
       head = { size: 0, last: ZERO_HASH };
       this.heads.set(key, head);
@@ -183,9 +242,9 @@ export class Applier {
     return head;
   }
 
-  private async append(tx: WriteTx, ctx: CommandContext, fields: Pick<LedgerRecord, 'outcome' | 'code' | 'target' | 'version' | 'resultHash' | 'scroll'>, ts: string, undo: Map<string, Head | undefined>) {
+  private append(w: Writes, ctx: CommandContext, fields: Pick<LedgerRecord, 'outcome' | 'code' | 'target' | 'version' | 'resultHash' | 'scroll'>, ts: string) {
     const env = ctx.envelope;
-    const head = this.next(env.tenant, fields.scroll, undo);
+    const head = this.next(env.tenant, fields.scroll);
     const record: LedgerRecord = {
       v: 1,
       index: head.size,
@@ -204,35 +263,36 @@ export class Applier {
       prev: head.last,
     };
     const { leaf, leafHash } = encodeRecord(record);
-    await tx.appendLedger(
-      { tenant: env.tenant, scroll: fields.scroll, index: record.index, leaf, leafHash, requestId: env.requestId, actor: env.actor, commandHash: ctx.commandHash, outcome: record.outcome, code: record.code },
+    w.records.push({
+      row: { tenant: env.tenant, scroll: fields.scroll, index: record.index, leaf, leafHash, requestId: env.requestId, actor: env.actor, commandHash: ctx.commandHash, outcome: record.outcome, code: record.code },
+      envelope:
       ctx.auth.method === 'signature' || ctx.auth.method === 'stored' ? Buffer.from(ctx.submission.body.buffer, ctx.submission.body.byteOffset, ctx.submission.body.byteLength).toString('utf8') : JSON.stringify(env),
-    );
+    });
     head.size++;
     head.last = leafHash;
-    if (ctx.nonceChecked) await tx.putNonce(env.tenant, env.actor, env.nonce, { commandHash: ctx.commandHash, expiresAt: this.deps.nonceExpiry(ctx) });
+    if (ctx.nonceChecked) w.nonces.push({ tenant: env.tenant, actor: env.actor, nonce: env.nonce, commandHash: ctx.commandHash, expiresAt: this.deps.nonceExpiry(ctx) });
     return { record, receipt: { log: originOf(this.deps.originPrefix, env.tenant, fields.scroll), index: record.index, leafHash } };
   }
 
-  private async writeSuccess(tx: WriteTx, ctx: CommandContext, plan: EffectPlan, current: EntityRow | null, undo: Map<string, Head | undefined>, written: EntityRow[]): Promise<Reply> {
+  private async writeSuccess(w: Writes, ctx: CommandContext, plan: EffectPlan, current: EntityRow | null): Promise<Reply> {
     const env = ctx.envelope;
     const action = ctx.action!;
     const nowMs = this.deps.now();
     const ts = new Date(nowMs).toISOString();
     const rows: EntityRow[] = [];
     let targetRow: EntityRow | undefined;
-    const head = this.next(env.tenant, action.scroll, undo);
-    for (const w of plan.writes) {
-      const isTarget = w.type === ctx.target!.type && w.id === ctx.target!.id;
+    const head = this.next(env.tenant, action.scroll);
+    for (const write of plan.writes) {
+      const isTarget = write.type === ctx.target!.type && write.id === ctx.target!.id;
       // The target was read for the version check; other entities are read here.
-      const cur = isTarget ? current : await tx.getEntity(env.tenant, w.type, w.id);
+      const cur = isTarget ? current : await this.getEntity(env.tenant, write.type, write.id);
       const row: EntityRow = {
         tenant: env.tenant,
-        type: w.type,
-        id: w.id,
+        type: write.type,
+        id: write.id,
         version: (cur?.version ?? 0) + 1,
-        doc: w.deleted ? null : w.doc,
-        deleted: w.deleted === true,
+        doc: write.deleted ? null : write.doc,
+        deleted: write.deleted === true,
         updatedAt: ts,
         updatedBy: env.actor,
         scroll: action.scroll,
@@ -243,15 +303,12 @@ export class Applier {
     }
     const target = `${ctx.target!.type}/${ctx.target!.id}`;
     const result = plan.result ?? null;
-    const { record, receipt } = await this.append(
-      tx,
-      ctx,
-      { scroll: action.scroll, outcome: 'OK', code: null, target, version: targetRow?.version ?? null, resultHash: sha256Hex(jcs(result)) },
-      ts,
-      undo,
-    );
-    for (const row of rows) await tx.putEntity(row);
-    await tx.addOutbox({
+    const { record, receipt } = this.append(w, ctx, { scroll: action.scroll, outcome: 'OK', code: null, target, version: targetRow?.version ?? null, resultHash: sha256Hex(jcs(result)) }, ts);
+    for (const row of rows) {
+      w.entities.push(row);
+      this.overlay.putEntity(row);
+    }
+    w.outbox.push({
       id: uuidv7(nowMs),
       tenant: env.tenant,
       scroll: action.scroll,
@@ -264,27 +321,26 @@ export class Applier {
       ts,
     });
     const body = JSON.stringify(okAnswer(env.requestId, ctx.commandHash, result, receipt));
-    await this.storeOutcome(tx, ctx, 200, body, nowMs, record);
-    written.push(...rows);
+    this.storeOutcome(w, ctx, 200, body, nowMs, record);
     return { httpStatus: 200, body, replayed: false };
   }
 
-  private async writeRejection(tx: WriteTx, ctx: CommandContext, error: WritError, undo: Map<string, Head | undefined>): Promise<Reply> {
+  private writeRejection(w: Writes, ctx: CommandContext, error: WritError): Reply {
     const env = ctx.envelope;
     const nowMs = this.deps.now();
     const scroll = ctx.action?.scroll ?? this.deps.catalog.get(env.action)?.scroll ?? 'writ';
     const target = ctx.target ? `${ctx.target.type}/${ctx.target.id}` : (env.target ?? null);
-    const { record, receipt } = await this.append(tx, ctx, { scroll, outcome: 'REJECTED', code: error.code, target, version: null, resultHash: null }, new Date(nowMs).toISOString(), undo);
+    const { record, receipt } = this.append(w, ctx, { scroll, outcome: 'REJECTED', code: error.code, target, version: null, resultHash: null }, new Date(nowMs).toISOString());
     const reply = toReply(errorAnswer(error, env.requestId, ctx.commandHash, receipt), error.retryAfter);
-    if (!CODES[error.code].transient) await this.storeOutcome(tx, ctx, reply.httpStatus, reply.body, nowMs, record);
+    if (!CODES[error.code].transient) this.storeOutcome(w, ctx, reply.httpStatus, reply.body, nowMs, record);
     return reply;
   }
 
   /** Only the holder of the key's in-flight claim stores an outcome, so the first outcome of a key wins. */
-  private async storeOutcome(tx: WriteTx, ctx: CommandContext, httpStatus: number, body: string, nowMs: number, record: LedgerRecord): Promise<void> {
+  private storeOutcome(w: Writes, ctx: CommandContext, httpStatus: number, body: string, nowMs: number, record: LedgerRecord): void {
     if (!ctx.ownsKey) return;
     const env = ctx.envelope;
-    await tx.putOutcome({
+    const outcome: StoredOutcome = {
       tenant: env.tenant,
       actor: env.actor,
       requestId: env.requestId,
@@ -295,6 +351,8 @@ export class Applier {
       createdAt: nowMs,
       scroll: record.scroll,
       index: record.index,
-    });
+    };
+    w.outcomes.push(outcome);
+    this.overlay.putOutcome(outcome);
   }
 }

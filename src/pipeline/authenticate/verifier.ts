@@ -71,7 +71,7 @@ export class WorkerVerifier implements Verifier {
   constructor(count: number) {
     const url = new URL('./verify-worker.js', import.meta.url);
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(url);
+      const worker = new Worker(url, { execArgv: [] });
       worker.unref();
       const slot = i;
       this.outstanding.push(0);

@@ -1,0 +1,50 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { WriteBatch } from '../port.js';
+import { SqliteWriter } from './writer.js';
+
+/**
+ * The writer thread. Messages are handled one at a time, in order. After a failed commit every
+ * later commit is refused until 'recover', because later batches may build on the failed one.
+ */
+export type WriterRequest =
+  | { readonly id: number; readonly op: 'commit'; readonly batch: WriteBatch }
+  | { readonly id: number; readonly op: 'prune'; readonly now: number; readonly retentionMs: number }
+  | { readonly id: number; readonly op: 'recover' }
+  | { readonly id: number; readonly op: 'close' };
+
+export type WriterReply = { readonly id: number; readonly ok: true; readonly value?: unknown } | { readonly id: number; readonly ok: false; readonly error: string };
+
+const writer = new SqliteWriter((workerData as { path: string }).path);
+let failed: string | undefined;
+
+parentPort?.on('message', (req: WriterRequest) => {
+  let reply: WriterReply;
+  try {
+    switch (req.op) {
+      case 'commit':
+        if (failed) throw new Error(`an earlier batch failed (${failed}); refusing batches until recovery`);
+        try {
+          writer.commit(req.batch);
+        } catch (err) {
+          failed = (err as Error).message;
+          throw err;
+        }
+        reply = { id: req.id, ok: true };
+        break;
+      case 'prune':
+        reply = { id: req.id, ok: true, value: writer.prune(req.now, req.retentionMs) };
+        break;
+      case 'recover':
+        failed = undefined;
+        reply = { id: req.id, ok: true };
+        break;
+      case 'close':
+        writer.close();
+        reply = { id: req.id, ok: true };
+        break;
+    }
+  } catch (err) {
+    reply = { id: req.id, ok: false, error: (err as Error).message };
+  }
+  parentPort?.postMessage(reply);
+});

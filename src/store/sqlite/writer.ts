@@ -1,0 +1,72 @@
+import Database from 'better-sqlite3';
+import type { WriteBatch } from '../port.js';
+import { tune, WAL_AUTOCHECKPOINT_PAGES } from './pragmas.js';
+
+type Db = Database.Database;
+
+/**
+ * The write side of the SQLite store: one connection in WAL mode with synchronous=FULL, so COMMIT
+ * returns only once the WAL is synced. It runs in the writer thread (writer-worker.ts); the
+ * statements and the batch transaction live here so that they read as plain SQLite.
+ */
+export class SqliteWriter {
+  private readonly db: Db;
+  private readonly s: ReturnType<typeof statements>;
+  private readonly applyBatch: (batch: WriteBatch) => void;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    tune(this.db);
+    this.s = statements(this.db);
+    const s = this.s;
+    this.applyBatch = this.db.transaction((batch: WriteBatch) => {
+      for (const e of batch.entities) {
+        const args = [e.tenant, e.type, e.id, e.version, e.deleted ? null : JSON.stringify(e.doc), e.deleted ? 1 : 0, e.updatedAt, e.updatedBy, e.scroll, e.index];
+        s.putEntity.run(...args);
+        s.putHistory.run(...args);
+      }
+      for (const { row: l, envelope } of batch.records) {
+        s.appendLedger.run(l.tenant, l.scroll, l.index, l.leaf, l.leafHash, l.requestId, l.actor, l.commandHash, l.outcome, l.code);
+        s.putEnvelope.run(l.tenant, l.scroll, l.index, envelope);
+      }
+      for (const e of batch.outbox) s.addOutbox.run(e.id, e.tenant, e.scroll, e.index, e.action, e.target, e.version, e.type, JSON.stringify(e.data), e.ts);
+      for (const o of batch.outcomes) s.putOutcome.run(o.tenant, o.actor, o.requestId, o.commandHash, o.sigDigest, o.httpStatus, o.response, o.createdAt, o.scroll, o.index);
+      for (const n of batch.nonces) s.putNonce.run(n.tenant, n.actor, n.nonce, n.commandHash, n.expiresAt);
+    });
+  }
+
+  /** Applies the batch in one transaction; it is durable when this returns (synchronous=FULL). */
+  commit(batch: WriteBatch): void {
+    this.applyBatch(batch);
+  }
+
+  prune(nowMs: number, outcomeRetentionMs: number): { nonces: number; outcomes: number } {
+    return this.db.transaction(() => ({
+      nonces: this.s.pruneNonces.run(nowMs).changes,
+      outcomes: this.s.pruneOutcomes.run(nowMs - outcomeRetentionMs).changes,
+    }))();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+const ENTITY_COLS = 'tenant, type, id, version, doc, deleted, updated_at, updated_by, scroll, idx';
+
+function statements(db: Db) {
+  return {
+    putEntity: db.prepare(`INSERT OR REPLACE INTO entities (${ENTITY_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)`),
+    putHistory: db.prepare(`INSERT INTO entity_history (${ENTITY_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)`),
+    appendLedger: db.prepare('INSERT INTO ledger (tenant, scroll, idx, leaf, leaf_hash, request_id, actor, command_hash, outcome, code) VALUES (?,?,?,?,?,?,?,?,?,?)'),
+    putEnvelope: db.prepare('INSERT INTO envelopes (tenant, scroll, idx, body) VALUES (?,?,?,?)'),
+    addOutbox: db.prepare('INSERT INTO outbox (id, tenant, scroll, idx, action, target, version, type, data, ts) VALUES (?,?,?,?,?,?,?,?,?,?)'),
+    putOutcome: db.prepare('INSERT OR IGNORE INTO outcomes (tenant, actor, request_id, command_hash, sig_digest, http_status, response, created_at, scroll, idx) VALUES (?,?,?,?,?,?,?,?,?,?)'),
+    putNonce: db.prepare('INSERT OR IGNORE INTO nonces (tenant, actor, nonce, command_hash, expires_at) VALUES (?,?,?,?,?)'),
+    pruneNonces: db.prepare('DELETE FROM nonces WHERE expires_at < ?'),
+    pruneOutcomes: db.prepare('DELETE FROM outcomes WHERE created_at < ?'),
+  };
+}
