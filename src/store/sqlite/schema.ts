@@ -6,29 +6,22 @@
 export const SCHEMA_VERSION = 1;
 
 export const SCHEMA_V1 = `
-CREATE TABLE IF NOT EXISTS entities (
-  tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,
-  version INTEGER NOT NULL, doc TEXT, deleted INTEGER NOT NULL,
-  updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
-  PRIMARY KEY (tenant, type, id)
-) WITHOUT ROWID;
--- Only the system types are read by type (the key, role and flag registries at start-up).
-CREATE INDEX IF NOT EXISTS entities_system ON entities (type) WHERE type IN ('key', 'actor', 'flag');
+-- Every version of every entity; the current one is the highest version of its key.
 CREATE TABLE IF NOT EXISTS entity_history (
   tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,
   version INTEGER NOT NULL, doc TEXT, deleted INTEGER NOT NULL,
   updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
   PRIMARY KEY (tenant, type, id, version)
 ) WITHOUT ROWID;
+-- Only the system types are read by type (the key, role and flag registries at start-up).
+CREATE INDEX IF NOT EXISTS entity_history_system ON entity_history (type) WHERE type IN ('key', 'actor', 'flag');
 CREATE TABLE IF NOT EXISTS ledger (
   tenant TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
   leaf BLOB NOT NULL, leaf_hash TEXT NOT NULL,
   request_id TEXT NOT NULL, actor TEXT NOT NULL, command_hash TEXT NOT NULL,
   outcome TEXT NOT NULL, code TEXT,
-  PRIMARY KEY (tenant, scroll, idx)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS envelopes (
-  tenant TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL, body TEXT,
+  -- The command body beside the leaf (not in it), so that it can be redacted without breaking a hash.
+  envelope TEXT,
   PRIMARY KEY (tenant, scroll, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (

@@ -162,17 +162,25 @@ const ENTITY_COLS = 'tenant, type, id, version, doc, deleted, updated_at, update
 
 function readerStatements(db: Db) {
   return {
-    getEntity: db.prepare(`SELECT ${ENTITY_COLS} FROM entities WHERE tenant = ? AND type = ? AND id = ?`),
+    getEntity: db.prepare(`SELECT ${ENTITY_COLS} FROM entity_history WHERE tenant = ? AND type = ? AND id = ? ORDER BY version DESC LIMIT 1`),
     getEntityAt: db.prepare(`SELECT ${ENTITY_COLS} FROM entity_history WHERE tenant = ? AND type = ? AND id = ? AND idx <= ? ORDER BY version DESC LIMIT 1`),
-    listEntities: db.prepare(`SELECT ${ENTITY_COLS} FROM entities WHERE tenant = ? AND type = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?`),
-    allOfType: db.prepare(`SELECT ${ENTITY_COLS} FROM entities INDEXED BY entities_system WHERE type = ? AND type IN ('key', 'actor', 'flag')`),
+    // Current versions only: a row is current when no higher version of its key exists.
+    listEntities: db.prepare(
+      `SELECT ${ENTITY_COLS} FROM entity_history h WHERE tenant = ? AND type = ? AND id > ? AND deleted = 0
+         AND NOT EXISTS (SELECT 1 FROM entity_history n WHERE n.tenant = h.tenant AND n.type = h.type AND n.id = h.id AND n.version > h.version)
+       ORDER BY id LIMIT ?`,
+    ),
+    allOfType: db.prepare(
+      `SELECT ${ENTITY_COLS} FROM entity_history h INDEXED BY entity_history_system WHERE type = ? AND type IN ('key', 'actor', 'flag')
+         AND NOT EXISTS (SELECT 1 FROM entity_history n WHERE n.tenant = h.tenant AND n.type = h.type AND n.id = h.id AND n.version > h.version)`,
+    ),
     getOutcome: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? AND actor = ?'),
     findOutcomes: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? ORDER BY created_at'),
     getNonce: db.prepare('SELECT command_hash, expires_at FROM nonces WHERE tenant = ? AND actor = ? AND nonce = ?'),
     unexpiredNonces: db.prepare('SELECT tenant, actor, nonce, command_hash, expires_at FROM nonces WHERE expires_at >= ? ORDER BY expires_at LIMIT ?'),
     logHeads: db.prepare('SELECT l.tenant, l.scroll, l.idx, l.leaf_hash FROM ledger l JOIN (SELECT tenant, scroll, MAX(idx) AS m FROM ledger GROUP BY tenant, scroll) h ON l.tenant = h.tenant AND l.scroll = h.scroll AND l.idx = h.m'),
-    readLedger: db.prepare('SELECT * FROM ledger WHERE tenant = ? AND scroll = ? AND idx >= ? ORDER BY idx LIMIT ?'),
-    readEnvelope: db.prepare('SELECT body FROM envelopes WHERE tenant = ? AND scroll = ? AND idx = ?'),
+    readLedger: db.prepare('SELECT tenant, scroll, idx, leaf, leaf_hash, request_id, actor, command_hash, outcome, code FROM ledger WHERE tenant = ? AND scroll = ? AND idx >= ? ORDER BY idx LIMIT ?'),
+    readEnvelope: db.prepare('SELECT envelope AS body FROM ledger WHERE tenant = ? AND scroll = ? AND idx = ?'),
     countOutbox: db.prepare('SELECT COUNT(*) AS n FROM outbox'),
   };
 }

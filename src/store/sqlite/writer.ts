@@ -25,12 +25,10 @@ export class SqliteWriter {
     this.applyBatch = this.db.transaction((batch: WriteBatch) => {
       for (const e of batch.entities) {
         const args = [e.tenant, e.type, e.id, e.version, e.deleted ? null : JSON.stringify(e.doc), e.deleted ? 1 : 0, e.updatedAt, e.updatedBy, e.scroll, e.index];
-        s.putEntity.run(...args);
         s.putHistory.run(...args);
       }
       for (const { row: l, envelope } of batch.records) {
-        s.appendLedger.run(l.tenant, l.scroll, l.index, l.leaf, l.leafHash, l.requestId, l.actor, l.commandHash, l.outcome, l.code);
-        s.putEnvelope.run(l.tenant, l.scroll, l.index, envelope);
+        s.appendLedger.run(l.tenant, l.scroll, l.index, l.leaf, l.leafHash, l.requestId, l.actor, l.commandHash, l.outcome, l.code, envelope);
       }
       for (const e of batch.outbox) s.addOutbox.run(e.id, e.tenant, e.scroll, e.index, e.action, e.target, e.version, e.type, JSON.stringify(e.data), e.ts);
       for (const o of batch.outcomes) s.putOutcome.run(o.tenant, o.actor, o.requestId, o.commandHash, o.sigDigest, o.httpStatus, o.response, o.createdAt, o.scroll, o.index);
@@ -59,10 +57,8 @@ const ENTITY_COLS = 'tenant, type, id, version, doc, deleted, updated_at, update
 
 function statements(db: Db) {
   return {
-    putEntity: db.prepare(`INSERT OR REPLACE INTO entities (${ENTITY_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)`),
     putHistory: db.prepare(`INSERT INTO entity_history (${ENTITY_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)`),
-    appendLedger: db.prepare('INSERT INTO ledger (tenant, scroll, idx, leaf, leaf_hash, request_id, actor, command_hash, outcome, code) VALUES (?,?,?,?,?,?,?,?,?,?)'),
-    putEnvelope: db.prepare('INSERT INTO envelopes (tenant, scroll, idx, body) VALUES (?,?,?,?)'),
+    appendLedger: db.prepare('INSERT INTO ledger (tenant, scroll, idx, leaf, leaf_hash, request_id, actor, command_hash, outcome, code, envelope) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
     addOutbox: db.prepare('INSERT INTO outbox (id, tenant, scroll, idx, action, target, version, type, data, ts) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     putOutcome: db.prepare('INSERT OR IGNORE INTO outcomes (tenant, actor, request_id, command_hash, sig_digest, http_status, response, created_at, scroll, idx) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     putNonce: db.prepare('INSERT OR IGNORE INTO nonces (tenant, actor, nonce, command_hash, expires_at) VALUES (?,?,?,?,?)'),
