@@ -16,5 +16,5 @@ const rawVerify = rawVerifyPerSecond(4000 * scale);
 const sqlite = rawSqlite(quick ? 300 : 1000);
 emit({ bench: 'raw', durability: 'sqlite wal synchronous=FULL', raw_verify_per_s: Math.round(rawVerify), raw_sha256_per_s: Math.round(rawSha256PerSecond(50000 * scale)), raw_sqlite_commits_per_s: Math.round(sqlite.commits_per_s), raw_sqlite_batched_rows_per_s: Math.round(sqlite.batched_rows_per_s) });
 await benchStages(quick ? 300 : 1000);
-await benchPipeline(5000 * scale, rawVerify);
+await benchPipeline(quick ? 6000 : 12000, () => rawVerifyPerSecond(quick ? 2000 : 4000), quick ? 1 : 3);
 await benchHttp(quick ? 4000 : 20000, 64);
