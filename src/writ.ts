@@ -8,6 +8,7 @@ import { JwtVerifier } from './pipeline/authenticate/jwt.js';
 import { createVerifier, type Verifier } from './pipeline/authenticate/verifier.js';
 import { Freshness } from './pipeline/freshness/freshness.js';
 import { Idempotency } from './pipeline/idempotency/idempotency.js';
+import { OutcomeCache } from './pipeline/idempotency/outcome-cache.js';
 import { RateLimiter } from './pipeline/limits/limits.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { Policy, type PolicySource } from './policy/cedar.js';
@@ -77,6 +78,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, store);
     await freshness.preload(now());
     const idempotency = new Idempotency();
+    const outcomes = new OutcomeCache(config.idempotency.retentionSeconds * 1000);
     const limiter = new RateLimiter(config.limits);
     const applier = await Applier.open({
       store,
@@ -85,11 +87,24 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       originPrefix: config.ledger.originPrefix,
       maxBatch: config.apply.maxBatch,
       nonceExpiry: (ctx) => freshness.expiryOf(ctx),
+      onStored: (o) => outcomes.put(o),
       now,
     });
     const pipeline = new Pipeline({
       intake: config.intake,
-      auth: { require: config.auth.require, directory, verifier, jwt, lookup: (t, a, r) => store.getOutcome(t, a, r) },
+      auth: {
+        require: config.auth.require,
+        directory,
+        verifier,
+        jwt,
+        lookup: async (t, a, r) => {
+          const cached = outcomes.get(t, a, r, now());
+          if (cached) return cached;
+          const found = await store.getOutcome(t, a, r);
+          if (found && found.createdAt + config.idempotency.retentionSeconds * 1000 > now()) outcomes.put(found);
+          return found;
+        },
+      },
       freshness,
       idempotency,
       limiter,

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { encodeRecord, encodeRecordGeneric, type LedgerRecord } from '../src/ledger/record.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { OutcomeCache } from '../src/pipeline/idempotency/outcome-cache.js';
 import type { EntityRow, WriteBatch } from '../src/store/port.js';
 
 const dirs: string[] = [];
@@ -126,5 +127,27 @@ describe('ledger record encoding', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('the outcome cache', () => {
+  const outcome = (requestId: string, createdAt: number) => ({ tenant: 't', actor: 'a', requestId, commandHash: 'h', sigDigest: null, httpStatus: 200, response: '{}', createdAt, scroll: 's', index: 0 });
+
+  it('answers from memory within the retention, forgets entries older than it, and stays bounded', () => {
+    const cache = new OutcomeCache(1000, 3);
+    cache.put(outcome('r1', 0));
+    assert.equal(cache.get('t', 'a', 'r1', 999)?.requestId, 'r1');
+    assert.equal(cache.get('t', 'a', 'r1', 1000), undefined, 'expired at createdAt + retention');
+    for (const id of ['r2', 'r3', 'r4', 'r5']) cache.put(outcome(id, 10));
+    assert.equal(cache.size, 3);
+    assert.equal(cache.get('t', 'a', 'r2', 20), undefined, 'the oldest entry went first');
+    assert.equal(cache.get('t', 'a', 'r5', 20)?.requestId, 'r5');
+  });
+
+  it('keeps the first outcome of a key, as the store does', () => {
+    const cache = new OutcomeCache(1000);
+    cache.put({ ...outcome('k', 0), response: 'first' });
+    cache.put({ ...outcome('k', 0), response: 'second' });
+    assert.equal(cache.get('t', 'a', 'k', 1)?.response, 'first');
   });
 });

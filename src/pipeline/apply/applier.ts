@@ -20,6 +20,8 @@ export interface ApplierDeps {
   readonly directory: Directory;
   readonly originPrefix: string;
   readonly maxBatch: number;
+  /** Told of every outcome once it is durable. */
+  readonly onStored?: (outcome: StoredOutcome) => void;
   /** Expiry to persist with a checked nonce. */
   readonly nonceExpiry: (ctx: CommandContext) => number;
   readonly now: () => number;
@@ -137,6 +139,7 @@ export class Applier {
       const committing = this.deps.store.commit(w).then(
         () => {
           this.overlay.release(w.entities, w.outcomes);
+          if (this.deps.onStored) for (const o of w.outcomes) this.deps.onStored(o);
           this.deps.directory.apply(w.entities);
           this.stats.batches++;
           this.stats.commands += batch.length;

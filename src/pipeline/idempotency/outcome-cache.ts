@@ -1,0 +1,41 @@
+import type { StoredOutcome } from '../../store/port.js';
+
+/** Most outcomes kept in memory. */
+export const DEFAULT_OUTCOME_CACHE_MAX = 50_000;
+
+/**
+ * Recent stored outcomes, so that a retry (usually soon after the original) is answered without a
+ * store read. Stored outcomes never change once written (the first outcome of a key wins), so the
+ * only staleness is retention: an entry older than the retention is treated as absent. Only found
+ * outcomes are cached; a miss always asks the store.
+ */
+export class OutcomeCache {
+  private readonly entries = new Map<string, StoredOutcome>();
+
+  constructor(
+    private readonly retentionMs: number,
+    private readonly max = DEFAULT_OUTCOME_CACHE_MAX,
+  ) {}
+
+  get(tenant: string, actor: string, requestId: string, now: number): StoredOutcome | undefined {
+    const key = `${tenant}\n${actor}\n${requestId}`;
+    const o = this.entries.get(key);
+    if (!o) return undefined;
+    if (o.createdAt + this.retentionMs <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return o;
+  }
+
+  put(o: StoredOutcome): void {
+    const key = `${o.tenant}\n${o.actor}\n${o.requestId}`;
+    if (this.entries.has(key)) return;
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, o);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
