@@ -80,6 +80,15 @@ describe('the SQLite store', () => {
     await store.close();
   });
 
+  it('refuses commits at once, with a reason, when the writer thread has died', async () => {
+    const store = new SqliteStore({ path: tempDb() });
+    await store.commit(batch({ records: [record(0)] }));
+    await (store as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await assert.rejects(store.commit(batch({ records: [record(1)] })), /writer thread exited/);
+    assert.equal((await store.readLedger('t', 's', 0, 10)).length, 1, 'reads still work');
+    await store.close();
+  });
+
   it('prunes expired nonces and old outcomes in the writer', async () => {
     const store = new SqliteStore({ path: tempDb() });
     await store.commit(

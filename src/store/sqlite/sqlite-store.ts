@@ -29,8 +29,12 @@ export class SqliteStore implements Store {
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   private nextId = 1;
   private closed = false;
+  /** Why the writer thread is gone, if it ended without being closed. */
+  private dead: Error | undefined;
 
   constructor(options: SqliteOptions) {
+    // A read-write connection used only for reads: it creates the file and schema, and keeps the
+    // WAL's shared memory alive for the writer thread.
     this.reader = new Database(options.path);
     this.reader.pragma('journal_mode = WAL');
     this.reader.pragma('synchronous = FULL');
@@ -51,11 +55,18 @@ export class SqliteStore implements Store {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
-    this.worker.on('error', (err) => failAll(err));
-    this.worker.on('exit', (code) => failAll(new Error(`SQLite writer thread exited (${code})`)));
+    this.worker.on('error', (err) => {
+      this.dead = new Error(`the SQLite writer thread failed: ${err.message}`, { cause: err });
+      failAll(this.dead);
+    });
+    this.worker.on('exit', (code) => {
+      if (!this.closed) this.dead ??= new Error(`the SQLite writer thread exited (${code}); restart writ`);
+      failAll(this.dead ?? new Error('store is closed'));
+    });
   }
 
   private call(req: Request): Promise<unknown> {
+    if (this.dead) return Promise.reject(this.dead);
     if (this.closed) return Promise.reject(new Error('store is closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
