@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { KeyCache, unpackJobs, verifyJob } from './verifier.js';
 
 /** Results are sent back in groups this small, so the first commands of a batch need not wait for the last. */
-export const RESULT_GROUP = 8;
+export const RESULT_GROUP = 4;
 
 /** Worker side of WorkerVerifier: verifies a packed batch and answers (id, ok) pairs, a group at a time. */
 const cache = new KeyCache();
