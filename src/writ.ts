@@ -8,6 +8,7 @@ import { JwtVerifier } from './pipeline/authenticate/jwt.js';
 import { createVerifier, type Verifier } from './pipeline/authenticate/verifier.js';
 import { Freshness } from './pipeline/freshness/freshness.js';
 import { Idempotency } from './pipeline/idempotency/idempotency.js';
+import { KnownKeys } from './pipeline/idempotency/known-keys.js';
 import { OutcomeCache } from './pipeline/idempotency/outcome-cache.js';
 import { RateLimiter } from './pipeline/limits/limits.js';
 import { Pipeline } from './pipeline/pipeline.js';
@@ -78,7 +79,11 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, store);
     await freshness.preload(now());
     const idempotency = new Idempotency();
-    const outcomes = new OutcomeCache(config.idempotency.retentionSeconds * 1000);
+    const retentionMs = config.idempotency.retentionSeconds * 1000;
+    const outcomes = new OutcomeCache(retentionMs);
+    // Only a sole writer sees every stored key, which the filter needs to answer "absent".
+    const known = store.exclusive ? new KnownKeys(retentionMs, now()) : undefined;
+    if (known) await store.scanOutcomeKeys((t, a, r) => known.add(t, a, r, now()));
     const limiter = new RateLimiter(config.limits);
     const applier = await Applier.open({
       store,
@@ -87,7 +92,11 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       originPrefix: config.ledger.originPrefix,
       maxBatch: config.apply.maxBatch,
       nonceExpiry: (ctx) => freshness.expiryOf(ctx),
-      onStored: (o) => outcomes.put(o),
+      onStored: (o) => {
+        outcomes.put(o);
+        known?.add(o.tenant, o.actor, o.requestId, now());
+      },
+      mayHaveOutcome: known ? (t, a, r) => known.mayContain(t, a, r, now()) : undefined,
       now,
     });
     const pipeline = new Pipeline({
@@ -100,6 +109,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
         lookup: async (t, a, r) => {
           const cached = outcomes.get(t, a, r, now());
           if (cached) return cached;
+          if (known && !known.mayContain(t, a, r, now())) return null;
           const found = await store.getOutcome(t, a, r);
           if (found && found.createdAt + config.idempotency.retentionSeconds * 1000 > now()) outcomes.put(found);
           return found;
@@ -114,7 +124,6 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       applier,
       now,
     });
-    const retentionMs = config.idempotency.retentionSeconds * 1000;
     const pruner = setInterval(() => void store.prune(now(), retentionMs).catch(() => undefined), 60_000);
     pruner.unref();
     const v = verifier;

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { encodeRecord, encodeRecordGeneric, type LedgerRecord } from '../src/ledger/record.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { OutcomeCache } from '../src/pipeline/idempotency/outcome-cache.js';
+import { KnownKeys } from '../src/pipeline/idempotency/known-keys.js';
 import type { EntityRow, WriteBatch } from '../src/store/port.js';
 
 const dirs: string[] = [];
@@ -158,5 +159,23 @@ describe('the outcome cache', () => {
     cache.put({ ...outcome('k', 0), response: 'first' });
     cache.put({ ...outcome('k', 0), response: 'second' });
     assert.equal(cache.get('t', 'a', 'k', 1)?.response, 'first');
+  });
+});
+
+describe('the known-keys filter', () => {
+  it('never says absent for a key it was given, and says absent for most others', () => {
+    const known = new KnownKeys(1000, 0, 1 << 16);
+    for (let i = 0; i < 2000; i++) known.add('t', 'a', `req-${i}`, 0);
+    for (let i = 0; i < 2000; i++) assert.equal(known.mayContain('t', 'a', `req-${i}`, 0), true);
+    let falsePositives = 0;
+    for (let i = 0; i < 2000; i++) if (known.mayContain('t', 'a', `other-${i}`, 0)) falsePositives++;
+    assert.ok(falsePositives < 100, `${falsePositives} false positives of 2000`);
+  });
+
+  it('keeps a key for at least one retention period and drops it after two', () => {
+    const known = new KnownKeys(1000, 0, 1 << 16);
+    known.add('t', 'a', 'old', 999);
+    assert.equal(known.mayContain('t', 'a', 'old', 1500), true, 'one rotation later it is still there');
+    assert.equal(known.mayContain('t', 'a', 'old', 2600), false, 'two rotations later it is gone');
   });
 });

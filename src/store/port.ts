@@ -115,6 +115,8 @@ export interface Store {
   allEntitiesOfType(type: string): Promise<EntityRow[]>;
   getOutcome(tenant: string, actor: string, requestId: string): Promise<StoredOutcome | null>;
   findOutcomes(tenant: string, requestId: string): Promise<StoredOutcome[]>;
+  /** Calls `visit` with the key of every stored outcome; returns how many there were. */
+  scanOutcomeKeys(visit: (tenant: string, actor: string, requestId: string) => void): Promise<number>;
   getNonce(tenant: string, actor: string, nonce: string): Promise<NonceRow | null>;
   /** Unexpired nonces (expiresAt >= now) in order of expiry, at most `limit`. */
   unexpiredNonces(now: number, limit: number): Promise<Array<NonceRow & { tenant: string; actor: string; nonce: string }>>;

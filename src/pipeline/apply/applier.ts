@@ -20,6 +20,8 @@ export interface ApplierDeps {
   readonly directory: Directory;
   readonly originPrefix: string;
   readonly maxBatch: number;
+  /** False when a key certainly has no stored outcome (see KnownKeys); absent: ask the store. */
+  readonly mayHaveOutcome?: (tenant: string, actor: string, requestId: string) => boolean;
   /** Told of every outcome once it is durable. */
   readonly onStored?: (outcome: StoredOutcome) => void;
   /** Expiry to persist with a checked nonce. */
@@ -180,7 +182,10 @@ export class Applier {
   }
 
   private async getOutcome(tenant: string, actor: string, requestId: string): Promise<StoredOutcome | null> {
-    return this.overlay.outcome(tenant, actor, requestId) ?? (await this.deps.store.getOutcome(tenant, actor, requestId));
+    const pending = this.overlay.outcome(tenant, actor, requestId);
+    if (pending) return pending;
+    if (this.deps.mayHaveOutcome && !this.deps.mayHaveOutcome(tenant, actor, requestId)) return null;
+    return this.deps.store.getOutcome(tenant, actor, requestId);
   }
 
   private async getEntity(tenant: string, type: string, id: string): Promise<EntityRow | null> {

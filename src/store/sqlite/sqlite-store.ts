@@ -106,6 +106,15 @@ export class SqliteStore implements Store {
     return ((this.r.findOutcomes.all(tenant, requestId) as Row[]).map((row) => toOutcome(row)!));
   }
 
+  async scanOutcomeKeys(visit: (tenant: string, actor: string, requestId: string) => void): Promise<number> {
+    let n = 0;
+    for (const row of this.r.outcomeKeys.iterate() as IterableIterator<Row>) {
+      visit(row.tenant as string, row.actor as string, row.request_id as string);
+      n++;
+    }
+    return n;
+  }
+
   async getNonce(tenant: string, actor: string, nonce: string): Promise<NonceRow | null> {
     const row = this.r.getNonce.get(tenant, actor, nonce) as Row | undefined;
     return row ? { commandHash: row.command_hash as string, expiresAt: row.expires_at as number } : null;
@@ -186,6 +195,7 @@ function readerStatements(db: Db) {
          AND NOT EXISTS (SELECT 1 FROM entity_history n WHERE n.tenant = h.tenant AND n.type = h.type AND n.id = h.id AND n.version > h.version)`,
     ),
     getOutcome: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? AND actor = ?'),
+    outcomeKeys: db.prepare('SELECT tenant, actor, request_id FROM outcomes'),
     findOutcomes: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? ORDER BY created_at'),
     getNonce: db.prepare('SELECT command_hash, expires_at FROM nonces WHERE tenant = ? AND actor = ? AND nonce = ?'),
     unexpiredNonces: db.prepare('SELECT tenant, actor, nonce, command_hash, expires_at FROM nonces WHERE expires_at >= ? ORDER BY expires_at LIMIT ?'),
