@@ -44,8 +44,6 @@ export const PATTERNS = {
 
 const TOP_LEVEL = new Set(['v', 'action', 'requestId', 'actor', 'tenant', 'timestamp', 'nonce', 'expectedVersion', 'target', 'payload', 'signature']);
 const SIGNATURE_FIELDS = new Set(['keyId', 'alg', 'sig']);
-/** Fields a bearer token may supply; every other one must be in the body. */
-export const TOKEN_FILLABLE = ['actor', 'tenant', 'nonce', 'requestId'] as const;
 
 function bad(message: string): WritError {
   return new WritError('INVALID_ENVELOPE', message);

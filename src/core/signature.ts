@@ -1,5 +1,4 @@
 import { createHmac, createPrivateKey, createPublicKey, sign as cryptoSign, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import type { SignatureAlg } from './envelope.js';
 
 /**
  * Signing and verification of canonical envelope bytes. Only node:crypto is used, so the SDK and the
@@ -44,18 +43,8 @@ export function loadPrivateKey(pem: string): SignKey {
   return { alg: algOf(key), key };
 }
 
-/** Loads an SPKI PEM public key and tells which algorithm it is for. */
-export function loadPublicKey(pem: string): { alg: 'ed25519' | 'es256'; key: KeyObject } {
-  const key = createPublicKey(pem);
-  return { alg: algOf(key), key };
-}
-
 function algOf(key: KeyObject): 'ed25519' | 'es256' {
   if (key.asymmetricKeyType === 'ed25519') return 'ed25519';
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'es256';
   throw new Error(`unsupported key type ${key.asymmetricKeyType ?? 'unknown'}: writ signs with Ed25519 or ECDSA P-256`);
-}
-
-export function isSignatureAlg(value: unknown): value is SignatureAlg {
-  return value === 'ed25519' || value === 'es256' || value === 'hs256';
 }

@@ -67,10 +67,6 @@ export class Directory {
     return this.keys.get(`${tenant}\n${keyId}`);
   }
 
-  keysOf(tenant: string): KnownKey[] {
-    return [...this.keys.values()].filter((k) => k.tenant === tenant);
-  }
-
   rolesOf(tenant: string, actor: string): readonly string[] {
     return this.roles.get(`${tenant}\n${actor}`) ?? [];
   }
