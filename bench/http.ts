@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { LeanConnection } from './lean-client.js';
 import { benchHome, emit, percentile, round, runConcurrent, signedProducts } from './support.js';
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
@@ -15,24 +15,11 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-function post(agent: Agent, url: URL, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { agent, host: url.hostname, port: url.port, method: 'POST', path: '/v1/commands', headers: { 'content-type': 'application/json', 'content-length': body.length } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /**
  * Signed commands over loopback HTTP: the server runs in its own process (so it has the machine as
  * it would in production, minus what the clients use), `clients` keep-alive connections each send
- * pre-signed UpsertProduct commands one after another.
+ * pre-signed UpsertProduct commands one after another (LeanConnection: a wrk-style client, so the
+ * load generator takes little of the two cores the server runs on).
  */
 export async function benchHttp(count: number, clients: number): Promise<void> {
   const h = await benchHome();
@@ -44,18 +31,28 @@ export async function benchHttp(count: number, clients: number): Promise<void> {
     });
     const { url, durability } = JSON.parse(first) as { url: string; durability: string };
     const target = new URL(url);
-    const agent = new Agent({ keepAlive: true, maxSockets: clients });
-    await runConcurrent(signedProducts(h.admin, h.tenant, 1000, 'hw'), clients, async (b) => void (await post(agent, target, b)));
+    const host = `${target.hostname}:${target.port}`;
+    const connections = await Promise.all(Array.from({ length: clients }, () => LeanConnection.open(target.hostname, Number(target.port))));
+    const free = [...connections];
+    const post = async (body: Buffer): Promise<number> => {
+      const c = free.pop()!;
+      try {
+        return await c.post('/v1/commands', host, body);
+      } finally {
+        free.push(c);
+      }
+    };
+    await runConcurrent(signedProducts(h.admin, h.tenant, 1000, 'hw'), clients, async (b) => void (await post(b)));
     const bodies = signedProducts(h.admin, h.tenant, count, 'h');
     let errors = 0;
     const serverCpu0 = cpuSeconds(server.pid!);
     const clientCpu0 = process.cpuUsage();
     const run = await runConcurrent(bodies, clients, async (b) => {
-      if ((await post(agent, target, b)) !== 200) errors++;
+      if ((await post(b)) !== 200) errors++;
     });
     const clientCpu = process.cpuUsage(clientCpu0);
     const serverCpu = cpuSeconds(server.pid!) - serverCpu0;
-    agent.destroy();
+    for (const c of connections) c.close();
     emit({
       bench: 'http',
       durability,

@@ -46,11 +46,11 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (closing) {
-      reply.header('Connection', 'close');
-      return sendError(reply, new WritError('UNAVAILABLE', 'writ is shutting down; retry against another instance or after restart', { retryAfter: 1 }));
-    }
+  // A callback hook (not async): it runs on every request, and a promise per request is not free.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    reply.header('Connection', 'close');
+    sendError(reply, new WritError('UNAVAILABLE', 'writ is shutting down; retry against another instance or after restart', { retryAfter: 1 }));
   });
   // The pipeline parses bodies itself (strictly), so every content type arrives as raw bytes.
   app.removeAllContentTypeParsers();
