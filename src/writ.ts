@@ -7,6 +7,7 @@ import { Applier } from './pipeline/apply/applier.js';
 import { JwtVerifier } from './pipeline/authenticate/jwt.js';
 import { createVerifier, type Verifier } from './pipeline/authenticate/verifier.js';
 import { Freshness } from './pipeline/freshness/freshness.js';
+import { IntakePool } from './pipeline/intake/intake-pool.js';
 import { Idempotency } from './pipeline/idempotency/idempotency.js';
 import { KnownKeys } from './pipeline/idempotency/known-keys.js';
 import { OutcomeCache } from './pipeline/idempotency/outcome-cache.js';
@@ -72,9 +73,18 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   mkdirSync(dirname(config.store.path), { recursive: true });
   const store = new SqliteStore({ path: config.store.path });
   let verifier: Verifier | undefined;
+  let intakePool: IntakePool | undefined;
   try {
     const directory = await Directory.load(store, configuredHmacKeys(config));
     verifier = createVerifier(config.verify.workers);
+    if (config.verify.workers > 0) {
+      const pool = new IntakePool(config.verify.workers, config.intake);
+      const replicate = (keys: KnownKey[]) =>
+        pool.setKeys(keys.map((k) => ({ tenant: k.tenant, keyId: k.keyId, alg: k.alg as 'ed25519' | 'es256', spki: k.spki!, digest: k.digest! })));
+      replicate(directory.publicKeys());
+      directory.onKeysChanged = replicate;
+      intakePool = pool;
+    }
     const jwt = new JwtVerifier(config.auth.jwt);
     const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, store);
     await freshness.preload(now());
@@ -101,6 +111,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     });
     const pipeline = new Pipeline({
       intake: config.intake,
+      intakePool,
       auth: {
         require: config.auth.require,
         directory,
@@ -127,6 +138,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const pruner = setInterval(() => void store.prune(now(), retentionMs).catch(() => undefined), 60_000);
     pruner.unref();
     const v = verifier;
+    const ip = intakePool;
     return {
       config,
       store,
@@ -141,11 +153,13 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
         clearInterval(pruner);
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));
         await v.close();
+        await ip?.close();
         await store.close();
       },
     };
   } catch (err) {
     await verifier?.close();
+    await intakePool?.close();
     await store.close();
     throw err;
   }

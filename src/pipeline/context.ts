@@ -38,6 +38,11 @@ export interface Intake {
   readonly envelope: PartialEnvelope;
   readonly canonical: Buffer;
   readonly commandHash: string;
+  /**
+   * A signature check done alongside intake (IntakePool), with the SHA-256 of the key bytes it used.
+   * Authenticate takes it only when those are the bytes of the key its own registry holds.
+   */
+  readonly verified?: { readonly keyDigest: string; readonly ok: boolean };
 }
 
 /** The answer shape of DESIGN §3. */

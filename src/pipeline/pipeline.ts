@@ -12,6 +12,7 @@ import type { CommandContext, Reply, Submission } from './context.js';
 import type { Freshness } from './freshness/freshness.js';
 import type { Idempotency } from './idempotency/idempotency.js';
 import { intake, type IntakeLimits } from './intake/intake.js';
+import type { IntakePool } from './intake/intake-pool.js';
 import { limits, type RateLimiter } from './limits/limits.js';
 import { errorAnswer, toReply } from './reply.js';
 import { validate } from './validate/validate.js';
@@ -19,6 +20,8 @@ import { logError } from '../util/log.js';
 
 export interface PipelineDeps {
   readonly intake: IntakeLimits;
+  /** Runs intake in worker threads (and checks signatures there when it can); absent: on the event loop. */
+  readonly intakePool?: IntakePool;
   readonly auth: Omit<AuthenticateDeps, 'now'>;
   readonly freshness: Freshness;
   readonly idempotency: Idempotency;
@@ -62,7 +65,7 @@ export class Pipeline {
     let t = timed ? process.hrtime.bigint() : 0n;
     let ctx: CommandContext;
     try {
-      const input = intake(submission, d.intake);
+      const input = d.intakePool ? await d.intakePool.prepare(submission) : intake(submission, d.intake);
       if (timed) t = this.clock.add('intake', t);
       ctx = await authenticate(input, submission, { ...d.auth, now: d.now });
       if (timed) t = this.clock.add('authenticate', t);

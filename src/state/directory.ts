@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { sha256Hex } from '../core/hash.js';
 import type { EntityRow, Store } from '../store/port.js';
 import type { KeyDoc } from '../packs/writ/handlers.js';
 import type { ActorDoc } from '../packs/access/handlers.js';
@@ -16,6 +17,8 @@ export interface KnownKey {
   readonly publicKey?: KeyObject;
   /** SPKI DER of the public key, sent to verification workers. */
   readonly spki?: Buffer;
+  /** SHA-256 of `spki`, hex. */
+  readonly digest?: string;
   readonly secret?: Uint8Array;
   readonly notBefore: number | null;
   readonly notAfter: number | null;
@@ -32,6 +35,8 @@ export class Directory {
   private readonly roles = new Map<string, readonly string[]>();
   private readonly flags = new Map<string, Flag>();
   private readonly configuredKeys: KnownKey[] = [];
+  /** Told when a batch changed any key, with every public key (Ed25519, ES256) now registered. */
+  onKeysChanged: ((keys: KnownKey[]) => void) | undefined;
 
   static async load(store: Store, configured: readonly KnownKey[] = []): Promise<Directory> {
     const d = new Directory();
@@ -41,8 +46,22 @@ export class Directory {
     return d;
   }
 
+  /** Every registered public key (Ed25519, ES256). */
+  publicKeys(): KnownKey[] {
+    return [...this.keys.values()].filter((k) => k.spki !== undefined);
+  }
+
   /** Takes in entity versions that were just committed. */
   apply(rows: readonly EntityRow[]): void {
+    if (this.onKeysChanged && rows.some((r) => r.type === SYSTEM_TYPES.key)) {
+      this.applyRows(rows);
+      this.onKeysChanged(this.publicKeys());
+      return;
+    }
+    this.applyRows(rows);
+  }
+
+  private applyRows(rows: readonly EntityRow[]): void {
     for (const row of rows) {
       const key = `${row.tenant}\n${row.id}`;
       if (row.type === SYSTEM_TYPES.key) {
@@ -95,13 +114,15 @@ export class Directory {
 
 function toKnownKey(tenant: string, doc: KeyDoc): KnownKey {
   const publicKey = createPublicKey(doc.publicKey!);
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
   return {
     tenant,
     actor: doc.actor,
     keyId: doc.keyId,
     alg: doc.alg,
     publicKey,
-    spki: publicKey.export({ type: 'spki', format: 'der' }),
+    spki,
+    digest: sha256Hex(spki),
     notBefore: doc.notBefore ? Date.parse(doc.notBefore) : null,
     notAfter: doc.notAfter ? Date.parse(doc.notAfter) : null,
     revokedAt: doc.revokedAt ? Date.parse(doc.revokedAt) : null,

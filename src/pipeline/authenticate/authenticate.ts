@@ -56,10 +56,13 @@ async function bySignature(input: Intake, submission: Submission, deps: Authenti
   if (key.revokedAt !== null && key.revokedAt <= now) throw new WritError('KEY_REVOKED', `key ${JSON.stringify(sig.keyId)} was revoked`);
   if (key.notBefore !== null && now < key.notBefore) throw new WritError('KEY_REVOKED', `key ${JSON.stringify(sig.keyId)} is not valid before ${new Date(key.notBefore).toISOString()}`);
   if (key.notAfter !== null && now > key.notAfter) throw new WritError('KEY_REVOKED', `key ${JSON.stringify(sig.keyId)} expired at ${new Date(key.notAfter).toISOString()}`);
+  const pre = input.verified;
   const ok =
     key.alg === 'hs256'
       ? verifySignature({ alg: 'hs256', secret: key.secret! }, input.canonical, sigBytes)
-      : await deps.verifier.verify({ alg: key.alg, spki: key.spki!, data: input.canonical, sig: sigBytes });
+      : pre !== undefined && pre.keyDigest === key.digest
+        ? pre.ok
+        : await deps.verifier.verify({ alg: key.alg, spki: key.spki!, data: input.canonical, sig: sigBytes });
   if (!ok) throw new WritError('BAD_SIGNATURE', 'the signature does not verify over the canonical bytes of the envelope');
   return context(envelope, input.canonical, input.commandHash, submission, { method: 'signature', keyId: sig.keyId, sigDigest }, prior);
 }

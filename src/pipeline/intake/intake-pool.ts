@@ -1,0 +1,150 @@
+import { Worker } from 'node:worker_threads';
+import { isCode } from '../../core/codes.js';
+import { WritError } from '../../core/errors.js';
+import type { Intake, Submission } from '../context.js';
+import type { IntakeLimits } from './intake.js';
+
+/** A public key as the intake workers know it: enough to check a signature, nothing to trust it by. */
+export interface ReplicaKey {
+  readonly tenant: string;
+  readonly keyId: string;
+  readonly alg: 'ed25519' | 'es256';
+  readonly spki: Buffer;
+  /** SHA-256 of the SPKI bytes, hex: how authenticate tells that a worker used the key it knows. */
+  readonly digest: string;
+}
+
+/** What a worker answers for one body. */
+export type IntakeReply =
+  | { readonly id: number; readonly intake: Intake }
+  | { readonly id: number; readonly error: { readonly code: string; readonly message: string } };
+
+/** Results come back in groups this small, so the first bodies of a batch need not wait for the last. */
+export const RESULT_GROUP = 4;
+
+/*
+ * A batch of bodies travels as ONE transferable buffer. Per body:
+ *   u32 id | u8 flags (1: a bearer token came along) | u32 length | body bytes
+ */
+const HEADER = 9;
+
+export function packBodies(jobs: ReadonlyArray<{ id: number; bearer: boolean; body: Uint8Array }>): Uint8Array {
+  let size = 0;
+  for (const j of jobs) size += HEADER + j.body.byteLength;
+  const out = Buffer.allocUnsafeSlow(size);
+  let o = 0;
+  for (const j of jobs) {
+    out.writeUInt32LE(j.id >>> 0, o);
+    out[o + 4] = j.bearer ? 1 : 0;
+    out.writeUInt32LE(j.body.byteLength, o + 5);
+    o += HEADER;
+    out.set(j.body, o);
+    o += j.body.byteLength;
+  }
+  return out;
+}
+
+export function unpackBodies(packed: Uint8Array): Array<{ id: number; bearer: boolean; body: Buffer }> {
+  const b = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+  const jobs: Array<{ id: number; bearer: boolean; body: Buffer }> = [];
+  let o = 0;
+  while (o < b.length) {
+    const id = b.readUInt32LE(o);
+    const bearer = b[o + 4] === 1;
+    const length = b.readUInt32LE(o + 5);
+    o += HEADER;
+    jobs.push({ id, bearer, body: b.subarray(o, (o += length)) });
+  }
+  return jobs;
+}
+
+interface Pending {
+  readonly resolve: (input: Intake) => void;
+  readonly reject: (err: Error) => void;
+}
+
+/**
+ * Runs the intake stage (strict parse, shape, RFC 8785 bytes, commandHash) in worker threads, and
+ * in the same round trip checks the signature when the worker knows the key: the workers hold a
+ * replica of the registered public keys. The verdict is only a hint that authenticate accepts when
+ * the worker's key bytes are those of its own registry, which also decides validity and revocation.
+ * The event loop is left with the decisions.
+ */
+export class IntakePool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private buffer: Array<{ id: number; bearer: boolean; body: Uint8Array }> = [];
+  private next = 0;
+  private nextId = 1;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(count: number, limits: IntakeLimits) {
+    const url = new URL('./intake-worker.js', import.meta.url);
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(url, { execArgv: [], workerData: { limits } });
+      worker.unref();
+      worker.on('message', (replies: IntakeReply[]) => {
+        for (const r of replies) {
+          const p = this.pending.get(r.id);
+          this.pending.delete(r.id);
+          if (!p) continue;
+          if ('intake' in r) {
+            // Structured clone delivers a Buffer as a plain Uint8Array.
+            const c = r.intake.canonical as Uint8Array;
+            p.resolve({ ...r.intake, canonical: Buffer.from(c.buffer, c.byteOffset, c.byteLength) });
+          }
+          else p.reject(new WritError(isCode(r.error.code) ? r.error.code : 'INTERNAL', r.error.message));
+        }
+      });
+      worker.on('error', (err) => this.failAll(err));
+      this.workers.push(worker);
+    }
+  }
+
+  /** Replaces the workers' key replica. */
+  setKeys(keys: readonly ReplicaKey[]): void {
+    const list = keys.map((k) => ({ tenant: k.tenant, keyId: k.keyId, alg: k.alg, spki: k.spki, digest: k.digest }));
+    for (const w of this.workers) w.postMessage({ keys: list });
+  }
+
+  prepare(submission: Submission): Promise<Intake> {
+    if (this.closed) return Promise.reject(new Error('intake pool is closed'));
+    return new Promise((resolve, reject) => {
+      const id = this.nextId;
+      this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
+      this.pending.set(id, { resolve, reject });
+      this.buffer.push({ id, bearer: submission.bearer !== undefined, body: submission.body });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Bodies that arrived in one turn of the event loop go out as one message per worker. */
+  private flush(): void {
+    this.scheduled = false;
+    const jobs = this.buffer;
+    this.buffer = [];
+    const n = this.workers.length;
+    const per = Math.ceil(jobs.length / n);
+    for (let i = 0; i < n && i * per < jobs.length; i++) {
+      const packed = packBodies(jobs.slice(i * per, (i + 1) * per));
+      const worker = this.workers[(this.next + i) % n];
+      worker.postMessage(packed, [packed.buffer as ArrayBuffer]);
+    }
+    this.next = (this.next + 1) % n;
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.failAll(new Error('intake pool closed'));
+  }
+}
