@@ -13,6 +13,7 @@ import type { Freshness } from './freshness/freshness.js';
 import type { Idempotency } from './idempotency/idempotency.js';
 import { intake, type IntakeLimits } from './intake/intake.js';
 import type { IntakePool } from './intake/intake-pool.js';
+import { requestIdHint } from './intake/identity-hint.js';
 import { limits, type RateLimiter } from './limits/limits.js';
 import { errorAnswer, toReply } from './reply.js';
 import { validate } from './validate/validate.js';
@@ -73,7 +74,7 @@ export class Pipeline {
       this.counters.unauthenticated++;
       const e = toWritError(err);
       if (e.code === 'INTERNAL') logError('unexpected error before authentication', err);
-      return toReply(errorAnswer(e, requestIdOf(submission), null), e.retryAfter);
+      return toReply(errorAnswer(e, requestIdHint(submission.body), null), e.retryAfter);
     }
     try {
       const now = d.now();
@@ -143,11 +144,4 @@ export class Pipeline {
       this.deps.idempotency.release(ctx);
     }
   }
-}
-
-/** Best effort, for answers to commands that never got as far as a parsed envelope. */
-function requestIdOf(submission: Submission): string | null {
-  const text = Buffer.from(submission.body.buffer, submission.body.byteOffset, Math.min(submission.body.byteLength, 4096)).toString('utf8');
-  const m = /"requestId"\s*:\s*"([A-Za-z0-9._:-]{8,128})"/.exec(text);
-  return m ? m[1] : null;
 }

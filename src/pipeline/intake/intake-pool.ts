@@ -24,18 +24,26 @@ export const RESULT_GROUP = 4;
 
 /*
  * A batch of bodies travels as ONE transferable buffer. Per body:
- *   u32 id | u8 flags (1: a bearer token came along) | u32 length | body bytes
+ *   u32 id | u8 flags (1: a bearer token came along; 2: do not check the signature) | u32 length | body bytes
  */
 const HEADER = 9;
 
-export function packBodies(jobs: ReadonlyArray<{ id: number; bearer: boolean; body: Uint8Array }>): Uint8Array {
+export interface BodyJob {
+  readonly id: number;
+  readonly bearer: boolean;
+  /** Skip the signature check (the body looks like a retry: authenticate may not need it). */
+  readonly skipVerify?: boolean;
+  readonly body: Uint8Array;
+}
+
+export function packBodies(jobs: ReadonlyArray<BodyJob>): Uint8Array {
   let size = 0;
   for (const j of jobs) size += HEADER + j.body.byteLength;
   const out = Buffer.allocUnsafeSlow(size);
   let o = 0;
   for (const j of jobs) {
     out.writeUInt32LE(j.id >>> 0, o);
-    out[o + 4] = j.bearer ? 1 : 0;
+    out[o + 4] = (j.bearer ? 1 : 0) | (j.skipVerify ? 2 : 0);
     out.writeUInt32LE(j.body.byteLength, o + 5);
     o += HEADER;
     out.set(j.body, o);
@@ -44,16 +52,16 @@ export function packBodies(jobs: ReadonlyArray<{ id: number; bearer: boolean; bo
   return out;
 }
 
-export function unpackBodies(packed: Uint8Array): Array<{ id: number; bearer: boolean; body: Buffer }> {
+export function unpackBodies(packed: Uint8Array): Array<BodyJob & { body: Buffer }> {
   const b = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
-  const jobs: Array<{ id: number; bearer: boolean; body: Buffer }> = [];
+  const jobs: Array<BodyJob & { body: Buffer }> = [];
   let o = 0;
   while (o < b.length) {
     const id = b.readUInt32LE(o);
-    const bearer = b[o + 4] === 1;
+    const flags = b[o + 4];
     const length = b.readUInt32LE(o + 5);
     o += HEADER;
-    jobs.push({ id, bearer, body: b.subarray(o, (o += length)) });
+    jobs.push({ id, bearer: (flags & 1) !== 0, skipVerify: (flags & 2) !== 0, body: b.subarray(o, (o += length)) });
   }
   return jobs;
 }
@@ -73,13 +81,18 @@ interface Pending {
 export class IntakePool {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
-  private buffer: Array<{ id: number; bearer: boolean; body: Uint8Array }> = [];
+  private buffer: BodyJob[] = [];
   private next = 0;
   private nextId = 1;
   private scheduled = false;
   private closed = false;
 
-  constructor(count: number, limits: IntakeLimits) {
+  /**
+   * @param likelyRetry a cheap guess from the raw bytes that the body repeats a command whose
+   *   outcome is stored; such a body is answered from the store without a signature check, so the
+   *   worker skips it. A wrong guess costs a round trip to the verify pool, never correctness.
+   */
+  constructor(count: number, limits: IntakeLimits, private readonly likelyRetry: (body: Uint8Array) => boolean = () => false) {
     const url = new URL('./intake-worker.js', import.meta.url);
     for (let i = 0; i < count; i++) {
       const worker = new Worker(url, { execArgv: [], workerData: { limits } });
@@ -114,7 +127,7 @@ export class IntakePool {
       const id = this.nextId;
       this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
       this.pending.set(id, { resolve, reject });
-      this.buffer.push({ id, bearer: submission.bearer !== undefined, body: submission.body });
+      this.buffer.push({ id, bearer: submission.bearer !== undefined, skipVerify: this.likelyRetry(submission.body), body: submission.body });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
