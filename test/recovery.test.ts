@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { WritClient } from '../src/sdk/client.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /**
@@ -30,12 +31,14 @@ describe('recovery after a failed commit', () => {
     );
     db.close();
 
+    // Over a real socket: the answer shape and Retry-After as a client sees them.
+    const client = new WritClient(await h.listen());
     const envelope = h.sign('UpsertProduct', product('during'));
-    const failed = await h.post(envelope);
-    assert.equal(failed.status, 503, failed.raw);
+    const failed = await client.submit(envelope);
+    assert.equal(failed.status, 503, JSON.stringify(failed.body));
     assert.equal(failed.body.status, 'ERROR');
     assert.equal(failed.body.code, 'UNAVAILABLE');
-    assert.equal(failed.headers['retry-after'], '1');
+    assert.equal(failed.headers.get('retry-after'), '1');
     assert.equal((await h.get(`/v1/entities/${h.tenant}/product/during`)).status, 404, 'nothing of the failed batch is visible');
 
     // The same envelope again, until the applier has recovered: applied once, after the intruder's row.

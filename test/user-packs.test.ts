@@ -1,0 +1,87 @@
+import { strict as assert } from 'node:assert';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { WritClient } from '../src/sdk/client.js';
+import { startHarness, type Harness } from './support/harness.js';
+
+/**
+ * A deployment's own pack (DESIGN §4: built-in packs are examples of the same mechanism): actions in
+ * YAML, a code handler in handlers.js, policies in Cedar, loaded from the home's packs/ folder. Its
+ * handler also shows what a bug in a handler becomes: INTERNAL, recorded, nothing applied.
+ */
+describe('a deployment pack', () => {
+  let h: Harness;
+  let client: WritClient;
+  before(async () => {
+    h = await startHarness();
+    const dir = join(h.home, 'packs', 'notes');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'actions.yaml'),
+      [
+        'pack: notes',
+        'scroll: notes',
+        'actions:',
+        '  AddNote:',
+        '    description: Add a note (code handler).',
+        '    entity: note',
+        '    id: "{noteId}"',
+        '    effect: { handler: addNote }',
+        '    event: note.added',
+        '    payload: { type: object, additionalProperties: false, required: [noteId, text], properties: { noteId: { type: string, pattern: "^[a-z0-9-]{1,64}$" }, text: { type: string, maxLength: 1000 } } }',
+        '  BrokenNote:',
+        '    description: A handler with a bug.',
+        '    entity: note',
+        '    id: "{noteId}"',
+        '    effect: { handler: broken }',
+        '    event: note.broken',
+        '    payload: { type: object, required: [noteId], properties: { noteId: { type: string, pattern: "^[a-z0-9-]{1,64}$" } } }',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'handlers.js'),
+      [
+        'export function addNote(ctx) {',
+        '  return { writes: [{ ...ctx.target, doc: { text: ctx.payload.text, by: ctx.envelope.actor } }], result: { noteId: ctx.payload.noteId } };',
+        '}',
+        'export function broken(ctx) {',
+        '  return ctx.payload.missing.field;',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'policies.cedar'), 'permit (principal in Writ::Role::"admin", action in Writ::Action::"pack:notes", resource);\n');
+    await h.restart();
+    client = new WritClient(await h.listen());
+  });
+  after(() => h.close());
+
+  it('is loaded from the home: its action is listed, applied through its handler and logged in its scroll', async () => {
+    const actions = await h.get('/v1/actions');
+    assert.ok(actions.body.actions.some((a: { name: string }) => a.name === 'AddNote'));
+    const res = await client.submit(h.sign('AddNote', { noteId: 'first', text: 'hello' }));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.receipt.log, `writ.local/${h.tenant}/notes`);
+    const note = await h.get(`/v1/entities/${h.tenant}/note/first`);
+    assert.deepEqual(note.body.doc, { text: 'hello', by: 'admin' });
+  });
+
+  it('answers INTERNAL (500) for a handler that throws, records it, and applies nothing', async () => {
+    for (const via of ['inject', 'socket'] as const) {
+      const env = h.sign('BrokenNote', { noteId: `broken-${via}` });
+      const res = via === 'inject' ? await h.post(env) : await client.submit(env);
+      assert.equal(res.status, 500, `${via}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.status, 'ERROR');
+      assert.equal(res.body.code, 'INTERNAL');
+      assert.equal(res.body.message, 'internal error', 'no internal detail leaks into the answer');
+      assert.equal((await h.get(`/v1/entities/${h.tenant}/note/broken-${via}`)).status, 404);
+      const records = await h.writ.store.readLedger(h.tenant, 'notes', 0, 100);
+      const record = records.find((r) => r.requestId === env.requestId);
+      assert.ok(record, `${via}: the refusal is in the ledger`);
+      assert.equal(record.outcome, 'REJECTED');
+      assert.equal(record.code, 'INTERNAL');
+    }
+  });
+});
