@@ -60,3 +60,27 @@ describe('recovery after a failed commit', () => {
     assert.equal(after.body.receipt.index, next + 2);
   });
 });
+
+describe('a store that cannot write any more', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  it('answers commands UNAVAILABLE and fails /healthz, so that a supervisor restarts writ', async () => {
+    const client = new WritClient(await h.listen());
+    assert.equal((await client.get('/healthz')).status, 200);
+    // The writer thread dies (as it would on a fatal error).
+    const store = h.writ.store as unknown as { worker: { terminate(): Promise<number> } };
+    await store.worker.terminate();
+    const res = await client.submit(h.sign('UpsertProduct', { sku: 'x', name: 'x', price: { amount: 1, currency: 'EUR' } }));
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.equal(res.body.code, 'UNAVAILABLE');
+    const health = await client.get('/healthz');
+    assert.equal(health.status, 503);
+    assert.equal(health.body.code, 'UNAVAILABLE');
+    assert.match(health.body.message, /writer thread exited/);
+    assert.equal(health.headers.get('retry-after'), '5');
+  });
+});

@@ -108,6 +108,8 @@ export interface Store {
   commit(batch: WriteBatch): Promise<void>;
   /** Accepts batches again after a failed commit. */
   recover(): Promise<void>;
+  /** Why the store cannot accept writes at all (it needs a restart), or undefined when it can. */
+  problem(): string | undefined;
   /** Reads see committed state, which is durable state. */
   getEntity(tenant: string, type: string, id: string, atIndex?: number): Promise<EntityRow | null>;
   listEntities(tenant: string, type: string, afterId: string | null, limit: number): Promise<EntityRow[]>;

@@ -80,6 +80,10 @@ export class SqliteStore implements Store {
     await this.call({ op: 'commit', batch });
   }
 
+  problem(): string | undefined {
+    return this.dead?.message;
+  }
+
   async recover(): Promise<void> {
     await this.call({ op: 'recover' });
   }

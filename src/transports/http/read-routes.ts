@@ -58,7 +58,16 @@ export function readRoutes(app: FastifyInstance, writ: Writ): void {
     };
   });
 
-  app.get('/healthz', async () => ({
+  app.get('/healthz', async (_request, reply) => {
+    const problem = writ.store.problem();
+    // A store that cannot write needs a restart: say so, so that a supervisor can act on it.
+    if (problem) throw new WritError('UNAVAILABLE', `the store cannot accept writes: ${problem}`, { retryAfter: 5 });
+    return reply.send(health(writ));
+  });
+}
+
+function health(writ: Writ) {
+  return {
     status: 'ok',
     store: writ.store.durability,
     logs: writ.applier.logSizes().map((l) => ({ ...l, origin: originOf(writ.config.ledger.originPrefix, l.tenant, l.scroll) })),
@@ -67,5 +76,5 @@ export function readRoutes(app: FastifyInstance, writ: Writ): void {
     apply: writ.applier.stats,
     unauthenticated: writ.pipeline.counters.unauthenticated,
     repeatedRejections: writ.pipeline.counters.repeatedRejections,
-  }));
+  };
 }
