@@ -60,7 +60,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
         },
       },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
-      '/healthz': { get: { summary: 'Liveness and durability setting', responses: { '200': json('Health', { type: 'object' }) } } },
+      '/healthz': { get: { summary: 'Liveness and durability setting', responses: { '200': json('Health', { type: 'object' }), '503': answer('UNAVAILABLE: the store can no longer write; restart writ') } } },
     },
     components: {
       schemas: {
