@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { verifySignature } from '../../core/signature.js';
+import { WorkerPool } from '../../util/worker-pool.js';
 
 /** A verification job for a public-key signature over canonical envelope bytes. */
 export interface VerifyJob {
@@ -50,86 +50,27 @@ export class InlineVerifier implements Verifier {
   async close(): Promise<void> {}
 }
 
-interface Pending {
-  readonly resolve: (ok: boolean) => void;
-  readonly reject: (err: Error) => void;
-}
-
-/**
- * Worker-thread verification. Jobs arriving in one turn of the event loop are sent as one message
- * per worker, so the per-message cost is shared by many commands.
- */
+/** Worker-thread verification: a WorkerPool of verify-worker.js threads. */
 export class WorkerVerifier implements Verifier {
-  private readonly workers: Worker[] = [];
-  private readonly outstanding: number[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private buffer: Array<VerifyJob & { id: number }> = [];
-  private nextId = 1;
-  private scheduled = false;
-  private closed = false;
+  private readonly pool: WorkerPool<VerifyJob, boolean>;
 
   constructor(count: number) {
-    const url = new URL('./verify-worker.js', import.meta.url);
-    for (let i = 0; i < count; i++) {
-      const worker = new Worker(url, { execArgv: [] });
-      worker.unref();
-      const slot = i;
-      this.outstanding.push(0);
-      worker.on('message', (results: Uint32Array) => {
+    this.pool = new WorkerPool(new URL('./verify-worker.js', import.meta.url), count, {
+      pack: (jobs) => packJobs(jobs.map(({ id, job }) => ({ ...job, id }))),
+      *unpack(message) {
         // Pairs of (id, ok).
-        this.outstanding[slot] -= results.length / 2;
-        for (let k = 0; k < results.length; k += 2) {
-          const id = results[k];
-          const p = this.pending.get(id);
-          this.pending.delete(id);
-          p?.resolve(results[k + 1] === 1);
-        }
-      });
-      worker.on('error', (err) => this.failAll(err));
-      this.workers.push(worker);
-    }
-  }
-
-  verify(job: VerifyJob): Promise<boolean> {
-    if (this.closed) return Promise.reject(new Error('verifier is closed'));
-    return new Promise((resolve, reject) => {
-      const id = this.nextId;
-      this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
-      this.pending.set(id, { resolve, reject });
-      this.buffer.push({ ...job, id });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+        const results = message as Uint32Array;
+        for (let k = 0; k < results.length; k += 2) yield { id: results[k], result: results[k + 1] === 1 };
+      },
     });
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const jobs = this.buffer;
-    this.buffer = [];
-    const n = this.workers.length;
-    const per = Math.ceil(jobs.length / n);
-    // Least-loaded workers first, so one slow batch does not hold back the rest.
-    const order = [...this.workers.keys()].sort((a, b) => this.outstanding[a] - this.outstanding[b]);
-    for (let i = 0; i < n && i * per < jobs.length; i++) {
-      const chunk = jobs.slice(i * per, (i + 1) * per);
-      const slot = order[i];
-      this.outstanding[slot] += chunk.length;
-      const packed = packJobs(chunk);
-      this.workers[slot].postMessage(packed, [packed.buffer as ArrayBuffer]);
-    }
+  verify(job: VerifyJob): Promise<boolean> {
+    return this.pool.run(job);
   }
 
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.failAll(new Error('verifier closed'));
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 

@@ -1,8 +1,8 @@
-import { Worker } from 'node:worker_threads';
 import { isCode } from '../../core/codes.js';
 import { WritError } from '../../core/errors.js';
 import type { Intake, Submission } from '../context.js';
 import type { IntakeLimits } from './intake.js';
+import { WorkerPool } from '../../util/worker-pool.js';
 
 /** A public key as the intake workers know it: enough to check a signature, nothing to trust it by. */
 export interface ReplicaKey {
@@ -66,11 +66,6 @@ export function unpackBodies(packed: Uint8Array): Array<BodyJob & { body: Buffer
   return jobs;
 }
 
-interface Pending {
-  readonly resolve: (input: Intake) => void;
-  readonly reject: (err: Error) => void;
-}
-
 /**
  * Runs the intake stage (strict parse, shape, RFC 8785 bytes, commandHash) in worker threads, and
  * in the same round trip checks the signature when the worker knows the key: the workers hold a
@@ -79,13 +74,7 @@ interface Pending {
  * The event loop is left with the decisions.
  */
 export class IntakePool {
-  private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private buffer: BodyJob[] = [];
-  private next = 0;
-  private nextId = 1;
-  private scheduled = false;
-  private closed = false;
+  private readonly pool: WorkerPool<Omit<BodyJob, 'id'>, Intake>;
 
   /**
    * @param likelyRetry a cheap guess from the raw bytes that the body repeats a command whose
@@ -93,71 +82,37 @@ export class IntakePool {
    *   worker skips it. A wrong guess costs a round trip to the verify pool, never correctness.
    */
   constructor(count: number, limits: IntakeLimits, private readonly likelyRetry: (body: Uint8Array) => boolean = () => false) {
-    const url = new URL('./intake-worker.js', import.meta.url);
-    for (let i = 0; i < count; i++) {
-      const worker = new Worker(url, { execArgv: [], workerData: { limits } });
-      worker.unref();
-      worker.on('message', (replies: IntakeReply[]) => {
-        for (const r of replies) {
-          const p = this.pending.get(r.id);
-          this.pending.delete(r.id);
-          if (!p) continue;
-          if ('intake' in r) {
-            // Structured clone delivers a Buffer as a plain Uint8Array.
-            const c = r.intake.canonical as Uint8Array;
-            p.resolve({ ...r.intake, canonical: Buffer.from(c.buffer, c.byteOffset, c.byteLength) });
+    this.pool = new WorkerPool(
+      new URL('./intake-worker.js', import.meta.url),
+      count,
+      {
+        pack: (jobs) => packBodies(jobs.map(({ id, job }) => ({ id, ...job }))),
+        *unpack(message) {
+          for (const r of message as IntakeReply[]) {
+            if ('intake' in r) {
+              // Structured clone delivers a Buffer as a plain Uint8Array.
+              const c = r.intake.canonical as Uint8Array;
+              yield { id: r.id, result: { ...r.intake, canonical: Buffer.from(c.buffer, c.byteOffset, c.byteLength) } };
+            } else {
+              yield { id: r.id, error: new WritError(isCode(r.error.code) ? r.error.code : 'INTERNAL', r.error.message) };
+            }
           }
-          else p.reject(new WritError(isCode(r.error.code) ? r.error.code : 'INTERNAL', r.error.message));
-        }
-      });
-      worker.on('error', (err) => this.failAll(err));
-      this.workers.push(worker);
-    }
+        },
+      },
+      { limits },
+    );
   }
 
   /** Replaces the workers' key replica. */
   setKeys(keys: readonly ReplicaKey[]): void {
-    const list = keys.map((k) => ({ tenant: k.tenant, keyId: k.keyId, alg: k.alg, spki: k.spki, digest: k.digest }));
-    for (const w of this.workers) w.postMessage({ keys: list });
+    this.pool.broadcast({ keys: keys.map((k) => ({ tenant: k.tenant, keyId: k.keyId, alg: k.alg, spki: k.spki, digest: k.digest })) });
   }
 
   prepare(submission: Submission): Promise<Intake> {
-    if (this.closed) return Promise.reject(new Error('intake pool is closed'));
-    return new Promise((resolve, reject) => {
-      const id = this.nextId;
-      this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
-      this.pending.set(id, { resolve, reject });
-      this.buffer.push({ id, bearer: submission.bearer !== undefined, skipVerify: this.likelyRetry(submission.body), body: submission.body });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.pool.run({ bearer: submission.bearer !== undefined, skipVerify: this.likelyRetry(submission.body), body: submission.body });
   }
 
-  /** Bodies that arrived in one turn of the event loop go out as one message per worker. */
-  private flush(): void {
-    this.scheduled = false;
-    const jobs = this.buffer;
-    this.buffer = [];
-    const n = this.workers.length;
-    const per = Math.ceil(jobs.length / n);
-    for (let i = 0; i < n && i * per < jobs.length; i++) {
-      const packed = packBodies(jobs.slice(i * per, (i + 1) * per));
-      const worker = this.workers[(this.next + i) % n];
-      worker.postMessage(packed, [packed.buffer as ArrayBuffer]);
-    }
-    this.next = (this.next + 1) % n;
-  }
-
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.failAll(new Error('intake pool closed'));
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
