@@ -47,6 +47,25 @@ export const GENESIS = '0'.repeat(64);
 /** The exact field set of a ledger leaf (DESIGN §6). */
 export const LEAF_FIELDS = ['v', 'index', 'ts', 'tenant', 'scroll', 'actor', 'action', 'requestId', 'commandHash', 'outcome', 'code', 'target', 'version', 'resultHash', 'prev'] as const;
 
+/** A ledger leaf as tests read it back, parsed from the stored leaf bytes (DESIGN §6). */
+export interface LeafRecord {
+  readonly v: number;
+  readonly index: number;
+  readonly ts: string;
+  readonly tenant: string;
+  readonly scroll: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly requestId: string;
+  readonly commandHash: string;
+  readonly outcome: 'OK' | 'REJECTED';
+  readonly code: string | null;
+  readonly target: string | null;
+  readonly version: number | null;
+  readonly resultHash: string | null;
+  readonly prev: string;
+}
+
 export interface ReadRecord {
   readonly index: number;
   readonly leaf: Buffer;

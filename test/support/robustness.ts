@@ -11,23 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CODES, isCode } from '../../src/core/codes.js';
 import type { Store } from '../../src/store/port.js';
-
-/** The leaf of DESIGN §6 as the test reads it back (parsed from the stored leaf bytes). */
-export interface LeafRecord {
-  readonly v: number;
-  readonly index: number;
-  readonly tenant: string;
-  readonly scroll: string;
-  readonly actor: string;
-  readonly action: string;
-  readonly requestId: string;
-  readonly commandHash: string;
-  readonly outcome: 'OK' | 'REJECTED';
-  readonly code: string | null;
-  readonly target: string | null;
-  readonly version: number | null;
-  readonly prev: string;
-}
+import type { LeafRecord } from './reference.js';
 
 export interface LedgerEntry {
   readonly tenant: string;

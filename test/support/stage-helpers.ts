@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ALL_CODES, CODES, type Code } from '../../src/core/codes.js';
 import type { Signer } from '../../src/sdk/sign.js';
 import type { Harness } from './harness.js';
+import type { LeafRecord } from './reference.js';
 
 /** Helpers shared by the tests of the first pipeline stages (intake … limits). */
 
@@ -54,17 +55,7 @@ export class ManualClock {
 }
 
 /** One parsed ledger record (the leaf JSON) of a log. */
-export interface Leaf {
-  readonly index: number;
-  readonly actor: string;
-  readonly action: string;
-  readonly requestId: string;
-  readonly commandHash: string;
-  readonly outcome: 'OK' | 'REJECTED';
-  readonly code: string | null;
-  readonly target: string | null;
-  readonly version: number | null;
-}
+export type Leaf = LeafRecord;
 
 /** Every record of one log, read from the store and parsed from the exact leaf bytes. */
 export async function leaves(h: Harness, scroll: string, tenant = h.tenant): Promise<Leaf[]> {
