@@ -87,11 +87,13 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     // Only a sole writer sees every stored key, which the filter needs to answer "absent".
     const known = store.exclusive ? new KnownKeys(retentionMs, now()) : undefined;
     if (known) await store.scanOutcomeKeys((t, a, r) => known.add(t, a, r, now()));
+    /** False when the key certainly has no stored outcome; true when it may (or nobody knows). */
+    const mayHaveOutcome = (t: string, a: string, r: string) => !known || known.mayContain(t, a, r, now());
     if (config.verify.workers > 0) {
       // Bodies that look like retries of stored commands skip the workers' signature check.
       const pool = new IntakePool(config.verify.workers, config.intake, (body) => {
         const id = known && identityHint(body);
-        return id ? known.mayContain(id.tenant, id.actor, id.requestId, now()) : false;
+        return id ? mayHaveOutcome(id.tenant, id.actor, id.requestId) : false;
       });
       const replicate = (keys: KnownKey[]) =>
         pool.setKeys(keys.map((k) => ({ tenant: k.tenant, keyId: k.keyId, alg: k.alg as 'ed25519' | 'es256', spki: k.spki!, digest: k.digest! })));
@@ -108,10 +110,10 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       maxBatch: config.apply.maxBatch,
       nonceExpiry: (ctx) => freshness.expiryOf(ctx),
       onStored: (o) => {
-        outcomes.put(o);
+        outcomes.put(o, now());
         known?.add(o.tenant, o.actor, o.requestId, now());
       },
-      mayHaveOutcome: known ? (t, a, r) => known.mayContain(t, a, r, now()) : undefined,
+      mayHaveOutcome,
       now,
     });
     const pipeline = new Pipeline({
@@ -125,9 +127,9 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
         lookup: async (t, a, r) => {
           const cached = outcomes.get(t, a, r, now());
           if (cached) return cached;
-          if (known && !known.mayContain(t, a, r, now())) return null;
+          if (!mayHaveOutcome(t, a, r)) return null;
           const found = await store.getOutcome(t, a, r);
-          if (found && found.createdAt + config.idempotency.retentionSeconds * 1000 > now()) outcomes.put(found);
+          if (found) outcomes.put(found, now());
           return found;
         },
       },

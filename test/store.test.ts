@@ -145,19 +145,21 @@ describe('the outcome cache', () => {
 
   it('answers from memory within the retention, forgets entries older than it, and stays bounded', () => {
     const cache = new OutcomeCache(1000, 3);
-    cache.put(outcome('r1', 0));
+    cache.put(outcome('r1', 0), 0);
     assert.equal(cache.get('t', 'a', 'r1', 999)?.requestId, 'r1');
     assert.equal(cache.get('t', 'a', 'r1', 1000), undefined, 'expired at createdAt + retention');
-    for (const id of ['r2', 'r3', 'r4', 'r5']) cache.put(outcome(id, 10));
+    for (const id of ['r2', 'r3', 'r4', 'r5']) cache.put(outcome(id, 10), 10);
     assert.equal(cache.size, 3);
     assert.equal(cache.get('t', 'a', 'r2', 20), undefined, 'the oldest entry went first');
     assert.equal(cache.get('t', 'a', 'r5', 20)?.requestId, 'r5');
+    cache.put(outcome('stale', 0), 1000);
+    assert.equal(cache.get('t', 'a', 'stale', 0), undefined, 'an outcome past the retention is not kept');
   });
 
   it('keeps the first outcome of a key, as the store does', () => {
     const cache = new OutcomeCache(1000);
-    cache.put({ ...outcome('k', 0), response: 'first' });
-    cache.put({ ...outcome('k', 0), response: 'second' });
+    cache.put({ ...outcome('k', 0), response: 'first' }, 0);
+    cache.put({ ...outcome('k', 0), response: 'second' }, 0);
     assert.equal(cache.get('t', 'a', 'k', 1)?.response, 'first');
   });
 });

@@ -53,18 +53,11 @@ export class Directory {
 
   /** Takes in entity versions that were just committed. */
   apply(rows: readonly EntityRow[]): void {
-    if (this.onKeysChanged && rows.some((r) => r.type === SYSTEM_TYPES.key)) {
-      this.applyRows(rows);
-      this.onKeysChanged(this.publicKeys());
-      return;
-    }
-    this.applyRows(rows);
-  }
-
-  private applyRows(rows: readonly EntityRow[]): void {
+    let keysChanged = false;
     for (const row of rows) {
       const key = `${row.tenant}\n${row.id}`;
       if (row.type === SYSTEM_TYPES.key) {
+        keysChanged = true;
         const doc = row.doc as KeyDoc;
         if (row.deleted) this.keys.delete(key);
         else if (doc.alg === 'hs256') {
@@ -80,6 +73,7 @@ export class Directory {
         else this.flags.delete(key);
       }
     }
+    if (keysChanged) this.onKeysChanged?.(this.publicKeys());
   }
 
   key(tenant: string, keyId: string): KnownKey | undefined {

@@ -21,18 +21,24 @@ export class OutcomeCache {
     const key = `${tenant}\n${actor}\n${requestId}`;
     const o = this.entries.get(key);
     if (!o) return undefined;
-    if (o.createdAt + this.retentionMs <= now) {
+    if (this.expired(o, now)) {
       this.entries.delete(key);
       return undefined;
     }
     return o;
   }
 
-  put(o: StoredOutcome): void {
+  /** Keeps an outcome, unless it is past the retention already or its key has one. */
+  put(o: StoredOutcome, now: number): void {
+    if (this.expired(o, now)) return;
     const key = `${o.tenant}\n${o.actor}\n${o.requestId}`;
     if (this.entries.has(key)) return;
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, o);
+  }
+
+  private expired(o: StoredOutcome, now: number): boolean {
+    return o.createdAt + this.retentionMs <= now;
   }
 
   get size(): number {
