@@ -7,7 +7,7 @@ import { sha256Hex, ZERO_HASH } from '../../core/hash.js';
 import { uuidv7 } from '../../core/uuid7.js';
 import { encodeRecord, originOf, type LedgerRecord } from '../../ledger/record.js';
 import type { Directory } from '../../state/directory.js';
-import type { EntityRow, LedgerRow, NonceWrite, OutboxEvent, Store, StoredOutcome } from '../../store/port.js';
+import type { EntityRow, Store, StoredOutcome, WriteBatch } from '../../store/port.js';
 import { Overlay } from './overlay.js';
 import type { CommandContext, Reply } from '../context.js';
 import { replayOf } from '../idempotency/idempotency.js';
@@ -43,13 +43,7 @@ export interface ApplyStats {
 }
 
 /** A batch's writes, gathered while it is planned. */
-interface Writes {
-  readonly entities: EntityRow[];
-  readonly records: Array<{ row: LedgerRow; envelope: string | null }>;
-  readonly outbox: OutboxEvent[];
-  readonly outcomes: StoredOutcome[];
-  readonly nonces: NonceWrite[];
-}
+type Writes = { readonly [K in keyof WriteBatch]: Array<WriteBatch[K][number]> };
 
 /** Batches handed to the store and not yet settled; planning runs at most this far ahead. */
 export const MAX_BATCHES_IN_FLIGHT = 2;
