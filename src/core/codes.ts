@@ -42,6 +42,13 @@ export const CODES = {
   TOTP_INVALID: { http: 401, exit: 44, mcp: -32001, transient: false, hint: 'The one-time code is wrong; check that the authenticator clock is right and use the current code.' },
   TOTP_REPLAY: { http: 409, exit: 45, mcp: -32002, transient: false, hint: 'This code window was already used; wait for the next code.' },
   REVIEW_FLOOR_NOT_MET: { http: 425, exit: 46, mcp: -32003, transient: true, hint: 'The review period has not passed yet; land the command later.' },
+  RECEIPT_PENDING: { http: 409, exit: 47, mcp: -32008, transient: true, hint: 'The record is logged but no signed checkpoint covers it yet; retry in a second, or ask with ?wait=true.' },
+  PROOF_INVALID: { http: 422, exit: 60, mcp: -32602, transient: false, hint: 'A Merkle proof, signed note, checkpoint or receipt did not verify; the message names what failed. Do not trust the data.' },
+  LEDGER_INCONSISTENT: { http: 500, exit: 61, mcp: -32603, transient: false, hint: 'The ledger does not match its hashes, tree, checkpoints or anchors; the message names the first bad index. Restore from a trusted copy and investigate.' },
+  WITNESS_BAD_REQUEST: { http: 400, exit: 62, mcp: -32602, transient: false, hint: 'The add-checkpoint request is malformed (see the message); send old size, proof lines, a blank line and the signed checkpoint.' },
+  WITNESS_UNTRUSTED: { http: 403, exit: 63, mcp: -32004, transient: false, hint: "No signature on the checkpoint verifies with a log key this witness trusts; add the log's verifier key to the witness configuration." },
+  WITNESS_UNKNOWN_LOG: { http: 404, exit: 64, mcp: -32006, transient: false, hint: 'This witness does not follow the log with this origin; add it to the witness configuration.' },
+  WITNESS_CONFLICT: { http: 409, exit: 65, mcp: -32003, transient: false, hint: 'The old size does not match the checkpoint this witness last cosigned (the body says its size), or the same size came with another root.' },
   UNAVAILABLE: { http: 503, exit: 50, mcp: -32007, transient: true, hint: 'writ is overloaded or shutting down; retry after the Retry-After seconds.' },
   INTERNAL: { http: 500, exit: 70, mcp: -32603, transient: true, hint: 'writ hit an unexpected error; the command was not applied. Retry, and report it if it persists.' },
 } as const satisfies Record<string, CodeSpec>;
