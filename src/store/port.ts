@@ -71,6 +71,49 @@ export interface OutboxEvent {
   readonly ts: string;
 }
 
+/**
+ * One Merkle tile of a log (C2SP tlog-tiles): `width` hashes of tree level 8·level, plus the nodes
+ * inside the tile, in the layout of src/ledger/tile-layout.ts. A full tile has width 256 and never
+ * changes; the rightmost tile of a level grows, and a row holds its latest width.
+ */
+export interface TileRow {
+  readonly tenant: string;
+  readonly scroll: string;
+  readonly level: number;
+  readonly n: number;
+  readonly width: number;
+  readonly nodes: Uint8Array;
+}
+
+/** A signed checkpoint of a log: the C2SP signed note, with any witness cosignatures appended. */
+export interface CheckpointRow {
+  readonly tenant: string;
+  readonly scroll: string;
+  readonly size: number;
+  /** Root hash, lowercase hex. */
+  readonly root: string;
+  readonly note: string;
+  readonly createdAt: string;
+  /** How many witness cosignatures the note carries. */
+  readonly cosignatures: number;
+}
+
+/** What one integration step of one log writes, in ONE transaction: its tiles, then its checkpoint. */
+export interface IntegrationBatch {
+  readonly tiles: readonly TileRow[];
+  readonly checkpoint: CheckpointRow;
+}
+
+/** The erasure of one stored command body (the leaf, and so every proof, stays as it was). */
+export interface Redaction {
+  readonly tenant: string;
+  readonly scroll: string;
+  readonly index: number;
+  readonly redactedAt: string;
+  readonly redactedBy: string;
+  readonly reason: string | null;
+}
+
 export interface NonceRow {
   readonly commandHash: string;
   readonly expiresAt: number;
@@ -93,6 +136,8 @@ export interface WriteBatch {
   /** Stored outcomes; an outcome for a key that has one already is ignored (the first one wins). */
   readonly outcomes: readonly StoredOutcome[];
   readonly nonces: readonly NonceWrite[];
+  /** Stored command bodies to erase. */
+  readonly redactions?: readonly Redaction[];
 }
 
 export interface Store {
@@ -128,6 +173,22 @@ export interface Store {
   readLedger(tenant: string, scroll: string, from: number, limit: number): Promise<LedgerRow[]>;
   readEnvelope(tenant: string, scroll: string, index: number): Promise<string | null>;
   countOutbox(): Promise<number>;
+  /** Leaf hashes (lowercase hex) of records [from, to) of a log, in order. */
+  readLeafHashes(tenant: string, scroll: string, from: number, to: number): Promise<string[]>;
+  /**
+   * Writes one integration step in ONE transaction, in order with commits. The promise MUST NOT
+   * resolve until it is durable. It rejects when a checkpoint of that size exists already.
+   */
+  integrate(batch: IntegrationBatch): Promise<void>;
+  /** Replaces the note of a stored checkpoint by the same note with more (cosignature) lines. */
+  addCosignatures(tenant: string, scroll: string, size: number, note: string, cosignatures: number): Promise<void>;
+  getTile(tenant: string, scroll: string, level: number, n: number): Promise<TileRow | null>;
+  latestCheckpoint(tenant: string, scroll: string): Promise<CheckpointRow | null>;
+  /** The latest checkpoint of every log that has one. */
+  latestCheckpoints(): Promise<CheckpointRow[]>;
+  /** Checkpoints of a log with size >= fromSize, oldest first, at most `limit`. */
+  checkpoints(tenant: string, scroll: string, fromSize: number, limit: number): Promise<CheckpointRow[]>;
+  getRedaction(tenant: string, scroll: string, index: number): Promise<Redaction | null>;
   /** Deletes expired nonces and outcomes older than the retention; returns how many went. */
   prune(nowMs: number, outcomeRetentionMs: number): Promise<{ nonces: number; outcomes: number }>;
   close(): Promise<void>;

@@ -24,6 +24,8 @@ export interface ApplierDeps {
   readonly mayHaveOutcome?: (tenant: string, actor: string, requestId: string) => boolean;
   /** Told of every outcome once it is durable. */
   readonly onStored?: (outcome: StoredOutcome) => void;
+  /** Told, after each commit, of every log that grew: it now holds `size` durable records. */
+  readonly onDurable?: (tenant: string, scroll: string, size: number) => void;
   /** Expiry to persist with a checked nonce. */
   readonly nonceExpiry: (ctx: CommandContext) => number;
   readonly now: () => number;
@@ -43,7 +45,7 @@ export interface ApplyStats {
 }
 
 /** A batch's writes, gathered while it is planned. */
-type Writes = { readonly [K in keyof WriteBatch]: Array<WriteBatch[K][number]> };
+type Writes = { readonly [K in keyof WriteBatch]-?: Array<NonNullable<WriteBatch[K]>[number]> };
 
 /** Batches handed to the store and not yet settled; planning runs at most this far ahead. */
 export const MAX_BATCHES_IN_FLIGHT = 2;
@@ -119,7 +121,7 @@ export class Applier {
       while (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.inFlight);
       const batch = this.queue.splice(0, this.deps.maxBatch);
       const epoch = this.epoch;
-      const w: Writes = { entities: [], records: [], outbox: [], outcomes: [], nonces: [] };
+      const w: Writes = { entities: [], records: [], outbox: [], outcomes: [], nonces: [], redactions: [] };
       const replies: Reply[] = [];
       try {
         for (const unit of batch) replies.push(await this.process(unit, w));
@@ -136,6 +138,7 @@ export class Applier {
         () => {
           this.overlay.release(w.entities, w.outcomes);
           if (this.deps.onStored) for (const o of w.outcomes) this.deps.onStored(o);
+          if (this.deps.onDurable) for (const { row } of w.records) this.deps.onDurable(row.tenant, row.scroll, row.index + 1);
           this.deps.directory.apply(w.entities);
           this.stats.batches++;
           this.stats.commands += batch.length;

@@ -3,7 +3,7 @@
  * Indexes are few on purpose: every index keyed by a random value (request ids, nonces) costs one
  * scattered page per command in each WAL commit.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_V1 = `
 -- Every version of every entity; the current one is the highest version of its key.
@@ -42,4 +42,27 @@ CREATE TABLE IF NOT EXISTS nonces (
   PRIMARY KEY (tenant, actor, nonce)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at);
+`;
+
+/**
+ * Version 2: the verifiable ledger (DESIGN §6). Tiles hold the Merkle tree as C2SP tlog-tiles of
+ * 256 hashes plus the seven levels inside each tile (see src/ledger/tile-layout.ts), so a proof
+ * is a few row reads with no hashing. Checkpoints are the signed notes, with any cosignatures.
+ */
+export const SCHEMA_V2 = `
+CREATE TABLE IF NOT EXISTS tiles (
+  tenant TEXT NOT NULL, scroll TEXT NOT NULL, level INTEGER NOT NULL, n INTEGER NOT NULL,
+  width INTEGER NOT NULL, nodes BLOB NOT NULL,
+  PRIMARY KEY (tenant, scroll, level, n)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+  tenant TEXT NOT NULL, scroll TEXT NOT NULL, size INTEGER NOT NULL, root TEXT NOT NULL,
+  note TEXT NOT NULL, created_at TEXT NOT NULL, cosignatures INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant, scroll, size)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS redactions (
+  tenant TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
+  redacted_at TEXT NOT NULL, redacted_by TEXT NOT NULL, reason TEXT,
+  PRIMARY KEY (tenant, scroll, idx)
+) WITHOUT ROWID;
 `;

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { EntityRow, LedgerRow, LogHead, NonceRow, Store, StoredOutcome, WriteBatch } from '../port.js';
+import type { CheckpointRow, EntityRow, IntegrationBatch, LedgerRow, LogHead, NonceRow, Redaction, Store, StoredOutcome, TileRow, WriteBatch } from '../port.js';
 import { tune } from './pragmas.js';
-import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_V1, SCHEMA_V2, SCHEMA_VERSION } from './schema.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
 
 type Db = Database.Database;
@@ -156,6 +156,43 @@ export class SqliteStore implements Store {
     return (this.r.countOutbox.get() as Row).n as number;
   }
 
+  async readLeafHashes(tenant: string, scroll: string, from: number, to: number): Promise<string[]> {
+    return (this.r.leafHashes.all(tenant, scroll, from, to) as Row[]).map((row) => row.leaf_hash as string);
+  }
+
+  async integrate(batch: IntegrationBatch): Promise<void> {
+    await this.call({ op: 'integrate', batch });
+  }
+
+  async addCosignatures(tenant: string, scroll: string, size: number, note: string, cosignatures: number): Promise<void> {
+    await this.call({ op: 'cosign', tenant, scroll, size, note, cosignatures });
+  }
+
+  async getTile(tenant: string, scroll: string, level: number, n: number): Promise<TileRow | null> {
+    const row = this.r.getTile.get(tenant, scroll, level, n) as Row | undefined;
+    return row ? { tenant, scroll, level, n, width: row.width as number, nodes: row.nodes as Buffer } : null;
+  }
+
+  async latestCheckpoint(tenant: string, scroll: string): Promise<CheckpointRow | null> {
+    const row = this.r.latestCheckpoint.get(tenant, scroll) as Row | undefined;
+    return row ? toCheckpoint(row) : null;
+  }
+
+  async latestCheckpoints(): Promise<CheckpointRow[]> {
+    return (this.r.latestCheckpoints.all() as Row[]).map(toCheckpoint);
+  }
+
+  async checkpoints(tenant: string, scroll: string, fromSize: number, limit: number): Promise<CheckpointRow[]> {
+    return (this.r.checkpoints.all(tenant, scroll, fromSize, limit) as Row[]).map(toCheckpoint);
+  }
+
+  async getRedaction(tenant: string, scroll: string, index: number): Promise<Redaction | null> {
+    const row = this.r.getRedaction.get(tenant, scroll, index) as Row | undefined;
+    return row
+      ? { tenant, scroll, index, redactedAt: row.redacted_at as string, redactedBy: row.redacted_by as string, reason: (row.reason as string | null) ?? null }
+      : null;
+  }
+
   async prune(nowMs: number, outcomeRetentionMs: number): Promise<{ nonces: number; outcomes: number }> {
     return (await this.call({ op: 'prune', now: nowMs, retentionMs: outcomeRetentionMs })) as { nonces: number; outcomes: number };
   }
@@ -176,7 +213,8 @@ function migrate(db: Db): void {
   }
   if (version < SCHEMA_VERSION) {
     db.transaction(() => {
-      db.exec(SCHEMA_V1);
+      if (version < 1) db.exec(SCHEMA_V1);
+      if (version < 2) db.exec(SCHEMA_V2);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
@@ -207,6 +245,14 @@ function readerStatements(db: Db) {
     readLedger: db.prepare('SELECT tenant, scroll, idx, leaf, leaf_hash, request_id, actor, command_hash, outcome, code FROM ledger WHERE tenant = ? AND scroll = ? AND idx >= ? ORDER BY idx LIMIT ?'),
     readEnvelope: db.prepare('SELECT envelope AS body FROM ledger WHERE tenant = ? AND scroll = ? AND idx = ?'),
     countOutbox: db.prepare('SELECT COUNT(*) AS n FROM outbox'),
+    leafHashes: db.prepare('SELECT leaf_hash FROM ledger WHERE tenant = ? AND scroll = ? AND idx >= ? AND idx < ? ORDER BY idx'),
+    getTile: db.prepare('SELECT width, nodes FROM tiles WHERE tenant = ? AND scroll = ? AND level = ? AND n = ?'),
+    latestCheckpoint: db.prepare('SELECT * FROM checkpoints WHERE tenant = ? AND scroll = ? ORDER BY size DESC LIMIT 1'),
+    latestCheckpoints: db.prepare(
+      'SELECT c.* FROM checkpoints c JOIN (SELECT tenant, scroll, MAX(size) AS m FROM checkpoints GROUP BY tenant, scroll) h ON c.tenant = h.tenant AND c.scroll = h.scroll AND c.size = h.m',
+    ),
+    checkpoints: db.prepare('SELECT * FROM checkpoints WHERE tenant = ? AND scroll = ? AND size >= ? ORDER BY size LIMIT ?'),
+    getRedaction: db.prepare('SELECT redacted_at, redacted_by, reason FROM redactions WHERE tenant = ? AND scroll = ? AND idx = ?'),
   };
 }
 
@@ -239,6 +285,18 @@ function toOutcome(row: Row | undefined): StoredOutcome | null {
     createdAt: row.created_at as number,
     scroll: row.scroll as string,
     index: row.idx as number,
+  };
+}
+
+function toCheckpoint(row: Row): CheckpointRow {
+  return {
+    tenant: row.tenant as string,
+    scroll: row.scroll as string,
+    size: row.size as number,
+    root: row.root as string,
+    note: row.note as string,
+    createdAt: row.created_at as string,
+    cosignatures: row.cosignatures as number,
   };
 }
 

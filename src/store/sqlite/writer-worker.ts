@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { WriteBatch } from '../port.js';
+import type { IntegrationBatch, WriteBatch } from '../port.js';
 import { SqliteWriter } from './writer.js';
 
 /**
@@ -8,6 +8,8 @@ import { SqliteWriter } from './writer.js';
  */
 export type WriterRequest =
   | { readonly id: number; readonly op: 'commit'; readonly batch: WriteBatch }
+  | { readonly id: number; readonly op: 'integrate'; readonly batch: IntegrationBatch }
+  | { readonly id: number; readonly op: 'cosign'; readonly tenant: string; readonly scroll: string; readonly size: number; readonly note: string; readonly cosignatures: number }
   | { readonly id: number; readonly op: 'prune'; readonly now: number; readonly retentionMs: number }
   | { readonly id: number; readonly op: 'recover' }
   | { readonly id: number; readonly op: 'close' };
@@ -29,6 +31,14 @@ parentPort?.on('message', (req: WriterRequest) => {
           failed = (err as Error).message;
           throw err;
         }
+        reply = { id: req.id, ok: true };
+        break;
+      case 'integrate':
+        writer.integrate(req.batch);
+        reply = { id: req.id, ok: true };
+        break;
+      case 'cosign':
+        writer.addCosignatures(req.tenant, req.scroll, req.size, req.note, req.cosignatures);
         reply = { id: req.id, ok: true };
         break;
       case 'prune':
