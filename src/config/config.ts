@@ -16,6 +16,13 @@ export const DEFAULT_RATE_WINDOW_SECONDS = 60;
 export const DEFAULT_MAX_BUCKETS = 100_000;
 export const DEFAULT_MAX_BATCH = 512;
 export const DEFAULT_ORIGIN_PREFIX = 'writ.local';
+/** A grown log gets a new signed checkpoint this often. */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1000;
+/** Longest a `?wait=true` receipt request waits for a checkpoint to cover its record. */
+export const DEFAULT_RECEIPT_WAIT_MS = 10_000;
+export const DEFAULT_NDJSON_ANCHOR = 'anchors/checkpoints.ndjson';
+export const DEFAULT_WITNESS_TIMEOUT_MS = 5000;
+export const DEFAULT_WITNESS_PORT = 8788;
 /** Signature-verification worker threads (0 verifies on the main thread). */
 export const DEFAULT_VERIFY_WORKERS = 2;
 
@@ -35,7 +42,24 @@ export interface Config {
   readonly freshness: { readonly skewSeconds: number; readonly nonceCacheMax: number };
   readonly idempotency: { readonly retentionSeconds: number };
   readonly limits: { readonly rate: number; readonly windowSeconds: number; readonly maxBuckets: number };
-  readonly ledger: { readonly originPrefix: string; readonly logKeyFile: string };
+  readonly ledger: { readonly originPrefix: string; readonly logKeyFile: string; readonly checkpointIntervalMs: number; readonly receiptWaitMs: number };
+  /** Where checkpoints are anchored outside the database (null: that anchor is off). */
+  readonly anchors: { readonly ndjson: string | null; readonly git: { readonly path: string; readonly remote: string | null } | null };
+  /** Witnesses this deployment asks for cosignatures, and how many a checkpoint needs to count as witnessed. */
+  readonly witnesses: {
+    readonly list: ReadonlyArray<{ readonly name: string; readonly url: string; readonly vkey: string }>;
+    readonly quorum: number;
+    readonly timeoutMs: number;
+  };
+  /** `writ witness serve`: this home acting as a witness for other logs. */
+  readonly witness: {
+    readonly name: string;
+    readonly keyFile: string;
+    readonly statePath: string;
+    readonly host: string;
+    readonly port: number;
+    readonly logs: ReadonlyArray<{ readonly origin?: string; readonly originPrefix?: string; readonly vkey: string }>;
+  };
   readonly apply: { readonly maxBatch: number };
   readonly verify: { readonly workers: number };
   readonly policiesDir: string;
@@ -102,7 +126,25 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
     freshness: { skewSeconds: m.freshness?.skewSeconds ?? DEFAULT_SKEW_SECONDS, nonceCacheMax: m.freshness?.nonceCacheMax ?? DEFAULT_NONCE_CACHE_MAX },
     idempotency: { retentionSeconds: m.idempotency?.retentionSeconds ?? DEFAULT_RETENTION_SECONDS },
     limits: { rate: m.limits?.rate ?? DEFAULT_RATE_LIMIT, windowSeconds: m.limits?.windowSeconds ?? DEFAULT_RATE_WINDOW_SECONDS, maxBuckets: m.limits?.maxBuckets ?? DEFAULT_MAX_BUCKETS },
-    ledger: { originPrefix: m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX, logKeyFile: at(m.ledger?.logKeyFile ?? 'keys/log.key') },
+    ledger: {
+      originPrefix: m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX,
+      logKeyFile: at(m.ledger?.logKeyFile ?? 'keys/log.key'),
+      checkpointIntervalMs: m.ledger?.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+      receiptWaitMs: m.ledger?.receiptWaitMs ?? DEFAULT_RECEIPT_WAIT_MS,
+    },
+    anchors: {
+      ndjson: m.anchors?.ndjson === false ? null : at(m.anchors?.ndjson ?? DEFAULT_NDJSON_ANCHOR),
+      git: m.anchors?.git ? { path: at(m.anchors.git.path), remote: m.anchors.git.remote ?? null } : null,
+    },
+    witnesses: { list: m.witnesses?.list ?? [], quorum: m.witnesses?.quorum ?? 0, timeoutMs: m.witnesses?.timeoutMs ?? DEFAULT_WITNESS_TIMEOUT_MS },
+    witness: {
+      name: m.witness?.name ?? `${m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX}/witness`,
+      keyFile: at(m.witness?.keyFile ?? 'keys/witness.key'),
+      statePath: at(m.witness?.statePath ?? 'data/witness-state.json'),
+      host: m.witness?.host ?? DEFAULT_HOST,
+      port: m.witness?.port ?? DEFAULT_WITNESS_PORT,
+      logs: m.witness?.logs ?? [],
+    },
     apply: { maxBatch: m.apply?.maxBatch ?? DEFAULT_MAX_BATCH },
     verify: { workers: m.verify?.workers ?? DEFAULT_VERIFY_WORKERS },
     policiesDir: at(m.policiesDir ?? 'policies'),
@@ -111,6 +153,9 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
   const problems: string[] = [];
   if (config.idempotency.retentionSeconds <= config.freshness.skewSeconds) {
     problems.push(`/idempotency/retentionSeconds (${config.idempotency.retentionSeconds}) must exceed /freshness/skewSeconds (${config.freshness.skewSeconds})`);
+  }
+  if (config.witnesses.quorum > config.witnesses.list.length) {
+    problems.push(`/witnesses/quorum (${config.witnesses.quorum}) exceeds the number of witnesses listed (${config.witnesses.list.length})`);
   }
   if (problems.length) throw new ConfigError(problems, existsSync(file) ? file : 'overrides');
   return deepFreeze(config);

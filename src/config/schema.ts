@@ -38,7 +38,65 @@ export const CONFIG_SCHEMA = {
     freshness: { type: 'object', additionalProperties: false, properties: { skewSeconds: int(1, 86400), nonceCacheMax: int(1000, 100_000_000) } },
     idempotency: { type: 'object', additionalProperties: false, properties: { retentionSeconds: int(60, 365 * 86400) } },
     limits: { type: 'object', additionalProperties: false, properties: { rate: int(1, 100_000_000), windowSeconds: int(1, 86400), maxBuckets: int(100, 100_000_000) } },
-    ledger: { type: 'object', additionalProperties: false, properties: { originPrefix: { type: 'string', pattern: '^[A-Za-z0-9.-]+(/[A-Za-z0-9._-]+)*$' }, logKeyFile: str } },
+    ledger: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        originPrefix: { type: 'string', pattern: '^[A-Za-z0-9.-]+(/[A-Za-z0-9._-]+)*$' },
+        logKeyFile: str,
+        checkpointIntervalMs: int(10, 3_600_000),
+        receiptWaitMs: int(0, 600_000),
+      },
+    },
+    anchors: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ndjson: { anyOf: [str, { const: false }] },
+        git: { type: 'object', additionalProperties: false, required: ['path'], properties: { path: str, remote: str } },
+      },
+    },
+    witnesses: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        list: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'url', 'vkey'],
+            properties: { name: str, url: { type: 'string', pattern: '^https?://' }, vkey: str },
+          },
+        },
+        quorum: int(0, 64),
+        timeoutMs: int(100, 120_000),
+      },
+    },
+    witness: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        name: str,
+        keyFile: str,
+        statePath: str,
+        host: str,
+        port: int(0, 65535),
+        logs: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['vkey'],
+            properties: { origin: str, originPrefix: str, vkey: str },
+            oneOf: [
+              { required: ['origin'], properties: { origin: str } },
+              { required: ['originPrefix'], properties: { originPrefix: str } },
+            ],
+          },
+        },
+      },
+    },
     apply: { type: 'object', additionalProperties: false, properties: { maxBatch: int(1, 100_000) } },
     verify: { type: 'object', additionalProperties: false, properties: { workers: int(0, 64) } },
     policiesDir: str,
