@@ -9,6 +9,8 @@ import { packageRoot } from '../src/util/package-root.js';
  * Architecture rules (STYLE.md §1–3, DESIGN.md §9), checked on every import of src/**\/*.ts:
  *   drivers  better-sqlite3 and pg only in src/store/<adapter>/; nats only in src/transports/nats/ or src/outbox/
  *   core     src/core/ imports only node: built-ins and files inside src/core/
+ *   browser  src/core/tlog/ imports only files inside src/core/ (not even node: built-ins) and never
+ *            names the Node globals Buffer, process or require, so browsers run the same verification
  *   stages   a stage's entry function (the export named after its folder, e.g. `intake` in
  *            src/pipeline/intake/) is imported only by src/pipeline/pipeline.ts, and no other file
  *            except the composition root src/writ.ts imports from two or more stage folders —
@@ -38,13 +40,17 @@ interface ImportRef {
 }
 
 interface Violation {
-  readonly rule: 'drivers' | 'core' | 'stage-entry' | 'stage-order';
+  readonly rule: 'drivers' | 'core' | 'browser' | 'stage-entry' | 'stage-order';
   readonly file: string;
   readonly line: number;
   readonly message: string;
 }
 
 const PIPELINE = 'src/pipeline/pipeline.ts';
+const BROWSER_SAFE = 'src/core/tlog/';
+const NODE_GLOBALS: ReadonlySet<string> = new Set(['Buffer', 'process', 'require']);
+/** Names through which a global is reached as a property (`globalThis.process`). */
+const GLOBAL_OBJECTS: ReadonlySet<string> = new Set(['globalThis', 'global', 'window', 'self']);
 const COMPOSITION_ROOT = 'src/writ.ts';
 
 const DRIVERS: ReadonlyArray<{ readonly module: string; readonly allowed: RegExp; readonly where: string }> = [
@@ -133,6 +139,11 @@ export function violations(imports: readonly ImportRef[]): Violation[] {
       }
     }
 
+    if (ref.file.startsWith(BROWSER_SAFE)) {
+      const inCore = ref.resolved !== null && ref.resolved.startsWith('src/core/');
+      if (!inCore) report('browser', ref, `imports ${ref.specifier}; ${BROWSER_SAFE} must run in a browser, so it may import only files inside src/core/`);
+    }
+
     const stage = stageOf(ref.resolved);
     if (stage === null || stage === stageOf(ref.file) || ref.typeOnly || ref.file === PIPELINE) continue;
     const entry = ref.names.find((n) => n.name === stage && !n.typeOnly);
@@ -151,6 +162,37 @@ export function violations(imports: readonly ImportRef[]): Violation[] {
       found.push({ rule: 'stage-order', file, line: 1, message: `imports from the stages ${[...stages].sort().join(', ')}; only ${PIPELINE} combines stages` });
     }
   }
+  return found;
+}
+
+/**
+ * Uses of the Node globals Buffer, process and require in the browser-safe files: as a name in any
+ * position (value or type), or as a property of a global object (`globalThis.process`,
+ * `globalThis['Buffer']`). Property names of other objects (`options.process`) are not uses.
+ */
+export function nodeGlobalsOf(file: string, text: string): Violation[] {
+  if (!file.startsWith(BROWSER_SAFE)) return [];
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const found: Violation[] = [];
+  const report = (node: ts.Node, name: string) => {
+    const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+    found.push({ rule: 'browser', file, line, message: `uses the Node global ${name}; ${BROWSER_SAFE} must run in a browser` });
+  };
+  const onGlobalObject = (expr: ts.Expression) => ts.isIdentifier(expr) && GLOBAL_OBJECTS.has(expr.text);
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node) && NODE_GLOBALS.has(node.text)) {
+      const parent = node.parent;
+      const isMemberName =
+        (ts.isPropertyAccessExpression(parent) && parent.name === node) ||
+        (ts.isQualifiedName(parent) && parent.right === node) ||
+        ((ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent) || ts.isPropertySignature(parent) || ts.isMethodDeclaration(parent)) && parent.name === node);
+      if (!isMemberName || (ts.isPropertyAccessExpression(parent) && onGlobalObject(parent.expression))) report(node, node.text);
+    } else if (ts.isElementAccessExpression(node) && onGlobalObject(node.expression) && ts.isStringLiteralLike(node.argumentExpression) && NODE_GLOBALS.has(node.argumentExpression.text)) {
+      report(node, node.argumentExpression.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
   return found;
 }
 
@@ -262,6 +304,39 @@ describe('the architecture of src/', () => {
       ]);
     });
 
+    it('report src/core/tlog/ importing a built-in, a package or a file outside src/core/, or naming a Node global', () => {
+      const fixtures: Record<string, string> = {
+        'src/core/tlog/ok.ts': [
+          "import { WritError } from '../errors.js';",
+          "import { sha256 } from './sha256.js';",
+          'const options = { process: 1 };',
+          'const n = options.process;',
+          'interface Step { require: boolean }',
+          'const subtle = globalThis.crypto.subtle;',
+        ].join('\n'),
+        'src/core/other.ts': "import { createHash } from 'node:crypto';\nconst b = Buffer.from('');",
+        'src/core/tlog/a.ts': "import { createHash } from 'node:crypto';",
+        'src/core/tlog/b.ts': "import { jcs } from '../../canonical/jcs.js';",
+        'src/core/tlog/c.ts': "const b = Buffer.from('x');",
+        'src/core/tlog/d.ts': 'export function f(x: Buffer): number { return x.length; }',
+        'src/core/tlog/e.ts': 'const env = globalThis.process.env;',
+        'src/core/tlog/f.ts': "const c = require('node:crypto');",
+        'src/core/tlog/g.ts': "const B = globalThis['Buffer'];",
+      };
+      const found = [...violations(scan(fixtures)), ...Object.entries(fixtures).flatMap(([file, text]) => nodeGlobalsOf(file, text))];
+      assert.deepEqual(found.map((v) => [v.rule, v.file, v.line]), [
+        ['browser', 'src/core/tlog/a.ts', 1],
+        ['core', 'src/core/tlog/b.ts', 1],
+        ['browser', 'src/core/tlog/b.ts', 1],
+        ['browser', 'src/core/tlog/f.ts', 1],
+        ['browser', 'src/core/tlog/c.ts', 1],
+        ['browser', 'src/core/tlog/d.ts', 1],
+        ['browser', 'src/core/tlog/e.ts', 1],
+        ['browser', 'src/core/tlog/f.ts', 1],
+        ['browser', 'src/core/tlog/g.ts', 1],
+      ]);
+    });
+
     it('report a stage function imported anywhere but pipeline.ts, and files combining stages', () => {
       const found = violations(
         scan({
@@ -284,7 +359,8 @@ describe('the architecture of src/', () => {
   });
 
   it('holds for every file under src/', () => {
-    const found = violations(imports);
+    assert.ok(Object.keys(files).some((f) => f.startsWith(BROWSER_SAFE)), `no files under ${BROWSER_SAFE}: the browser rule checks nothing`);
+    const found = [...violations(imports), ...Object.entries(files).flatMap(([file, text]) => nodeGlobalsOf(file, text))];
     assert.equal(found.length, 0, `architecture violations:\n${format(found)}`);
   });
 });
