@@ -2,6 +2,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadCatalog, type Catalog } from './catalog/catalog.js';
 import type { Config } from './config/config.js';
+import type { Anchor } from './ledger/anchors/anchor.js';
+import { GitAnchor } from './ledger/anchors/git-anchor.js';
+import { NdjsonAnchor } from './ledger/anchors/ndjson-anchor.js';
+import { Integrator } from './ledger/integrator.js';
+import { nodeHasher } from './ledger/node-hasher.js';
+import { NoteSigner } from './ledger/note-signer.js';
+import { WitnessClient } from './ledger/witness-client.js';
 import { BUILTIN_HANDLERS } from './packs/index.js';
 import { Applier } from './pipeline/apply/applier.js';
 import { JwtVerifier } from './pipeline/authenticate/jwt.js';
@@ -31,6 +38,9 @@ export interface Writ {
   readonly freshness: Freshness;
   readonly idempotency: Idempotency;
   readonly limiter: RateLimiter;
+  /** Signs checkpoints; its verifier key (`signer.vkey`) verifies every log of this deployment. */
+  readonly signer: NoteSigner;
+  readonly integrator: Integrator;
   close(): Promise<void>;
 }
 
@@ -67,14 +77,33 @@ function configuredHmacKeys(config: Config): KnownKey[] {
   }));
 }
 
+/** The log signing key: its note name is the origin prefix, so one verifier key covers every log. */
+export function openSigner(config: Config): NoteSigner {
+  if (!existsSync(config.ledger.logKeyFile)) {
+    throw new Error(`the log signing key ${config.ledger.logKeyFile} is missing; restore it from a backup (checkpoints must keep verifying) or set ledger.logKeyFile`);
+  }
+  return new NoteSigner(config.ledger.originPrefix, readFileSync(config.ledger.logKeyFile, 'utf8'));
+}
+
+async function openAnchors(config: Config): Promise<Anchor[]> {
+  const anchors: Anchor[] = [];
+  if (config.anchors.ndjson) anchors.push(await NdjsonAnchor.open({ path: config.anchors.ndjson }));
+  if (config.anchors.git) {
+    anchors.push(await GitAnchor.open({ path: config.anchors.git.path, ...(config.anchors.git.remote ? { push: { remote: config.anchors.git.remote } } : {}) }));
+  }
+  return anchors;
+}
+
 export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
   const now = options.now ?? Date.now;
   const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], BUILTIN_HANDLERS);
   const policy = Policy.load(policySources(catalog, config.policiesDir));
   mkdirSync(dirname(config.store.path), { recursive: true });
+  const signer = openSigner(config);
   const store = new SqliteStore({ path: config.store.path });
   let verifier: Verifier | undefined;
   let intakePool: IntakePool | undefined;
+  let integrator: Integrator | undefined;
   try {
     const directory = await Directory.load(store, configuredHmacKeys(config));
     verifier = createVerifier(config.verify.workers);
@@ -102,6 +131,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       intakePool = pool;
     }
     const limiter = new RateLimiter(config.limits);
+    let toIntegrator: Integrator | undefined;
     const applier = await Applier.open({
       store,
       catalog,
@@ -113,9 +143,26 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
         outcomes.put(o, now());
         known?.add(o.tenant, o.actor, o.requestId, now());
       },
+      onDurable: (tenant, scroll, size) => toIntegrator?.noteDurable(tenant, scroll, size),
       mayHaveOutcome,
       now,
     });
+    integrator = await Integrator.open(
+      {
+        store,
+        signer,
+        hasher: nodeHasher,
+        originPrefix: config.ledger.originPrefix,
+        intervalMs: config.ledger.checkpointIntervalMs,
+        anchors: await openAnchors(config),
+        cosigners: config.witnesses.list.map((w) => new WitnessClient({ ...w, timeoutMs: config.witnesses.timeoutMs })),
+        witnessQuorum: config.witnesses.quorum,
+        now,
+      },
+      applier.logSizes(),
+    );
+    toIntegrator = integrator;
+    integrator.start();
     const pipeline = new Pipeline({
       intake: config.intake,
       intakePool,
@@ -146,6 +193,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     pruner.unref();
     const v = verifier;
     const ip = intakePool;
+    const it = integrator;
     return {
       config,
       store,
@@ -156,15 +204,19 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       freshness,
       idempotency,
       limiter,
+      signer,
+      integrator: it,
       async close() {
         clearInterval(pruner);
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));
+        await it.close();
         await v.close();
         await ip?.close();
         await store.close();
       },
     };
   } catch (err) {
+    await integrator?.close();
     await verifier?.close();
     await intakePool?.close();
     await store.close();

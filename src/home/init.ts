@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TENANT, loadConfig, type Config } from '../config/config.js';
-import { openWrit } from '../writ.js';
+import { openSigner, openWrit } from '../writ.js';
 import { writeKeyPair } from './keys.js';
 
 export interface InitResult {
@@ -12,6 +12,8 @@ export interface InitResult {
   readonly keyFile: string;
   readonly publicKeyFile: string;
   readonly logKeyFile: string;
+  /** C2SP verifier key of the log key: verifies every checkpoint and receipt of this deployment. */
+  readonly verifierKey: string;
   readonly url: string;
   readonly created: boolean;
 }
@@ -32,6 +34,7 @@ export function summary(config: Config, created: boolean): InitResult {
     keyFile: join(config.home, 'keys', 'admin.key'),
     publicKeyFile: join(config.home, 'keys', 'admin.pub'),
     logKeyFile: config.ledger.logKeyFile,
+    verifierKey: openSigner(config).vkey,
     url: `http://${config.server.host}:${config.server.port}`,
     created,
   };

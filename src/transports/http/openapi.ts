@@ -15,6 +15,40 @@ function errorResponses(): Record<string, unknown> {
   return Object.fromEntries([...byStatus].map(([status, codes]) => [String(status), answer(`Codes: ${codes.join(', ')}`)]));
 }
 
+const bytes = (description: string) => ({ description, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } });
+const text = (description: string, type: string) => ({ description, content: { [type]: { schema: { type: 'string' } } } });
+const proof = (description: string) => json(description, { type: 'object', properties: { hashes: { type: 'array', items: { type: 'string', contentEncoding: 'base64' } } } });
+
+/** The verifiable-log read API (C2SP tlog-tiles, tlog-checkpoint, tlog-proof). */
+function logPaths(): Record<string, unknown> {
+  const log = [pathParam('tenant'), pathParam('scroll')];
+  const tilePath = { name: 'path', in: 'path', required: true, description: '<L>/<N>[.p/<W>] or entries/<N>[.p/<W>], N in 3-digit groups (x001/234)', schema: { type: 'string' } };
+  return {
+    '/v1/logs': { get: { summary: 'Every log: origin, size, latest checkpoint, problems; the verifier key; anchors and witnesses', responses: { '200': json('Logs', { type: 'object' }) } } },
+    '/v1/logs/{tenant}/{scroll}/checkpoint': {
+      get: { summary: 'Latest signed checkpoint (C2SP signed note)', parameters: log, responses: { '200': text('The note', 'text/plain'), '404': answer('NOT_FOUND') } },
+      post: { summary: 'Checkpoint now: integrate every durable record, answer the latest checkpoint', parameters: log, responses: { '200': text('The note', 'text/plain'), '404': answer('NOT_FOUND'), '500': answer('LEDGER_INCONSISTENT') } },
+    },
+    '/v1/logs/{tenant}/{scroll}/tile/{path}': { get: { summary: 'A C2SP tlog-tiles hash tile or entry bundle', parameters: [...log, tilePath], responses: { '200': bytes('Tile bytes'), '404': answer('NOT_FOUND') } } },
+    '/v1/logs/{tenant}/{scroll}/proof/inclusion': {
+      get: { summary: 'RFC 6962 inclusion proof', parameters: [...log, queryInt('index', 'leaf index'), queryInt('size', 'tree size (default: latest checkpoint)')], responses: { '200': proof('Proof'), '400': answer('INVALID_ENVELOPE'), '404': answer('NOT_FOUND') } },
+    },
+    '/v1/logs/{tenant}/{scroll}/proof/consistency': {
+      get: { summary: 'RFC 6962 consistency proof', parameters: [...log, queryInt('from', 'older size'), queryInt('to', 'newer size (default: latest checkpoint)')], responses: { '200': proof('Proof'), '400': answer('INVALID_ENVELOPE'), '404': answer('NOT_FOUND') } },
+    },
+    '/v1/logs/{tenant}/{scroll}/receipts/{index}': {
+      get: { summary: 'Receipt of the record at an index (C2SP tlog-proof)', parameters: [...log, pathParam('index'), { name: 'wait', in: 'query', required: false, schema: { enum: ['true', 'false'] } }], responses: { '200': text('The receipt', 'text/x.tlog-proof'), '404': answer('NOT_FOUND'), '409': answer('RECEIPT_PENDING') } },
+    },
+    '/v1/receipts/{tenant}/{requestId}': {
+      get: {
+        summary: "Receipt of a command's ledger record (C2SP tlog-proof); ?wait=true waits (bounded) for a checkpoint",
+        parameters: [pathParam('tenant'), pathParam('requestId'), { name: 'actor', in: 'query', required: false, schema: { type: 'string' } }, { name: 'wait', in: 'query', required: false, schema: { enum: ['true', 'false'] } }],
+        responses: { '200': text('The receipt', 'text/x.tlog-proof'), '404': answer('NOT_FOUND'), '409': answer('RECEIPT_PENDING or INVALID_STATE (several actors)') },
+      },
+    },
+  };
+}
+
 /** OpenAPI 3.1, generated from the same schemas the server validates with, and from the error registry. */
 export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
   const payloads = Object.fromEntries(catalog.actions().map((a) => [`Payload.${a.name}`, { description: a.description, ...a.schema }]));
@@ -59,6 +93,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
           responses: { '200': json('Records', { type: 'object' }), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
         },
       },
+      ...logPaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
       '/healthz': { get: { summary: 'Liveness and durability setting', responses: { '200': json('Health', { type: 'object' }), '503': answer('UNAVAILABLE: the store can no longer write; restart writ') } } },
     },

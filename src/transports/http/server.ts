@@ -6,6 +6,7 @@ import type { Reply } from '../../pipeline/context.js';
 import { errorAnswer } from '../../pipeline/reply.js';
 import type { Writ } from '../../writ.js';
 import { buildOpenApi } from './openapi.js';
+import { logRoutes } from './log-routes.js';
 import { readRoutes } from './read-routes.js';
 
 export interface ServerOptions {
@@ -91,6 +92,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   });
 
   readRoutes(app, writ);
+  logRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', async () => openapi);
   return app;

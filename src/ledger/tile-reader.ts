@@ -1,0 +1,78 @@
+import { consistencyRanges, inclusionRanges, type Hash, type Hasher } from '../core/tlog/index.js';
+import type { Store, TileRow } from '../store/port.js';
+import { EMPTY_ROOT } from './tile-edge.js';
+import { HASH_SIZE, nodeAddress, slotOffset } from './tile-layout.js';
+
+/** Full tiles kept in memory (16 KiB each): 4,096 cover the level-0 tiles of a million leaves. */
+export const DEFAULT_TILE_CACHE = 4096;
+
+/**
+ * Reads any node of a log's tree from stored tiles, and builds RFC 6962 proofs from them: each proof
+ * hash is a perfect subtree (one slot of one tile) or, on the right edge, a combination of at most
+ * log2(n) of them. Full tiles never change and are cached; a partial tile is cached with its width
+ * and read again only when a node beyond that width is asked for.
+ */
+export class TileReader {
+  private readonly cache = new Map<string, TileRow>();
+
+  constructor(
+    private readonly store: Pick<Store, 'getTile'>,
+    private readonly hasher: Hasher,
+    private readonly cacheMax = DEFAULT_TILE_CACHE,
+  ) {}
+
+  /** Hash of the perfect subtree of 2^k leaves starting at leaf i·2^k. */
+  async node(tenant: string, scroll: string, k: number, i: number): Promise<Hash> {
+    const a = nodeAddress(k, i);
+    const need = (a.j + 1) << a.s;
+    const key = `${tenant}\n${scroll}\n${a.level}\n${a.n}`;
+    let tile = this.cache.get(key);
+    if (tile && tile.width >= need) {
+      // Refresh the entry's place in the LRU order.
+      this.cache.delete(key);
+      this.cache.set(key, tile);
+    } else {
+      tile = (await this.store.getTile(tenant, scroll, a.level, a.n)) ?? undefined;
+      if (!tile || tile.width < need) throw new Error(`the tree of ${tenant}/${scroll} has no node ${k}/${i} (tile ${a.level}/${a.n} missing or too narrow)`);
+      this.remember(key, tile);
+    }
+    const at = slotOffset(a.s, a.j);
+    return tile.nodes.slice(at, at + HASH_SIZE);
+  }
+
+  private remember(key: string, tile: TileRow): void {
+    this.cache.delete(key);
+    this.cache.set(key, tile);
+    if (this.cache.size > this.cacheMax) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  /** RFC 6962 Merkle Tree Hash of leaves [start, end). */
+  async rangeHash(tenant: string, scroll: string, start: number, end: number): Promise<Hash> {
+    const n = end - start;
+    if (n <= 0) return EMPTY_ROOT.slice();
+    // A perfect, aligned subtree is one stored node.
+    if ((n & (n - 1)) === 0 && start % n === 0 && n <= 2 ** 52) return this.node(tenant, scroll, Math.log2(n), start / n);
+    let k = 1;
+    while (k * 2 < n) k *= 2;
+    const left = await this.rangeHash(tenant, scroll, start, start + k);
+    const right = await this.rangeHash(tenant, scroll, start + k, end);
+    return this.hasher.node(left, right);
+  }
+
+  root(tenant: string, scroll: string, size: number): Promise<Hash> {
+    return this.rangeHash(tenant, scroll, 0, size);
+  }
+
+  /** RFC 6962 §2.1.1 audit path of leaf `index` in the tree of `size` leaves. */
+  inclusionProof(tenant: string, scroll: string, index: number, size: number): Promise<Hash[]> {
+    if (!(index >= 0 && index < size)) throw new RangeError(`index ${index} is not in a tree of size ${size}`);
+    return Promise.all(inclusionRanges(index, size).map(([s, e]) => this.rangeHash(tenant, scroll, s, e)));
+  }
+
+  /** RFC 6962 §2.1.2 consistency proof between tree sizes size1 <= size2. */
+  consistencyProof(tenant: string, scroll: string, size1: number, size2: number): Promise<Hash[]> {
+    if (!(size1 >= 0 && size1 <= size2)) throw new RangeError(`no consistency proof from size ${size1} to ${size2}`);
+    return Promise.all(consistencyRanges(size1, size2).map(([s, e]) => this.rangeHash(tenant, scroll, s, e)));
+  }
+}
+
