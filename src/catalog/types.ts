@@ -33,6 +33,8 @@ export interface EffectPlan {
   readonly writes: ReadonlyArray<{ readonly type: string; readonly id: string; readonly doc?: unknown; readonly deleted?: boolean }>;
   /** Returned to the client and hashed into the record's resultHash. */
   readonly result?: unknown;
+  /** Stored command bodies to erase (writ.Redact); their records and proofs stay as they are. */
+  readonly redactions?: ReadonlyArray<{ readonly scroll: string; readonly index: number; readonly reason: string }>;
 }
 
 export interface EffectContext {
@@ -46,6 +48,8 @@ export interface EffectContext {
   get(type: string, id: string): Promise<EntityRow | null>;
   /** The actor of a key configured in auth.hmacKeys under this id, if there is one. */
   configuredKey(keyId: string): { readonly actor: string } | undefined;
+  /** Whether the tenant's log `scroll` holds a durable record at `index`. */
+  recordExists(scroll: string, index: number): Promise<boolean>;
 }
 
 export type Handler = (ctx: EffectContext) => Promise<EffectPlan> | EffectPlan;

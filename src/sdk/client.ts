@@ -32,4 +32,8 @@ export class WritClient {
   get(path: string): Promise<HttpAnswer> {
     return this.call('GET', path);
   }
+
+  post(path: string, body?: string): Promise<HttpAnswer> {
+    return this.call('POST', path, body);
+  }
 }

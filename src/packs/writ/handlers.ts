@@ -56,3 +56,21 @@ export function revokeKey(ctx: EffectContext): EffectPlan {
   const next: KeyDoc = { ...doc, revokedAt: ctx.now, ...(ctx.payload.reason ? { revokeReason: ctx.payload.reason as string } : {}) };
   return { writes: [{ ...ctx.target, doc: next }], result: { keyId, revokedAt: ctx.now } };
 }
+
+/**
+ * Erases the stored command body of one ledger record. Only the body kept beside the log goes: the
+ * leaf (which names the commandHash, not the payload) is untouched, so every receipt and proof still
+ * verifies. The target entity records who redacted what and why; an entry is redacted once.
+ */
+export async function redact(ctx: EffectContext): Promise<EffectPlan> {
+  const p = ctx.payload as { entry: string; reason: string };
+  const [scroll, indexText] = p.entry.split('/');
+  const index = Number(indexText);
+  if (ctx.current) throw new WritError('INVALID_STATE', `ledger entry ${p.entry} was already redacted`);
+  if (!(await ctx.recordExists(scroll, index))) throw new WritError('NOT_FOUND', `log ${scroll} of this tenant has no record ${index}`);
+  return {
+    writes: [{ ...ctx.target, doc: { scroll, index, reason: p.reason, redactedAt: ctx.now, redactedBy: ctx.envelope.actor } }],
+    redactions: [{ scroll, index, reason: p.reason }],
+    result: { entry: p.entry, redacted: true },
+  };
+}

@@ -234,6 +234,7 @@ export class Applier {
       now: new Date(this.deps.now()).toISOString(),
       get: (type, id) => this.getEntity(env.tenant, type, id),
       configuredKey: (keyId) => this.deps.directory.configured(env.tenant, keyId),
+      recordExists: async (scroll, index) => (await this.deps.store.readLedger(env.tenant, scroll, index, 1))[0]?.index === index,
     });
   }
 
@@ -325,6 +326,7 @@ export class Applier {
       data: { actor: env.actor, requestId: env.requestId, result, doc: targetRow ? targetRow.doc : null },
       ts,
     });
+    for (const r of plan.redactions ?? []) w.redactions.push({ tenant: env.tenant, scroll: r.scroll, index: r.index, redactedAt: ts, redactedBy: env.actor, reason: r.reason });
     const body = JSON.stringify(okAnswer(env.requestId, ctx.commandHash, result, receipt));
     this.storeOutcome(w, ctx, 200, body, nowMs, record);
     return { httpStatus: 200, body, replayed: false };

@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
 import { registerCommandCommands } from './commands.js';
 import { registerKeyCommands } from './keys.js';
+import { registerLedgerCommands } from './ledger.js';
 import { registerServeCommands } from './serve.js';
+import { registerWitnessCommands } from './witness.js';
 import { CliError } from './context.js';
 
 /** `writ`: the command line. State-changing commands go through the running server. */
@@ -14,6 +16,8 @@ const program = new Command('writ')
 registerServeCommands(program);
 registerKeyCommands(program);
 registerCommandCommands(program);
+registerLedgerCommands(program);
+registerWitnessCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -45,17 +45,25 @@ export function readRoutes(app: FastifyInstance, writ: Writ): void {
     actions: writ.catalog.actions().map((a) => ({ name: a.name, pack: a.pack, scroll: a.scroll, description: a.description, entity: a.entity, id: a.id, effect: a.effect.kind, event: a.event, payload: a.schema })),
   }));
 
-  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; limit?: string } }>('/v1/ledger/:tenant/:scroll/records', async (request) => {
+  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; limit?: string; envelopes?: string } }>('/v1/ledger/:tenant/:scroll/records', async (request) => {
     const { tenant, scroll } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !SCROLL.test(scroll)) throw new WritError('NOT_FOUND', 'no such log');
     const from = intParam(request.query.from, 'from', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    const withEnvelopes = request.query.envelopes === 'true';
     const rows = await writ.store.readLedger(tenant, scroll, from, limit);
-    return {
-      log: originOf(writ.config.ledger.originPrefix, tenant, scroll),
-      records: rows.map((r) => ({ index: r.index, leafHash: r.leafHash, record: JSON.parse(r.leaf.toString('utf8')) as unknown, leaf: r.leaf.toString('base64') })),
-      next: rows.length === limit ? from + limit : null,
-    };
+    const records = [];
+    for (const r of rows) {
+      const view: Record<string, unknown> = { index: r.index, leafHash: r.leafHash, record: JSON.parse(r.leaf.toString('utf8')) as unknown, leaf: r.leaf.toString('base64') };
+      if (withEnvelopes) {
+        // The stored command body beside the leaf, or who erased it and why (writ.Redact).
+        const redaction = await writ.store.getRedaction(tenant, scroll, r.index);
+        view.envelope = redaction ? null : await writ.store.readEnvelope(tenant, scroll, r.index);
+        if (redaction) view.redacted = { at: redaction.redactedAt, by: redaction.redactedBy, reason: redaction.reason };
+      }
+      records.push(view);
+    }
+    return { log: originOf(writ.config.ledger.originPrefix, tenant, scroll), records, next: rows.length === limit ? from + limit : null };
   });
 
   app.get('/healthz', async (_request, reply) => {
@@ -70,7 +78,9 @@ function health(writ: Writ) {
   return {
     status: 'ok',
     store: writ.store.durability,
-    logs: writ.applier.logSizes().map((l) => ({ ...l, origin: originOf(writ.config.ledger.originPrefix, l.tenant, l.scroll) })),
+    logs: writ.integrator.status(),
+    // A log the integrator refuses to sign (its database disagrees with a signed or anchored checkpoint).
+    ledgerProblems: writ.integrator.status().flatMap((l) => (l.problem ? [l.problem] : [])),
     pending: writ.applier.pending,
     inFlight: writ.idempotency.inFlight,
     apply: writ.applier.stats,
