@@ -61,7 +61,9 @@ describe('verifiable ledger over HTTP', () => {
     assert.equal(cp.origin, `writ.local/${h.tenant}/commerce`);
     assert.equal(cp.size, 300);
     // Independently of the code under test: key id and signature by hand with node:crypto.
-    const [name, hexId, b64] = vkey.split('+');
+    // Split at the first two '+' only: the base64 key may contain '+' too.
+    const [name, hexId] = vkey.split('+');
+    const b64 = vkey.slice(name.length + hexId.length + 2);
     const keyBytes = Buffer.from(b64, 'base64');
     assert.equal(keyBytes[0], 1);
     const expectedId = createHash('sha256').update(Buffer.concat([Buffer.from(name + '\n'), keyBytes])).digest().subarray(0, 4);
