@@ -97,6 +97,26 @@ export class WitnessClient implements Cosigner {
     }
   }
 
+  /**
+   * Asks the witness how far it has seen a log without moving it forward: add-checkpoint with `old`
+   * equal to the checkpoint's own size and no proof. A witness at exactly that size with the same
+   * root re-cosigns (answer: that size, consistent); one at another size answers 409 with its size;
+   * one holding another root at that size answers a conflict (a split view).
+   */
+  async probe(note: string): Promise<{ size: number; sameRoot: boolean | null }> {
+    const cp = parseCheckpoint(parseNote(note).text);
+    const res = await this.post(`old ${cp.size}\n\n${note}`);
+    const body = await this.read(res);
+    if (res.status === 200) return { size: cp.size, sameRoot: true };
+    if (res.status === 409 && /^text\/x\.tlog\.size\b/.test(res.headers.get('content-type') ?? '')) {
+      const theirs = /^(0|[1-9][0-9]{0,15})\n$/.exec(body);
+      if (!theirs) throw this.refused(`answered 409 with a malformed size ${JSON.stringify(body.slice(0, 40))}`);
+      return { size: Number(theirs[1]), sameRoot: null };
+    }
+    if (res.status === 409) return { size: cp.size, sameRoot: false };
+    throw this.failure(res.status, body);
+  }
+
   private async post(body: string): Promise<Response> {
     try {
       return await fetch(`${this.url}/add-checkpoint`, {

@@ -37,6 +37,8 @@ export interface VerifyDeps {
   readonly hasher: Hasher;
   /** Checkpoints recorded outside the database: git, NDJSON, witness state. */
   readonly anchored: readonly AnchoredCheckpoint[];
+  /** What witnesses say they cosigned, per origin (sizes only, or with the verdict on the root at that size). */
+  readonly witnessed?: ReadonlyArray<{ readonly origin: string; readonly size: number; readonly sameRoot: boolean | null; readonly where: string }>;
   /** Told how many records were checked so far, of how many. */
   readonly progress?: (done: number, total: number) => void;
 }
@@ -106,6 +108,14 @@ export async function verifyDeployment(deps: VerifyDeps): Promise<VerifyReport> 
         problem(scan.records, `anchored checkpoint ${a.size} (${a.where}) is beyond the ${scan.records} records in the database: the log was truncated or the database rolled back`);
       } else if (root !== undefined && root !== toHex(parseCheckpoint(a.note).root)) {
         problem(null, `anchored checkpoint ${a.size} (${a.where}) disagrees with the records: the log was rewritten below index ${a.size}`);
+      }
+    }
+    for (const w of deps.witnessed ?? []) {
+      if (w.origin !== t.origin) continue;
+      if (w.size > scan.records) {
+        problem(scan.records, `witness ${w.where} has cosigned checkpoint ${w.size}, beyond the ${scan.records} records in the database: the log was truncated or the database rolled back`);
+      } else if (w.sameRoot === false) {
+        problem(null, `witness ${w.where} holds another root for size ${w.size}: the log showed the witness a different tree (split view)`);
       }
     }
     logs.push({ origin: t.origin, records: scan.records, treeSize, checkpoints: checkpoints.length, anchored: anchored.length, ok: problems.length === before });

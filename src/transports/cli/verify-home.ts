@@ -4,6 +4,8 @@ import type { AnchoredCheckpoint } from '../../ledger/anchors/anchor.js';
 import { GitAnchor } from '../../ledger/anchors/git-anchor.js';
 import { NdjsonAnchor } from '../../ledger/anchors/ndjson-anchor.js';
 import { nodeHasher } from '../../ledger/node-hasher.js';
+import { originOf } from '../../ledger/record.js';
+import { WitnessClient } from '../../ledger/witness-client.js';
 import { verifyDeployment, type VerifyReport } from '../../ledger/verify/deployment.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { openSigner } from '../../writ.js';
@@ -50,8 +52,32 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
   }
   const store = new SqliteStore({ path: config.store.path });
   try {
-    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, progress: progressBar(opts.progress) });
+    const witnessed = await probeWitnesses(config, store);
+    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, progress: progressBar(opts.progress) });
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Asks every configured witness how far it has cosigned each log (without moving it forward), so a
+ * database rolled back behind what a witness saw is caught even when no local anchor survived.
+ * An unreachable witness is reported on stderr and skipped: it proves nothing either way.
+ */
+async function probeWitnesses(config: Config, store: SqliteStore) {
+  const out: Array<{ origin: string; size: number; sameRoot: boolean | null; where: string }> = [];
+  if (config.witnesses.list.length === 0) return out;
+  const clients = config.witnesses.list.map((w) => new WitnessClient({ ...w, timeoutMs: config.witnesses.timeoutMs }));
+  for (const cp of await store.latestCheckpoints()) {
+    const origin = originOf(config.ledger.originPrefix, cp.tenant, cp.scroll);
+    for (const c of clients) {
+      try {
+        const seen = await c.probe(cp.note);
+        out.push({ origin, ...seen, where: `${c.name} (${c.url})` });
+      } catch (err) {
+        process.stderr.write(`writ: witness ${c.name} could not be asked about ${origin}: ${(err as Error).message}\n`);
+      }
+    }
+  }
+  return out;
 }
