@@ -40,28 +40,35 @@ function loadPrivateKey(name: string, privateKeyPem: string): { key: KeyObject; 
   return { key, publicKey: rawPublicKey(createPublicKey(key)) };
 }
 
-/** Signs note text (a checkpoint) as the log: C2SP signed-note Ed25519, type 0x01. */
-export class NoteSigner {
+/** An Ed25519 key with a note key name, and its verifier key for one signature type. */
+abstract class NamedKey {
   readonly name: string;
   readonly publicKey: Uint8Array;
-  /** The verifier key `name+keyid+base64(0x01 ‖ key)` that clients configure. */
+  /** The verifier key `name+keyid+base64(type ‖ key)` that verifiers configure. */
   readonly vkey: string;
   readonly verifierKey: VerifierKey;
-  readonly #key: KeyObject;
+  protected readonly key: KeyObject;
 
-  constructor(name: string, privateKeyPem: string) {
+  protected constructor(name: string, privateKeyPem: string, type: number) {
     const { key, publicKey } = loadPrivateKey(name, privateKeyPem);
     this.name = name;
     this.publicKey = publicKey;
-    this.#key = key;
-    this.vkey = formatVerifierKey(name, publicKey, SIG_TYPE_ED25519);
-    this.verifierKey = Object.freeze({ name, keyId: keyIdOf(name, SIG_TYPE_ED25519, publicKey), type: SIG_TYPE_ED25519, publicKey });
+    this.key = key;
+    this.vkey = formatVerifierKey(name, publicKey, type);
+    this.verifierKey = Object.freeze({ name, keyId: keyIdOf(name, type, publicKey), type, publicKey });
+  }
+}
+
+/** Signs note text (a checkpoint) as the log: C2SP signed-note Ed25519, type 0x01. */
+export class NoteSigner extends NamedKey {
+  constructor(name: string, privateKeyPem: string) {
+    super(name, privateKeyPem, SIG_TYPE_ED25519);
   }
 
   /** The Ed25519 signature of the note text (which must end with a newline). */
   sign(text: string): NoteSignature {
     if (!text.endsWith('\n')) throw new WritError('INTERNAL', 'note text to sign must end with a newline');
-    const signature = new Uint8Array(sign(null, Buffer.from(text, 'utf8'), this.#key));
+    const signature = new Uint8Array(sign(null, Buffer.from(text, 'utf8'), this.key));
     return { name: this.name, keyId: this.verifierKey.keyId.slice(), signature };
   }
 
@@ -72,21 +79,9 @@ export class NoteSigner {
 }
 
 /** Cosigns checkpoints as a witness: C2SP tlog-cosignature, Ed25519 type 0x04. */
-export class CosignatureSigner {
-  readonly name: string;
-  readonly publicKey: Uint8Array;
-  /** The verifier key `name+keyid+base64(0x04 ‖ key)`. */
-  readonly vkey: string;
-  readonly verifierKey: VerifierKey;
-  readonly #key: KeyObject;
-
+export class CosignatureSigner extends NamedKey {
   constructor(name: string, privateKeyPem: string) {
-    const { key, publicKey } = loadPrivateKey(name, privateKeyPem);
-    this.name = name;
-    this.publicKey = publicKey;
-    this.#key = key;
-    this.vkey = formatVerifierKey(name, publicKey, SIG_TYPE_COSIGNATURE);
-    this.verifierKey = Object.freeze({ name, keyId: keyIdOf(name, SIG_TYPE_COSIGNATURE, publicKey), type: SIG_TYPE_COSIGNATURE, publicKey });
+    super(name, privateKeyPem, SIG_TYPE_COSIGNATURE);
   }
 
   /** The note signature (timestamp ‖ Ed25519 signature) of the checkpoint text at `timestamp` (POSIX seconds). */
@@ -94,7 +89,7 @@ export class CosignatureSigner {
     const message = cosignatureMessage(timestamp, checkpointText);
     const signature = new Uint8Array(72);
     signature.set(encodeTimestamp(timestamp));
-    signature.set(sign(null, message, this.#key), 8);
+    signature.set(sign(null, message, this.key), 8);
     return { name: this.name, keyId: this.verifierKey.keyId.slice(), signature };
   }
 }

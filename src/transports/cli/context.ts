@@ -79,3 +79,10 @@ export function exitCodeOf(answer: HttpAnswer): number {
 export function print(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
+
+/** Commander parser of a `--port` value (0 = any free port). */
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be 0..65535, got ${value}`, 2);
+  return n;
+}

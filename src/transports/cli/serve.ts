@@ -4,13 +4,7 @@ import { describeConfig, loadConfig } from '../../config/config.js';
 import { initHome, isInitialised, summary } from '../../home/init.js';
 import { openWrit } from '../../writ.js';
 import { buildServer } from '../http/server.js';
-import { CliError, globals, print } from './context.js';
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be 0..65535, got ${value}`, 2);
-  return n;
-}
+import { CliError, globals, parsePort as port, print } from './context.js';
 
 async function serve(home: string, overrides: { host?: string; port?: number }, banner: boolean): Promise<void> {
   const config = loadConfig(home, { server: { ...(overrides.host ? { host: overrides.host } : {}), ...(overrides.port !== undefined ? { port: overrides.port } : {}) } });

@@ -3,13 +3,7 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from '../../config/config.js';
 import { buildWitnessServer, openWitness } from '../../witness/index.js';
-import { CliError, globals } from './context.js';
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be 0..65535, got ${value}`, 2);
-  return n;
-}
+import { CliError, globals, parsePort as port } from './context.js';
 
 /** The witness part of the home's config; a witness-only home needs no `writ init`, only a config.json with witness.logs. */
 function witnessConfig(home: string, overrides: ConfigInput['witness'] = {}): Config['witness'] {
