@@ -153,6 +153,26 @@ describe('writ verify', () => {
     await h.writ.close();
   });
 
+  it('finds rewritten tiles, and writ refuses to sign on top of them', async () => {
+    restore(pristine);
+    tamper((d) => {
+      const row = d.prepare("SELECT nodes FROM tiles WHERE scroll = 'commerce' AND level = 0 AND n = 0").get() as { nodes: Buffer };
+      // Flip a bit of leaf hash 3 and of every node above it inside the tile (a consistent forgery of the tile).
+      for (const off of [3, 256 + 1, 384, 448, 480, 496, 504, 508].map((slot) => slot * 32)) row.nodes[off] ^= 1;
+      d.prepare("UPDATE tiles SET nodes = ? WHERE scroll = 'commerce' AND level = 0 AND n = 0").run(row.nodes);
+      // …and the tile's root where the level above holds it, so the forgery reaches the tree's root.
+      const up = d.prepare("SELECT nodes FROM tiles WHERE scroll = 'commerce' AND level = 1 AND n = 0").get() as { nodes: Buffer };
+      up.nodes[0] ^= 1;
+      d.prepare("UPDATE tiles SET nodes = ? WHERE scroll = 'commerce' AND level = 1 AND n = 0").run(up.nodes);
+    });
+    const report = await verify();
+    assert.equal(report.problems[0].index, 3, JSON.stringify(report.problems));
+    await h.restart();
+    const health = await h.get('/healthz');
+    assert.ok(health.body.ledgerProblems.some((p: string) => /does not match checkpoint|another root/.test(p)), JSON.stringify(health.body.ledgerProblems));
+    await h.writ.close();
+  });
+
   it('finds a checkpoint with a bad signature', async () => {
     restore(pristine);
     tamper((d) => {

@@ -1,4 +1,4 @@
-import { formatCheckpoint, fromHex, toBase64, toHex, type Hasher } from '../core/tlog/index.js';
+import { formatCheckpoint, fromHex, parseCheckpoint, toBase64, toHex, type Hasher } from '../core/tlog/index.js';
 import type { CheckpointRow, Store } from '../store/port.js';
 import { logError } from '../util/log.js';
 import type { Anchor, CheckpointToAnchor } from './anchors/anchor.js';
@@ -114,11 +114,18 @@ export class Integrator {
       for (const [origin, anchored] of latest) {
         const s = byOrigin.get(origin);
         const have = s?.latest?.size ?? 0;
+        let problem: string | null = null;
         if (anchored.size > have) {
-          const problem = `${origin}: the ${anchor.kind} anchor holds checkpoint ${anchored.size}, but the database only reaches ${have}; the database was rolled back or replaced (run writ verify)`;
-          if (s) s.problem ??= problem;
-          else logError('anchored log missing from the database', new Error(problem));
+          problem = `${origin}: the ${anchor.kind} anchor holds checkpoint ${anchored.size}, but the database only reaches ${have}; the database was rolled back or replaced (run writ verify)`;
+        } else if (s && !s.problem && anchored.size > 0) {
+          // Same or smaller size: the tree the database holds must have the anchored root at that size.
+          const root = await this.reader.root(s.tenant, s.scroll, anchored.size).catch(() => null);
+          if (!root || toHex(root) !== toHex(parseCheckpoint(anchored.note).root)) {
+            problem = `${origin}: the ${anchor.kind} anchor holds checkpoint ${anchored.size} with another root than the database's tree; the database was rewritten (run writ verify)`;
+          }
         }
+        if (problem && s) s.problem ??= problem;
+        else if (problem) logError('anchored log missing from the database', new Error(problem));
       }
       for (const s of this.logs.values()) {
         const from = latest.get(s.origin)?.size ?? 0;
