@@ -14,6 +14,12 @@ export const DEFAULT_TILE_CACHE = 4096;
  */
 export class TileReader {
   private readonly cache = new Map<string, TileRow>();
+  /**
+   * Tile reads under way. A proof asks for all its nodes at once (about 20 in a million leaves), and
+   * they lie in three or four tiles: without this, each node of an uncached tile was a read of 16 KiB
+   * of its own, so a cold proof cost several times more (see docs/benchmarks.md, "proof").
+   */
+  private readonly loading = new Map<string, Promise<TileRow | null>>();
 
   constructor(
     private readonly store: Pick<Store, 'getTile'>,
@@ -32,7 +38,7 @@ export class TileReader {
       this.cache.delete(key);
       this.cache.set(key, tile);
     } else {
-      tile = (await this.store.getTile(tenant, scroll, a.level, a.n)) ?? undefined;
+      tile = (await this.load(key, tenant, scroll, a.level, a.n, need)) ?? undefined;
       if (!tile || tile.width < need) throw new Error(`the tree of ${tenant}/${scroll} has no node ${k}/${i} (tile ${a.level}/${a.n} missing or too narrow)`);
       this.remember(key, tile);
     }
@@ -40,9 +46,30 @@ export class TileReader {
     return tile.nodes.slice(at, at + HASH_SIZE);
   }
 
+  /** The stored tile, read once however many nodes of it are asked for at the same time. */
+  private async load(key: string, tenant: string, scroll: string, level: number, n: number, need: number): Promise<TileRow | null> {
+    let pending = this.loading.get(key);
+    const shared = pending !== undefined;
+    if (!pending) {
+      const read = this.store.getTile(tenant, scroll, level, n);
+      const done = () => {
+        if (this.loading.get(key) === read) this.loading.delete(key);
+      };
+      read.then(done, done);
+      this.loading.set(key, read);
+      pending = read;
+    }
+    let tile = await pending;
+    // A read that was already under way may have started before the tile grew to the width asked for.
+    if (shared && (!tile || tile.width < need)) tile = await this.store.getTile(tenant, scroll, level, n);
+    return tile;
+  }
+
   private remember(key: string, tile: TileRow): void {
+    const had = this.cache.get(key);
     this.cache.delete(key);
-    this.cache.set(key, tile);
+    // Reads that overlapped may finish out of order: keep the widest state of the tile.
+    this.cache.set(key, had && had.width > tile.width ? had : tile);
     if (this.cache.size > this.cacheMax) this.cache.delete(this.cache.keys().next().value as string);
   }
 
