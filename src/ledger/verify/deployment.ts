@@ -88,7 +88,10 @@ export async function verifyDeployment(deps: VerifyDeps): Promise<VerifyReport> 
     const anchored = anchoredBy.get(t.origin) ?? [];
     const treeSize = checkpoints.at(-1)?.size ?? 0;
     const sizes = new Set([...checkpoints.map((c) => c.size), ...anchored.map((a) => a.size)]);
-    const scan = await scanLog(store, t.tenant, t.scroll, treeSize, sizes, deps.hasher, (n) => deps.progress?.((done += n), total));
+    const scan = await scanLog(store, t.tenant, t.scroll, treeSize, sizes, deps.hasher, (n) => {
+      done += n;
+      deps.progress?.(done, total);
+    });
     if (scan.problem) problem(scan.problem.index, scan.problem.message);
     for (const c of checkpoints) {
       const bad = await checkNote(c.note, deps.logKey, t.origin, c.size);
