@@ -31,6 +31,9 @@ export interface BenchLog {
   readonly windowRates: number[];
   /** CPU seconds of the process (all threads, the SQLite writer's too) in each window. */
   readonly windowCpu: number[];
+  /** Wall seconds per window spent in the durable commit of the records, and in integration (tiles + checkpoint). */
+  readonly windowCommit: number[];
+  readonly windowIntegrate: number[];
   readonly checkpoints: number;
   dispose(): Promise<void>;
 }
@@ -65,6 +68,10 @@ export async function buildLog(records: number, window: number): Promise<BenchLo
     let checkpoints = 0;
     const windowRates: number[] = [];
     const windowCpu: number[] = [];
+    const windowCommit: number[] = [];
+    const windowIntegrate: number[] = [];
+    let commitNs = 0n;
+    let integrateNs = 0n;
     const start = process.hrtime.bigint();
     let windowStart = start;
     let cpuStart = process.cpuUsage();
@@ -83,9 +90,13 @@ export async function buildLog(records: number, window: number): Promise<BenchLo
         leafBytes += leaf.length;
         prev = leafHash;
       }
+      const t0 = process.hrtime.bigint();
       await store.commit({ entities: [], records: rows, outbox: [], outcomes: [], nonces: [] });
+      const t1 = process.hrtime.bigint();
       integrator.noteDurable(tenant, scroll, size);
       checkpoint = await integrator.checkpointNow(tenant, scroll);
+      commitNs += t1 - t0;
+      integrateNs += process.hrtime.bigint() - t1;
       if (checkpoint?.size !== size) throw new Error(`the checkpoint covers ${checkpoint?.size} records, not ${size}`);
       checkpoints++;
       if (size % window === 0) {
@@ -95,12 +106,16 @@ export async function buildLog(records: number, window: number): Promise<BenchLo
         const cpu = process.cpuUsage(cpuStart);
         windowCpu.push((cpu.user + cpu.system) / 1e6);
         cpuStart = process.cpuUsage();
+        windowCommit.push(Number(commitNs) / 1e9);
+        windowIntegrate.push(Number(integrateNs) / 1e9);
+        commitNs = 0n;
+        integrateNs = 0n;
       }
     }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     await integrator.close();
     if (!checkpoint) throw new Error('no records, no checkpoint');
-    return { store, signer, originPrefix, tenant, scroll, size: records, leafHashes, leafBytes, checkpoint, seconds, windowRates, windowCpu, checkpoints, dispose };
+    return { store, signer, originPrefix, tenant, scroll, size: records, leafHashes, leafBytes, checkpoint, seconds, windowRates, windowCpu, windowCommit, windowIntegrate, checkpoints, dispose };
   } catch (err) {
     await dispose();
     throw err;

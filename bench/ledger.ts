@@ -57,6 +57,12 @@ function emitAppend(log: BenchLog, window: number, rawRows: number): void {
     [`first_${k}_cpu_s`]: round(cpu[0], 2),
     [`last_${k}_cpu_s`]: round(cpu[cpu.length - 1], 2),
     cpu_ratio: round(cpu[0] / cpu[cpu.length - 1], 3),
+    // The same windows split by phase: the Merkle append (integration: tiles and a signed checkpoint)
+    // apart from SQLite's durable insert of the records, whose B-tree deepens as the table grows.
+    integrate_ratio: round(log.windowIntegrate[0] / log.windowIntegrate[log.windowIntegrate.length - 1], 3),
+    commit_ratio: round(log.windowCommit[0] / log.windowCommit[log.windowCommit.length - 1], 3),
+    windows_integrate_s: log.windowIntegrate.map((c) => round(c, 2)),
+    windows_commit_s: log.windowCommit.map((c) => round(c, 2)),
     records_per_s: Math.round(log.size / log.seconds),
     // Each record is a row of about 450 bytes, so the batched raw insert rate is the ceiling.
     raw_sqlite_batched_rows_per_s: Math.round(rawRows),
