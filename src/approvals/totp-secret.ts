@@ -1,0 +1,89 @@
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { TotpSecret } from './totp.js';
+
+/**
+ * The airlock's TOTP secret lives in one file on the server (`approvals.totpSecretFile`, relative
+ * to the home): base32 on one line, mode 0600. It never enters the ledger, a log line or an error
+ * message: errors here name the file and what to do, never its content.
+ */
+
+/** Default of `approvals.totpSecretFile`, relative to the home. */
+export const DEFAULT_TOTP_SECRET_FILE = 'keys/totp.secret';
+
+export type TotpSecretProblem = 'missing' | 'insecure' | 'not-a-file' | 'malformed';
+
+/** The secret file is missing, readable by others, or does not hold a usable secret. */
+export class TotpSecretError extends Error {
+  constructor(readonly problem: TotpSecretProblem, readonly path: string, message: string) {
+    super(message);
+    this.name = 'TotpSecretError';
+  }
+}
+
+/**
+ * The absolute path of the secret file: `approvals.totpSecretFile` of the config when it has one
+ * (relative paths are read against the home), else `keys/totp.secret` in the home.
+ */
+export function totpSecretPath(config: { readonly home: string; readonly approvals?: { readonly totpSecretFile?: string } }): string {
+  const file = config.approvals?.totpSecretFile ?? DEFAULT_TOTP_SECRET_FILE;
+  return isAbsolute(file) ? file : join(config.home, file);
+}
+
+/**
+ * Reads the secret. Refuses a file that its group or others may read or write (like ssh does with
+ * private keys), since anyone who can read it can produce every code.
+ * @throws TotpSecretError naming the path and the fix
+ */
+export function loadTotpSecret(path: string): TotpSecret {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new TotpSecretError('missing', path, `no TOTP secret at ${path}; create it with \`writ totp provision\``);
+    }
+    throw new TotpSecretError('not-a-file', path, `cannot open the TOTP secret ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let text: string;
+  try {
+    // The mode is read from the open descriptor, so it is the mode of the file that is read.
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new TotpSecretError('not-a-file', path, `the TOTP secret ${path} is not a regular file`);
+    const loose = stat.mode & 0o077;
+    if (loose !== 0 && process.platform !== 'win32') {
+      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+      throw new TotpSecretError('insecure', path, `the TOTP secret ${path} is accessible to ${loose & 0o007 ? 'every user' : 'its group'} (mode ${mode}); make it private with \`chmod 600 ${path}\``);
+    }
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    return TotpSecret.fromBase32(text);
+  } catch (err) {
+    // The message of fromBase32 never quotes the text.
+    throw new TotpSecretError('malformed', path, `the TOTP secret ${path} is not a usable base32 secret (${(err as Error).message}); replace it with \`writ totp provision\` after moving it away`);
+  }
+}
+
+/**
+ * Loads the secret, creating it first if the file does not exist: 160 random bits, base32, written
+ * with mode 0600 (created exclusively, so two provisioners cannot both write), in a folder created
+ * with mode 0700 when missing.
+ * @returns the secret and whether this call created it
+ * @throws TotpSecretError when an existing file is insecure or malformed
+ */
+export function provisionTotpSecret(path: string): { readonly secret: TotpSecret; readonly created: boolean } {
+  const secret = TotpSecret.generate();
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(path, secret.toBase32() + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { secret: loadTotpSecret(path), created: false };
+    throw err;
+  }
+  // The mode given to open is narrowed by the umask, never widened; chmod states it exactly.
+  chmodSync(path, 0o600);
+  return { secret, created: true };
+}
