@@ -85,6 +85,8 @@ describe('the apply stage', () => {
         h.sign('UpsertProduct', tea('chain-1', 1)),
         h.sign('UpsertProduct', tea('chain-2'), { expectedVersion: 5 }),
         h.sign('SaveDraftPage', { pageId: 'chain', title: 'Ünïcödé ✓', blocks: [{ type: 'text', text: 'a\u2028b' }] }),
+        h.sign('SubmitForReview', { pageId: 'chain' }),
+        h.sign('ApproveContent', { pageId: 'chain' }),
         h.sign('PublishPageVersion', { pageId: 'chain' }),
         h.sign('PublishPageVersion', { pageId: 'chain' }),
         h.sign('UpsertProfile', { actor: 'admin', displayName: 'Ada' }),
@@ -189,7 +191,8 @@ describe('the apply stage', () => {
       const [r] = await h.writ.store.readLedger(h.tenant, 'content', publish.answer.receipt.index, 1);
       const record = JSON.parse(r.leaf.toString('utf8'));
       assert.equal(record.target, 'page/chain');
-      assert.equal(record.version, 2);
+      // Version 1 is the draft, 2 the submission, 3 the approval, 4 the publication.
+      assert.equal(record.version, 4);
     });
   });
 
@@ -202,8 +205,10 @@ describe('the apply stage', () => {
       assert.equal((await h.post(h.sign('UpsertProduct', { sku: 'ob-2' }))).status, 400);
       assert.equal(await h.writ.store.countOutbox(), start + 1);
       assert.equal((await h.post(h.sign('SaveDraftPage', { pageId: 'ob', blocks: [] }))).status, 200);
+      assert.equal((await h.post(h.sign('SubmitForReview', { pageId: 'ob' }))).status, 200);
+      assert.equal((await h.post(h.sign('ApproveContent', { pageId: 'ob' }))).status, 200);
       assert.equal((await h.post(h.sign('PublishPageVersion', { pageId: 'ob' }))).status, 200);
-      assert.equal(await h.writ.store.countOutbox(), start + 3, 'a publish writing two entities is still one event');
+      assert.equal(await h.writ.store.countOutbox(), start + 5, 'a publish writing two entities is still one event');
     });
 
     it('does not gain an event when a command is replayed', async () => {

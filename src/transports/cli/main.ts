@@ -3,6 +3,7 @@ import { registerCommandCommands } from './commands.js';
 import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
 import { registerServeCommands } from './serve.js';
+import { registerTotpCommands } from './totp.js';
 import { registerWitnessCommands } from './witness.js';
 import { CliError } from './context.js';
 
@@ -18,6 +19,7 @@ registerKeyCommands(program);
 registerCommandCommands(program);
 registerLedgerCommands(program);
 registerWitnessCommands(program);
+registerTotpCommands(program);
 
 try {
   await program.parseAsync(process.argv);
