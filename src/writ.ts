@@ -10,6 +10,7 @@ import { nodeHasher } from './ledger/node-hasher.js';
 import { NoteSigner } from './ledger/note-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { BUILTIN_HANDLERS } from './packs/index.js';
+import { PublishScheduler, SYSTEM_ACTOR } from './scheduler/scheduler.js';
 import { Applier } from './pipeline/apply/applier.js';
 import { JwtVerifier } from './pipeline/authenticate/jwt.js';
 import { createVerifier, type Verifier } from './pipeline/authenticate/verifier.js';
@@ -41,6 +42,8 @@ export interface Writ {
   /** Signs checkpoints; its verifier key (`signer.vkey`) verifies every log of this deployment. */
   readonly signer: NoteSigner;
   readonly integrator: Integrator;
+  /** Publishes due SchedulePublish entries as the system actor. */
+  readonly scheduler: PublishScheduler;
   close(): Promise<void>;
 }
 
@@ -189,6 +192,16 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       applier,
       now,
     });
+    const scheduler = new PublishScheduler({
+      store,
+      submit: (t, a, p, r) => pipeline.system(t, a, p, r),
+      tenants: () => applier.logSizes().filter((l) => l.scroll === 'content').map((l) => l.tenant),
+      // A flag on the system actor (or its tenant) holds scheduled publishing until it is lifted.
+      held: (t) => directory.flagOf(t, SYSTEM_ACTOR) !== undefined,
+      now,
+      intervalMs: config.scheduler.intervalMs,
+    });
+    if (config.scheduler.enabled) scheduler.start();
     const pruner = setInterval(() => void store.prune(now(), retentionMs).catch(() => undefined), 60_000);
     pruner.unref();
     const v = verifier;
@@ -206,8 +219,10 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       limiter,
       signer,
       integrator: it,
+      scheduler,
       async close() {
         clearInterval(pruner);
+        await scheduler.close();
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));
         await it.close();
         await v.close();

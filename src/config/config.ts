@@ -23,6 +23,8 @@ export const DEFAULT_RECEIPT_WAIT_MS = 10_000;
 export const DEFAULT_NDJSON_ANCHOR = 'anchors/checkpoints.ndjson';
 export const DEFAULT_WITNESS_TIMEOUT_MS = 5000;
 export const DEFAULT_WITNESS_PORT = 8788;
+/** How often the publish scheduler looks for due SchedulePublish entries. */
+export const DEFAULT_SCHEDULER_INTERVAL_MS = 5000;
 /** Signature-verification worker threads (0 verifies on the main thread). */
 export const DEFAULT_VERIFY_WORKERS = 2;
 
@@ -51,6 +53,10 @@ export interface Config {
     readonly quorum: number;
     readonly timeoutMs: number;
   };
+  /** The publish scheduler (SchedulePublish): whether it runs here, and how often it looks for due schedules. */
+  readonly scheduler: { readonly enabled: boolean; readonly intervalMs: number };
+  /** Human approval: the airlock's TOTP secret (server-side, mode 0600). */
+  readonly approvals: { readonly totpSecretFile: string };
   /** `writ witness serve`: this home acting as a witness for other logs. */
   readonly witness: {
     readonly name: string;
@@ -137,6 +143,8 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
       git: m.anchors?.git ? { path: at(m.anchors.git.path), remote: m.anchors.git.remote ?? null } : null,
     },
     witnesses: { list: m.witnesses?.list ?? [], quorum: m.witnesses?.quorum ?? 0, timeoutMs: m.witnesses?.timeoutMs ?? DEFAULT_WITNESS_TIMEOUT_MS },
+    scheduler: { enabled: m.scheduler?.enabled ?? true, intervalMs: m.scheduler?.intervalMs ?? DEFAULT_SCHEDULER_INTERVAL_MS },
+    approvals: { totpSecretFile: at(m.approvals?.totpSecretFile ?? 'keys/totp.secret') },
     witness: {
       name: m.witness?.name ?? `${m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX}/witness`,
       keyFile: at(m.witness?.keyFile ?? 'keys/witness.key'),

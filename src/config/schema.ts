@@ -73,6 +73,8 @@ export const CONFIG_SCHEMA = {
         timeoutMs: int(100, 120_000),
       },
     },
+    scheduler: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, intervalMs: int(100, 3_600_000) } },
+    approvals: { type: 'object', additionalProperties: false, properties: { totpSecretFile: str } },
     witness: {
       type: 'object',
       additionalProperties: false,
