@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/config.js';
 import { Policy } from '../src/policy/cedar.js';
+import { factsOf } from '../src/policy/schema.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { openWrit, policySources } from '../src/writ.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { lastRecord } from './support/reference.js';
 
 let seq = 0;
+/** A payload with every fact of the action's schema filled in (strings "x", integers 1, booleans true). */
+const samplePayload = (schema: Record<string, unknown>) =>
+  Object.fromEntries([...factsOf(schema)].map(([name, f]) => [name, f.type === 'String' ? 'x' : f.type === 'Long' ? 1 : true]));
 const product = () => ({ sku: `p-${++seq}`, name: 'Tea', price: { amount: 100, currency: 'EUR' } });
 const draft = (pageId: string) => ({ pageId, blocks: [{ type: 'text' }] });
 
@@ -27,6 +31,13 @@ describe('the authorize stage with the shipped Cedar policies', () => {
   after(() => h.close());
 
   const as = (signer: Signer, action: string, payload: Record<string, unknown>) => h.post(h.sign(action, payload, {}, signer));
+  /** A page saved, submitted and approved (the content workflow), ready to publish. */
+  async function approvedPage(pageId: string, by: Signer = publisher) {
+    for (const [action, payload] of [['SaveDraftPage', draft(pageId)], ['SubmitForReview', { pageId }], ['ApproveContent', { pageId }]] as const) {
+      const res = await as(by, action, payload);
+      assert.equal(res.status, 200, `${action}: ${res.raw}`);
+    }
+  }
 
   async function forbidden(signer: Signer, action: string, payload: Record<string, unknown>) {
     const res = await as(signer, action, payload);
@@ -98,9 +109,9 @@ describe('the authorize stage with the shipped Cedar policies', () => {
 
   describe('a publisher', () => {
     it('may publish, re-publish and roll back a page', async () => {
-      assert.equal((await as(publisher, 'SaveDraftPage', draft('pub-home'))).status, 200);
+      await approvedPage('pub-home');
       assert.equal((await as(publisher, 'PublishPageVersion', { pageId: 'pub-home' })).status, 200);
-      assert.equal((await as(publisher, 'SaveDraftPage', draft('pub-home'))).status, 200);
+      await approvedPage('pub-home');
       assert.equal((await as(publisher, 'PublishPageVersion', { pageId: 'pub-home' })).status, 200);
       const rb = await as(publisher, 'RollbackPage', { pageId: 'pub-home', toVersion: 1 });
       assert.equal(rb.status, 200, rb.raw);
@@ -108,6 +119,8 @@ describe('the authorize stage with the shipped Cedar policies', () => {
 
     it('may publish a draft an editor saved', async () => {
       await as(editor, 'SaveDraftPage', draft('ed-to-pub'));
+      await as(editor, 'SubmitForReview', { pageId: 'ed-to-pub' });
+      assert.equal((await as(publisher, 'ApproveContent', { pageId: 'ed-to-pub' })).status, 200);
       const res = await as(publisher, 'PublishPageVersion', { pageId: 'ed-to-pub' });
       assert.equal(res.status, 200, res.raw);
     });
@@ -128,13 +141,13 @@ describe('the authorize stage with the shipped Cedar policies', () => {
   });
 
   describe('an admin', () => {
-    it('is permitted every action of every shipped pack by the shipped policies', () => {
-      const policy = Policy.load(policySources(h.writ.catalog, h.writ.config.policiesDir));
+    it('is permitted every action of every shipped pack by the shipped policies, outright', () => {
+      const policy = Policy.load(policySources(h.writ.catalog, h.writ.config.policiesDir), { catalog: h.writ.catalog });
       const actions = h.writ.catalog.actions();
       assert.deepEqual([...new Set(actions.map((a) => a.pack))].sort(), ['access', 'commerce', 'content', 'writ']);
       for (const a of actions) {
-        const d = policy.authorize({ tenant: h.tenant, actor: 'admin', roles: ['admin'], action: a.name, pack: a.pack, target: `${a.entity}/x` });
-        assert.equal(d.allowed, true, `admin may run ${a.name}`);
+        const d = policy.authorize({ tenant: h.tenant, actor: 'admin', roles: ['admin'], action: a.name, pack: a.pack, target: `${a.entity}/x`, payload: samplePayload(a.schema) });
+        assert.deepEqual([d.allowed, d.requirement], [true, null], `admin may run ${a.name}`);
       }
     });
 
@@ -142,8 +155,9 @@ describe('the authorize stage with the shipped Cedar policies', () => {
       assert.equal((await h.post(h.sign('writ.SetFlag', { subject: 'actor:ghost', flag: 'none' }))).status, 200);
       assert.equal((await h.post(h.sign('UpsertProfile', { actor: 'erin', displayName: 'Erin' }))).status, 200);
       assert.equal((await h.post(h.sign('UpsertProduct', product()))).status, 200);
-      assert.equal((await h.post(h.sign('SaveDraftPage', draft('admin-page')))).status, 200);
-      assert.equal((await h.post(h.sign('PublishPageVersion', { pageId: 'admin-page' }))).status, 200);
+      for (const [action, payload] of [['SaveDraftPage', draft('admin-page')], ['SubmitForReview', { pageId: 'admin-page' }], ['ApproveContent', { pageId: 'admin-page' }], ['PublishPageVersion', { pageId: 'admin-page' }]] as const) {
+        assert.equal((await h.post(h.sign(action, payload))).status, 200, action);
+      }
     });
   });
 
@@ -157,9 +171,9 @@ describe('the authorize stage with the shipped Cedar policies', () => {
     });
 
     it('is denied by the policy for every action in the catalog', () => {
-      const policy = Policy.load(policySources(h.writ.catalog, h.writ.config.policiesDir));
+      const policy = Policy.load(policySources(h.writ.catalog, h.writ.config.policiesDir), { catalog: h.writ.catalog });
       for (const a of h.writ.catalog.actions()) {
-        assert.equal(policy.authorize({ tenant: h.tenant, actor: 'nora', roles: [], action: a.name, pack: a.pack, target: `${a.entity}/x` }).allowed, false, a.name);
+        assert.equal(policy.authorize({ tenant: h.tenant, actor: 'nora', roles: [], action: a.name, pack: a.pack, target: `${a.entity}/x`, payload: samplePayload(a.schema) }).allowed, false, a.name);
       }
     });
   });
@@ -181,6 +195,34 @@ describe('the authorize stage with the shipped Cedar policies', () => {
       assert.deepEqual(h.writ.directory.rolesOf(h.tenant, 'rita'), ['publisher']);
       assert.deepEqual(h.writ.directory.rolesOf(h.tenant, 'carl'), []);
     });
+  });
+});
+
+describe('a command whose policy asks for approval', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+    await h.actor('bea', ['editor']);
+  });
+  after(() => h.close());
+
+  it('is refused with FORBIDDEN until writ can hold commands for approval, saying what approval it needs', async () => {
+    const res = await h.post(h.sign('AssignRole', { actor: 'bea', role: 'admin' }));
+    assert.equal(res.status, 403, res.raw);
+    assert.equal(res.body.code, 'FORBIDDEN');
+    assert.match(res.body.message, /admin may run AssignRole only after approval \(2 approvals by admin \(not the requester\)/);
+    assert.match(res.body.message, /does not hold commands for approval yet/);
+    assert.deepEqual({ ...res.body.details.requirement, policy: undefined }, { quorum: 2, roles: ['admin'], ttlSeconds: 7200, allowSelf: false, airlock: null, policy: undefined });
+    assert.match(res.body.details.requirement.policy, /access\/policies\.cedar#1$/);
+    assert.deepEqual(h.writ.directory.rolesOf(h.tenant, 'bea'), ['editor'], 'the role was not granted');
+    const last = await lastRecord(h.writ.store, h.tenant, 'access');
+    assert.deepEqual([last?.record.action, last?.record.outcome, last?.record.code], ['AssignRole', 'REJECTED', 'FORBIDDEN']);
+  });
+
+  it('does not hold back what an un-annotated permit allows: an admin grants other roles at once', async () => {
+    const res = await h.post(h.sign('AssignRole', { actor: 'bea', role: 'publisher' }));
+    assert.equal(res.status, 200, res.raw);
+    assert.deepEqual(h.writ.directory.rolesOf(h.tenant, 'bea'), ['editor', 'publisher']);
   });
 });
 
@@ -234,13 +276,29 @@ describe('deployment policies in <home>/policies', () => {
     writeFileSync(file, '// line 1\npermit (principal, action, resource);\npermit (principal, action resource);\n');
     try {
       await assert.rejects(openWrit(loadConfig(h.home)), (err: Error) => {
-        assert.ok(err.message.includes(file), err.message);
-        assert.match(err.message, /line 3\b/);
+        assert.ok(err.message.includes(`${file}:3: `), err.message);
         return true;
       });
     } finally {
       rmSync(file);
     }
+  });
+
+  it('fails openWrit on a policy the catalog\'s schema refuses, naming the file and the line', async () => {
+    const file = join(h.home, 'policies', 'typo.cedar');
+    writeFileSync(file, '// line 1\npermit (principal, action == Writ::Action::"UpsertProdcut", resource);\n');
+    let opened: Awaited<ReturnType<typeof openWrit>> | undefined;
+    let error: Error | undefined;
+    try {
+      opened = await openWrit(loadConfig(h.home));
+    } catch (err) {
+      error = err as Error;
+    } finally {
+      rmSync(file);
+      await opened?.close();
+    }
+    assert.ok(error, 'openWrit started with a policy naming an action no pack defines');
+    assert.ok(error.message.includes(`${file}:2: unrecognized action`), error.message);
   });
 
   it('ignores files that do not end in .cedar', async () => {

@@ -1,6 +1,7 @@
 import type { ActionDef } from '../catalog/types.js';
 import type { Envelope, PartialEnvelope } from '../core/envelope.js';
 import type { Code } from '../core/codes.js';
+import type { ApprovalRequirement } from '../policy/requirement.js';
 import type { StoredOutcome } from '../store/port.js';
 
 /** What a transport hands to the pipeline. */
@@ -31,6 +32,8 @@ export interface CommandContext {
   action?: ActionDef;
   target?: { type: string; id: string };
   roles: readonly string[];
+  /** Set by authorize: what policy asks before the command may run; null when it may run outright. */
+  approval?: ApprovalRequirement | null;
 }
 
 /** The intake result before authentication has completed the identity fields. */

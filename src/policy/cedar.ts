@@ -1,20 +1,22 @@
+import './wasm-calls.js';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
+import { analyse, type RequestUse } from './analysis.js';
+import { compareDemand, requirementOf, type ApprovalRequirement, type Decision } from './requirement.js';
+import { factsOf, factValue, validateAgainstSchema, type Facts, type PolicyCatalog } from './schema.js';
+import { formatProblems, lineOf, splitSource, type LocatedPolicy, type PolicySource, type Problem } from './sources.js';
+
+export type { Decision } from './requirement.js';
+export type { PolicySource } from './sources.js';
 
 /**
- * The Cedar adapter (DESIGN §5). Entity model:
+ * The Cedar adapter (DESIGN §5). Entity model (docs/policy.md):
  *   principal  Writ::Actor::"<actor>"   attrs {tenant}; parents Writ::Role::"<role>" for each role held
  *   action     Writ::Action::"<name>"   parent Writ::Action::"pack:<pack>"
  *   resource   Writ::Resource::"<type>/<id>"
- *   context    {tenant}
- * Policy sets are parsed once (preparsed in the wasm module) and evaluated per command.
+ *   context    {tenant, payload: {<the payload facts policies read>}}
+ * Policy sets are parsed and validated once (preparsed in the wasm module) and evaluated per command.
  */
-export interface PolicySource {
-  /** Where the text came from (file path), named in errors and in decision reasons. */
-  readonly source: string;
-  readonly text: string;
-}
-
 export interface PolicyRequest {
   readonly tenant: string;
   readonly actor: string;
@@ -22,19 +24,29 @@ export interface PolicyRequest {
   readonly action: string;
   readonly pack: string;
   readonly target: string;
+  /** The command's payload; policies see its top-level string, integer and boolean fields. */
+  readonly payload?: Readonly<Record<string, unknown>>;
 }
 
-export interface Decision {
-  readonly allowed: boolean;
-  /** The policies that decided, as `<source>#<n>`. */
-  readonly reasons: readonly string[];
-}
-
+/** Every problem found while loading policies, each as `<file>:<line>: message`. */
 export class PolicyError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid policies:\n  ${problems.join('\n  ')}`);
     this.name = 'PolicyError';
   }
+}
+
+/** One loaded policy: where it is, its effect, and what it asks for (permits only). */
+export interface PolicyInfo extends LocatedPolicy {
+  readonly effect: 'permit' | 'forbid';
+  readonly requirement: ApprovalRequirement | null;
+}
+
+export interface PolicyOptions {
+  /** Validate every policy against the schema generated from this catalog (strongly advised). */
+  readonly catalog?: PolicyCatalog;
+  /** Memoise decisions when they cannot depend on the resource (default true; off for benchmarks). */
+  readonly memoise?: boolean;
 }
 
 let nextSetId = 0;
@@ -42,53 +54,76 @@ let nextSetId = 0;
 /** Most memoised decisions kept; the oldest go first. */
 export const DECISION_CACHE_MAX = 100_000;
 
-/**
- * True when no policy can tell resources apart: every resource scope is unconstrained and no
- * condition mentions `resource`. Then, in writ's entity model (resources carry no attributes or
- * parents, context holds only the tenant), a decision is a function of tenant, actor, roles and
- * action alone, and may be memoised under exactly that key.
- */
-function resourceIndependent(policies: Record<string, string>): boolean {
-  for (const text of Object.values(policies)) {
-    const json = cedar.policyToJson(text);
-    if (json.type === 'failure') return false;
-    if (json.json.resource.op !== 'All') return false;
-    if (JSON.stringify(json.json.conditions).includes('"Var":"resource"')) return false;
-  }
-  return true;
-}
-
 export class Policy {
-  private readonly setId: string;
   private readonly actionEntities = new Map<string, EntityJson>();
   private readonly decisions = new Map<string, Decision>();
-  /** Whether decisions are memoised (see resourceIndependent). */
+  /**
+   * Whether decisions are memoised: only when no policy can tell resources apart. Then, in writ's
+   * entity model (resources carry no attributes or parents, the actor only its tenant), a decision
+   * is a function of tenant, actor, roles, action and the payload facts policies read, which is
+   * exactly the key (see key()).
+   */
   readonly memoised: boolean;
+  /** Validator warnings (e.g. a policy that can never apply), as `<file>:<line>: message`. */
+  readonly warnings: readonly string[];
 
-  private constructor(setId: string, memoised: boolean) {
-    this.setId = setId;
-    this.memoised = memoised;
+  private constructor(
+    private readonly setId: string,
+    private readonly byId: ReadonlyMap<string, PolicyInfo>,
+    private readonly use: RequestUse,
+    /** Payload facts per action, when loaded with a catalog. */
+    private readonly facts: ReadonlyMap<string, Facts> | null,
+    memoise: boolean,
+    warnings: readonly string[],
+  ) {
+    this.memoised = memoise && !use.resource;
+    this.warnings = warnings;
   }
 
-  /** Parses every source; a syntax error names its source and line. */
-  static load(sources: readonly PolicySource[]): Policy {
-    const policies: Record<string, string> = {};
-    for (const { source, text } of sources) {
-      const parts = cedar.policySetTextToParts(text);
-      if (parts.type === 'failure') throw new PolicyError(`${source}: ${describeErrors(text, parts.errors)}`);
-      parts.policies.forEach((p, i) => {
-        policies[`${source}#${i}`] = p;
-      });
+  /**
+   * Parses every source, reads the approval annotations of each permit and, given a catalog,
+   * validates every policy against the schema generated from it. Throws a PolicyError listing every
+   * problem (syntax, annotation, unknown action, type error), each naming its file and line.
+   */
+  static load(sources: readonly PolicySource[], options: PolicyOptions = {}): Policy {
+    const problems: Problem[] = [];
+    const byId = new Map<string, PolicyInfo>();
+    for (const src of sources) {
+      for (const p of splitSource(src, problems)) {
+        const annotationProblems: string[] = [];
+        const requirement = requirementOf(p.json.annotations ?? {}, p.id, annotationProblems);
+        if (p.json.effect === 'forbid' && requirement) annotationProblems.push('@approval and @airlock apply to permits only; a forbid always denies');
+        for (const message of annotationProblems) problems.push({ source: p.source, line: lineOf(p, message.startsWith('@airlock') ? '@airlock' : '@approval'), message });
+        byId.set(p.id, { ...p, effect: p.json.effect, requirement: p.json.effect === 'permit' ? requirement : null });
+      }
     }
-    const policy = new Policy(`writ-${process.pid}-${nextSetId++}`, resourceIndependent(policies));
-    const answer = cedar.preparsePolicySet(policy.setId, { staticPolicies: policies });
-    if (answer.type === 'failure') throw new PolicyError(answer.errors.map((e) => e.message).join('; '));
+    const staticPolicies = Object.fromEntries([...byId].map(([id, p]) => [id, p.text]));
+    const warnings: Problem[] = [];
+    let facts: Map<string, Facts> | null = null;
+    if (options.catalog) {
+      facts = new Map(options.catalog.actions().map((a) => [a.name, factsOf(a.schema)]));
+      validateAgainstSchema(options.catalog, byId, problems, warnings);
+    }
+    if (problems.length > 0) throw new PolicyError(formatProblems(problems, sources));
+    const use = analyse([...byId.values()].map((p) => p.json));
+    const policy = new Policy(`writ-${process.pid}-${nextSetId++}`, byId, use, facts, options.memoise ?? true, formatProblems(warnings, sources));
+    const answer = cedar.preparsePolicySet(policy.setId, { staticPolicies });
+    if (answer.type === 'failure') throw new PolicyError(answer.errors.map((e) => e.message));
     return policy;
+  }
+
+  /** Every loaded policy, in load order. */
+  policies(): PolicyInfo[] {
+    return [...this.byId.values()];
+  }
+
+  info(id: string): PolicyInfo | undefined {
+    return this.byId.get(id);
   }
 
   authorize(req: PolicyRequest): Decision {
     if (!this.memoised) return this.evaluate(req);
-    const key = `${req.tenant}\n${req.actor}\n${req.roles.join(',')}\n${req.action}`;
+    const key = this.key(req);
     let decision = this.decisions.get(key);
     if (!decision) {
       decision = this.evaluate(req);
@@ -101,21 +136,56 @@ export class Policy {
   /** One Cedar evaluation, without memoisation. */
   evaluate(req: PolicyRequest): Decision {
     const principal = { type: 'Writ::Actor', id: req.actor };
-    const action = { type: 'Writ::Action', id: req.action };
     const answer = cedar.statefulIsAuthorized({
       principal,
-      action,
+      action: { type: 'Writ::Action', id: req.action },
       resource: { type: 'Writ::Resource', id: req.target },
-      context: { tenant: req.tenant },
+      context: { tenant: req.tenant, payload: this.payloadFacts(req) },
       preparsedPolicySetId: this.setId,
       entities: [
         { uid: principal, attrs: { tenant: req.tenant }, parents: req.roles.map((r) => ({ type: 'Writ::Role', id: r })) },
         this.actionEntity(req.action, req.pack),
       ],
     });
-    if (answer.type === 'failure') return { allowed: false, reasons: answer.errors.map((e) => `error: ${e.message}`) };
+    if (answer.type === 'failure') return deny(answer.errors.map((e) => `error: ${e.message}`));
     const { decision, diagnostics } = answer.response;
-    return { allowed: decision === 'allow' && diagnostics.errors.length === 0, reasons: diagnostics.reason };
+    // A policy that errors is skipped by Cedar; writ fails closed instead.
+    if (decision !== 'allow' || diagnostics.errors.length > 0) {
+      return deny([...diagnostics.reason, ...diagnostics.errors.map((e) => `error: ${e.policyId}: ${e.error.message}`)]);
+    }
+    return Object.freeze({ allowed: true, reasons: Object.freeze(diagnostics.reason), requirement: this.leastDemanding(diagnostics.reason) });
+  }
+
+  /** null when some matching permit has no annotation (auto); else the least demanding requirement. */
+  private leastDemanding(permits: readonly string[]): ApprovalRequirement | null {
+    let best: ApprovalRequirement | null = null;
+    for (const id of permits) {
+      const r = this.byId.get(id)?.requirement ?? null;
+      if (r === null) return null;
+      if (best === null || compareDemand(r, best) < 0) best = r;
+    }
+    return best;
+  }
+
+  /** The payload facts policies read (all of them if a policy uses the context as a whole). */
+  private payloadFacts(req: PolicyRequest): Record<string, string | number | boolean> {
+    const out: Record<string, string | number | boolean> = {};
+    if (!req.payload) return out;
+    const declared = this.facts?.get(req.action);
+    const wanted = this.use.payload === 'all' ? (declared ? declared.keys() : Object.keys(req.payload)) : this.use.payload;
+    for (const field of wanted) {
+      if (!Object.hasOwn(req.payload, field)) continue;
+      if (this.facts && !declared?.has(field)) continue;
+      const value = factValue(declared?.get(field)?.type, req.payload[field]);
+      if (value !== undefined) out[field] = value;
+    }
+    return out;
+  }
+
+  /** Everything a memoised decision depends on (see `memoised`). */
+  private key(req: PolicyRequest): string {
+    const read = this.use.payload === 'all' || this.use.payload.size > 0;
+    return `${req.tenant}\n${req.actor}\n${req.roles.join(',')}\n${req.action}${read ? `\n${JSON.stringify(this.payloadFacts(req))}` : ''}`;
   }
 
   private actionEntity(name: string, pack: string): EntityJson {
@@ -128,13 +198,6 @@ export class Policy {
   }
 }
 
-function describeErrors(text: string, errors: ReadonlyArray<{ message: string; sourceLocations?: ReadonlyArray<{ start: number }> }>): string {
-  return errors
-    .map((e) => {
-      const at = e.sourceLocations?.[0]?.start;
-      if (at === undefined) return e.message;
-      const line = text.slice(0, at).split('\n').length;
-      return `line ${line}: ${e.message}`;
-    })
-    .join('; ');
+function deny(reasons: string[]): Decision {
+  return Object.freeze({ allowed: false, reasons: Object.freeze(reasons), requirement: null });
 }
