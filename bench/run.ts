@@ -23,3 +23,4 @@ await benchHttp(quick ? 4000 : 20000, 64);
 await benchPipeline(quick ? 6000 : 12000, () => rawVerifyPerSecond(quick ? 2000 : 4000), quick ? 1 : 3);
 // Last: the ledger benchmark writes a database of hundreds of megabytes (a million records in full).
 await benchLedger(quick ? 100_000 : 1_000_000, sqlite);
+await (await import('./policy.js')).benchPolicy(quick ? 20_000 : 100_000);
