@@ -100,7 +100,7 @@ async function openAnchors(config: Config): Promise<Anchor[]> {
 export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
   const now = options.now ?? Date.now;
   const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], BUILTIN_HANDLERS);
-  const policy = Policy.load(policySources(catalog, config.policiesDir));
+  const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
   mkdirSync(dirname(config.store.path), { recursive: true });
   const signer = openSigner(config);
   const store = new SqliteStore({ path: config.store.path });

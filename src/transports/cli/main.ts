@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { registerCommandCommands } from './commands.js';
 import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
+import { registerPolicyCommands } from './policy.js';
 import { registerServeCommands } from './serve.js';
 import { registerTotpCommands } from './totp.js';
 import { registerWitnessCommands } from './witness.js';
@@ -20,6 +21,7 @@ registerCommandCommands(program);
 registerLedgerCommands(program);
 registerWitnessCommands(program);
 registerTotpCommands(program);
+registerPolicyCommands(program);
 
 try {
   await program.parseAsync(process.argv);
