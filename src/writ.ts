@@ -142,8 +142,8 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       originPrefix: config.ledger.originPrefix,
       maxBatch: config.apply.maxBatch,
       nonceExpiry: (ctx) => freshness.expiryOf(ctx),
-      onStored: (o) => {
-        outcomes.put(o, now());
+      onStored: (o, replaced) => {
+        outcomes.put(o, now(), replaced);
         known?.add(o.tenant, o.actor, o.requestId, now());
       },
       onDurable: (tenant, scroll, size) => toIntegrator?.noteDurable(tenant, scroll, size),

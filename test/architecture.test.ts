@@ -233,7 +233,7 @@ describe('the architecture of src/', () => {
 
     it('finds the stage functions that pipeline.ts imports', () => {
       const fromStages = imports.filter((r) => r.file === PIPELINE && stageOf(r.resolved) !== null);
-      for (const stage of ['intake', 'authenticate', 'limits', 'validate', 'authorize']) {
+      for (const stage of ['intake', 'authenticate', 'limits', 'validate', 'authorize', 'approval']) {
         const ref = fromStages.find((r) => stageOf(r.resolved) === stage);
         assert.ok(ref?.names.some((n) => n.name === stage && !n.typeOnly), `pipeline.ts should import the function ${stage}() from src/pipeline/${stage}/`);
       }

@@ -63,16 +63,18 @@ describe('the authorize stage with the shipped Cedar policies', () => {
       assert.equal(res.status, 200, res.raw);
     });
 
-    it('may not publish a page version', async () => {
-      await as(editor, 'SaveDraftPage', draft('ed-pub'));
-      await forbidden(editor, 'PublishPageVersion', { pageId: 'ed-pub' });
+    it('may not publish a page version outright: an approved page is held for approval (202), nothing is published', async () => {
+      await approvedPage('ed-pub');
+      const res = await as(editor, 'PublishPageVersion', { pageId: 'ed-pub' });
+      assert.equal(res.status, 202, res.raw);
+      assert.equal(res.body.status, 'PENDING_APPROVAL');
       const page = await h.get(`/v1/entities/${h.tenant}/page/ed-pub`);
-      assert.equal(page.body.doc.status, 'draft', 'the page is not published');
+      assert.equal(page.body.doc.status, 'approved', 'the page is not published');
       assert.equal((await h.get(`/v1/entities/${h.tenant}/page-version/ed-pub@1`)).status, 404);
     });
 
-    it('is refused before the effect runs, so a publish of a missing page is FORBIDDEN, not NOT_FOUND', async () => {
-      await forbidden(editor, 'PublishPageVersion', { pageId: 'no-such-page' });
+    it('is authorized before the effect runs: a publish of a missing page by an actor without roles is FORBIDDEN, not NOT_FOUND', async () => {
+      await forbidden(nobody, 'PublishPageVersion', { pageId: 'no-such-page' });
     });
 
     it('may not roll back a page or change routes', async () => {
@@ -206,17 +208,15 @@ describe('a command whose policy asks for approval', () => {
   });
   after(() => h.close());
 
-  it('is refused with FORBIDDEN until writ can hold commands for approval, saying what approval it needs', async () => {
+  it('is held: 202 PENDING_APPROVAL naming the approval and what it needs, and a PENDING record', async () => {
     const res = await h.post(h.sign('AssignRole', { actor: 'bea', role: 'admin' }));
-    assert.equal(res.status, 403, res.raw);
-    assert.equal(res.body.code, 'FORBIDDEN');
-    assert.match(res.body.message, /admin may run AssignRole only after approval \(2 approvals by admin \(not the requester\)/);
-    assert.match(res.body.message, /does not hold commands for approval yet/);
-    assert.deepEqual({ ...res.body.details.requirement, policy: undefined }, { quorum: 2, roles: ['admin'], ttlSeconds: 7200, allowSelf: false, airlock: null, policy: undefined });
-    assert.match(res.body.details.requirement.policy, /access\/policies\.cedar#1$/);
+    assert.equal(res.status, 202, res.raw);
+    assert.equal(res.body.status, 'PENDING_APPROVAL');
+    assert.deepEqual({ ...res.body.approval.requirement, policy: undefined }, { quorum: 2, roles: ['admin'], ttlSeconds: 7200, allowSelf: false, airlock: null, policy: undefined });
+    assert.match(res.body.approval.requirement.policy, /access\/policies\.cedar#1$/);
     assert.deepEqual(h.writ.directory.rolesOf(h.tenant, 'bea'), ['editor'], 'the role was not granted');
     const last = await lastRecord(h.writ.store, h.tenant, 'access');
-    assert.deepEqual([last?.record.action, last?.record.outcome, last?.record.code], ['AssignRole', 'REJECTED', 'FORBIDDEN']);
+    assert.deepEqual([last?.record.action, last?.record.outcome, last?.record.code], ['AssignRole', 'PENDING', null]);
   });
 
   it('does not hold back what an un-annotated permit allows: an admin grants other roles at once', async () => {

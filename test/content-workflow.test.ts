@@ -353,7 +353,7 @@ describe('the content workflow', () => {
       assert.equal((await h.get(`/v1/entities/${h.tenant}/page-version/ed-publish@1`)).status, 404);
     });
 
-    it('an editor\'s publish waits for one approval by a publisher or admin (202 PENDING_APPROVAL)', { todo: 'needs @approval support in src/policy and the pending-approval stage (issue 4)' }, async () => {
+    it('an editor\'s publish waits for one approval by a publisher or admin (202 PENDING_APPROVAL)', async () => {
       await ok(publisher, 'ApproveContent', { pageId: 'roles' });
       const res = await as(editor, 'PublishPageVersion', { pageId: 'roles' });
       assert.equal(res.status, 202, res.raw);

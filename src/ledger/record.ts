@@ -12,7 +12,8 @@ export interface LedgerRecord {
   readonly action: string;
   readonly requestId: string;
   readonly commandHash: string;
-  readonly outcome: 'OK' | 'REJECTED';
+  /** `PENDING`: the command is held for approval; its execution (or refusal) is a later record. */
+  readonly outcome: 'OK' | 'REJECTED' | 'PENDING';
   readonly code: string | null;
   readonly target: string | null;
   readonly version: number | null;

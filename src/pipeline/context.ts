@@ -1,6 +1,7 @@
 import type { ActionDef } from '../catalog/types.js';
 import type { Envelope, PartialEnvelope } from '../core/envelope.js';
 import type { Code } from '../core/codes.js';
+import type { HoldRequest } from '../approvals/pending.js';
 import type { ApprovalRequirement } from '../policy/requirement.js';
 import type { StoredOutcome } from '../store/port.js';
 
@@ -22,7 +23,8 @@ export interface CommandContext {
   canonical: Buffer;
   commandHash: string;
   /** Filled by authenticate. */
-  auth: { method: 'signature' | 'jwt' | 'stored' | 'system'; keyId: string | null; sigDigest: string | null };
+  /** `held`: a command released from approval, run from the envelope stored when it was held. */
+  auth: { method: 'signature' | 'jwt' | 'stored' | 'system' | 'held'; keyId: string | null; sigDigest: string | null };
   /** The stored outcome for (tenant, actor, requestId), looked up once by authenticate. */
   prior: StoredOutcome | null;
   /** Set by freshness when the nonce was checked and must be persisted with the outcome. */
@@ -34,6 +36,8 @@ export interface CommandContext {
   roles: readonly string[];
   /** Set by authorize: what policy asks before the command may run; null when it may run outright. */
   approval?: ApprovalRequirement | null;
+  /** Set by the approval stage: the command is held as PENDING under this approval, not applied. */
+  hold?: HoldRequest;
 }
 
 /** The intake result before authentication has completed the identity fields. */
@@ -58,6 +62,8 @@ export interface Answer {
   readonly result?: unknown;
   readonly receipt?: Receipt;
   readonly details?: Readonly<Record<string, unknown>>;
+  /** PENDING_APPROVAL: `{id, requirement, expiresAt}`; a held command's final answer: `{id, status}`. */
+  readonly approval?: Readonly<Record<string, unknown>>;
 }
 
 /** Where the command's record sits; the full .tlog-proof comes once a checkpoint covers it. */

@@ -1,11 +1,9 @@
 import type { Catalog } from '../catalog/catalog.js';
-import { jcsBytes } from '../canonical/jcs.js';
-import type { Envelope } from '../core/envelope.js';
 import { WritError, toWritError } from '../core/errors.js';
-import { sha256Hex } from '../core/hash.js';
 import type { Policy } from '../policy/cedar.js';
 import type { Directory } from '../state/directory.js';
 import type { Applier } from './apply/applier.js';
+import { approval } from './approval/approval.js';
 import { authenticate, type AuthenticateDeps } from './authenticate/authenticate.js';
 import { authorize } from './authorize/authorize.js';
 import type { CommandContext, Reply, Submission } from './context.js';
@@ -16,6 +14,7 @@ import type { IntakePool } from './intake/intake-pool.js';
 import { requestIdHint } from './intake/identity-hint.js';
 import { limits, type RateLimiter } from './limits/limits.js';
 import { errorAnswer, toReply } from './reply.js';
+import { systemContext } from './system.js';
 import { validate } from './validate/validate.js';
 import { logError } from '../util/log.js';
 
@@ -34,7 +33,7 @@ export interface PipelineDeps {
   readonly now: () => number;
 }
 
-export const STAGES = ['intake', 'authenticate', 'freshness', 'idempotency', 'limits', 'validate', 'authorize', 'apply'] as const;
+export const STAGES = ['intake', 'authenticate', 'freshness', 'idempotency', 'limits', 'validate', 'authorize', 'approval', 'apply'] as const;
 export type StageName = (typeof STAGES)[number];
 
 /** Accumulated wall time per stage, for the benchmark's per-stage breakdown. Off unless enabled. */
@@ -50,7 +49,7 @@ export class StageClock {
 
 /**
  * The command pipeline (DESIGN §1). This is the ONLY place that orders the stages:
- *   intake → authenticate → freshness → idempotency → limits → validate → authorize → apply
+ *   intake → authenticate → freshness → idempotency → limits → validate → authorize → approval → apply
  * Failures up to and including authentication are answered and counted, never stored. From then on
  * every outcome, accepted or rejected, becomes a ledger record through the applier.
  */
@@ -100,9 +99,12 @@ export class Pipeline {
         if (timed) t = this.clock.add('validate', t);
         authorize(ctx, d.policy, d.directory);
         if (timed) t = this.clock.add('authorize', t);
+        approval(ctx, now);
+        if (timed) t = this.clock.add('approval', t);
       } catch (err) {
         return await d.applier.reject(ctx, toWritError(err));
       }
+      // A command the approval stage held (ctx.hold) is written as PENDING instead of applied.
       const reply = await d.applier.execute(ctx);
       if (timed) this.clock.add('apply', t);
       return reply;
@@ -119,19 +121,7 @@ export class Pipeline {
    * recorded like any other, with actor `writ`, but not signed and not put to policy.
    */
   async system(tenant: string, action: string, payload: Record<string, unknown>, requestId: string): Promise<Reply> {
-    const envelope: Envelope = { v: 1, action, requestId, actor: 'writ', tenant, timestamp: new Date(this.deps.now()).toISOString(), nonce: `system-${requestId}`, payload };
-    const canonical = jcsBytes(envelope);
-    const ctx: CommandContext = {
-      submission: { body: canonical, receivedAt: this.deps.now() },
-      envelope,
-      canonical,
-      commandHash: sha256Hex(canonical),
-      auth: { method: 'system', keyId: null, sigDigest: null },
-      prior: null,
-      nonceChecked: false,
-      ownsKey: false,
-      roles: [],
-    };
+    const ctx = systemContext(tenant, action, payload, requestId, this.deps.now());
     const replay = this.deps.idempotency.check(ctx);
     if (replay) return replay;
     try {

@@ -1,5 +1,6 @@
 import { CODES, isCode } from '../core/codes.js';
 import { SCHEDULE_TYPE, scheduleFailureRequestId, type ScheduleIndexDoc } from '../packs/content/schedule.js';
+import { SYSTEM_ACTOR } from '../pipeline/system.js';
 import type { Store } from '../store/port.js';
 import { logError } from '../util/log.js';
 
@@ -7,7 +8,7 @@ import { logError } from '../util/log.js';
 export const DEFAULT_SCHEDULER_INTERVAL_MS = 5_000;
 
 /** The actor `Pipeline.system` applies commands as: the scheduler's publishes carry it. */
-export const SYSTEM_ACTOR = 'writ';
+export { SYSTEM_ACTOR };
 
 /** Schedules read per `listEntities` call. */
 const PAGE_SIZE = 256;

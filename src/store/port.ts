@@ -135,6 +135,11 @@ export interface WriteBatch {
   readonly outbox: readonly OutboxEvent[];
   /** Stored outcomes; an outcome for a key that has one already is ignored (the first one wins). */
   readonly outcomes: readonly StoredOutcome[];
+  /**
+   * Stored outcomes that replace the one of their key (written after `outcomes`): the final answer
+   * of a command held for approval takes the place of its 202 PENDING_APPROVAL answer.
+   */
+  readonly outcomeUpdates?: readonly StoredOutcome[];
   readonly nonces: readonly NonceWrite[];
   /** Stored command bodies to erase. */
   readonly redactions?: readonly Redaction[];

@@ -58,7 +58,7 @@ export interface LeafRecord {
   readonly action: string;
   readonly requestId: string;
   readonly commandHash: string;
-  readonly outcome: 'OK' | 'REJECTED';
+  readonly outcome: 'OK' | 'REJECTED' | 'PENDING';
   readonly code: string | null;
   readonly target: string | null;
   readonly version: number | null;

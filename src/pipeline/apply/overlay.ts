@@ -27,6 +27,11 @@ export class Overlay {
     if (!this.outcomes.has(key)) this.outcomes.set(key, o);
   }
 
+  /** Replaces the outcome of a key: a command held for approval reached its final answer. */
+  replaceOutcome(o: StoredOutcome): void {
+    this.outcomes.set(`${o.tenant}\n${o.actor}\n${o.requestId}`, o);
+  }
+
   /** Forgets a committed batch's writes (those not overwritten since). */
   release(entities: readonly EntityRow[], outcomes: readonly StoredOutcome[]): void {
     for (const row of entities) {

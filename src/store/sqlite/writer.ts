@@ -33,6 +33,7 @@ export class SqliteWriter {
       }
       for (const e of batch.outbox) s.addOutbox.run(e.id, e.tenant, e.scroll, e.index, e.action, e.target, e.version, e.type, JSON.stringify(e.data), e.ts);
       for (const o of batch.outcomes) s.putOutcome.run(o.tenant, o.actor, o.requestId, o.commandHash, o.sigDigest, o.httpStatus, o.response, o.createdAt, o.scroll, o.index);
+      for (const o of batch.outcomeUpdates ?? []) s.replaceOutcome.run(o.tenant, o.actor, o.requestId, o.commandHash, o.sigDigest, o.httpStatus, o.response, o.createdAt, o.scroll, o.index);
       for (const n of batch.nonces) s.putNonce.run(n.tenant, n.actor, n.nonce, n.commandHash, n.expiresAt);
       for (const r of batch.redactions ?? []) {
         s.eraseEnvelope.run(r.tenant, r.scroll, r.index);
@@ -80,6 +81,7 @@ function statements(db: Db) {
     appendLedger: db.prepare('INSERT INTO ledger (tenant, scroll, idx, leaf, leaf_hash, request_id, actor, command_hash, outcome, code, envelope) VALUES (?,?,?,?,?,?,?,?,?,?,?)'),
     addOutbox: db.prepare('INSERT INTO outbox (id, tenant, scroll, idx, action, target, version, type, data, ts) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     putOutcome: db.prepare('INSERT OR IGNORE INTO outcomes (tenant, actor, request_id, command_hash, sig_digest, http_status, response, created_at, scroll, idx) VALUES (?,?,?,?,?,?,?,?,?,?)'),
+    replaceOutcome: db.prepare('INSERT OR REPLACE INTO outcomes (tenant, actor, request_id, command_hash, sig_digest, http_status, response, created_at, scroll, idx) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     putNonce: db.prepare('INSERT OR IGNORE INTO nonces (tenant, actor, nonce, command_hash, expires_at) VALUES (?,?,?,?,?)'),
     eraseEnvelope: db.prepare('UPDATE ledger SET envelope = NULL WHERE tenant = ? AND scroll = ? AND idx = ?'),
     putRedaction: db.prepare('INSERT OR IGNORE INTO redactions (tenant, scroll, idx, redacted_at, redacted_by, reason) VALUES (?,?,?,?,?,?)'),

@@ -1,0 +1,207 @@
+import type { Catalog } from '../../catalog/catalog.js';
+import type { EffectPlan } from '../../catalog/types.js';
+import { jcs } from '../../canonical/jcs.js';
+import { CODES } from '../../core/codes.js';
+import type { WritError } from '../../core/errors.js';
+import { sha256Hex, ZERO_HASH } from '../../core/hash.js';
+import { uuidv7 } from '../../core/uuid7.js';
+import { encodeRecord, originOf, type LedgerRecord } from '../../ledger/record.js';
+import type { EntityRow, Store, StoredOutcome, WriteBatch } from '../../store/port.js';
+import type { CommandContext, Receipt, Reply } from '../context.js';
+import { errorAnswer, okAnswer, toReply } from '../reply.js';
+import type { Overlay } from './overlay.js';
+
+/** A batch's writes, gathered while it is planned. */
+export type Writes = { readonly [K in keyof WriteBatch]-?: Array<NonNullable<WriteBatch[K]>[number]> };
+
+export function newWrites(): Writes {
+  return { entities: [], records: [], outbox: [], outcomes: [], outcomeUpdates: [], nonces: [], redactions: [] };
+}
+
+interface Head {
+  size: number;
+  last: string;
+}
+
+export interface LedgerWriterDeps {
+  readonly catalog: Catalog;
+  readonly originPrefix: string;
+  /** Expiry to persist with a checked nonce. */
+  readonly nonceExpiry: (ctx: CommandContext) => number;
+  readonly now: () => number;
+}
+
+/** How the outcome of a command is stored. */
+export interface OutcomeOptions {
+  /** Replace the stored outcome of the key (a held command's final answer) instead of keeping the first. */
+  readonly replace?: boolean;
+  /** Added to the answer as `approval`. */
+  readonly approval?: Readonly<Record<string, unknown>>;
+}
+
+type RecordFields = Pick<LedgerRecord, 'outcome' | 'code' | 'target' | 'version' | 'resultHash' | 'scroll'>;
+
+/**
+ * The log sequencer and the writer of one command's unit in a batch: entity versions, the ledger
+ * record (hash-chained by `prev`), the outbox event, the stored outcome and the nonce. Entity
+ * versions and outcomes also go to the overlay, so that the next commands planned see them.
+ */
+export class LedgerWriter {
+  private readonly heads = new Map<string, Head>();
+
+  constructor(
+    private readonly deps: LedgerWriterDeps,
+    private readonly overlay: Overlay,
+    private readonly read: (tenant: string, type: string, id: string) => Promise<EntityRow | null>,
+  ) {}
+
+  async loadHeads(store: Store): Promise<void> {
+    this.heads.clear();
+    for (const h of await store.logHeads()) this.heads.set(`${h.tenant}\n${h.scroll}`, { size: h.size, last: h.lastLeafHash });
+  }
+
+  logSizes(): Array<{ tenant: string; scroll: string; size: number }> {
+    return [...this.heads].map(([k, h]) => {
+      const [tenant, scroll] = k.split('\n');
+      return { tenant, scroll, size: h.size };
+    });
+  }
+
+  /** The index the next record of the log will have. */
+  nextIndex(tenant: string, scroll: string): number {
+    return this.head(tenant, scroll).size;
+  }
+
+  private head(tenant: string, scroll: string): Head {
+    const key = `${tenant}\n${scroll}`;
+    let head = this.heads.get(key);
+    if (!head) {
+      head = { size: 0, last: ZERO_HASH };
+      this.heads.set(key, head);
+    }
+    return head;
+  }
+
+  /** Appends the command's ledger record to its log, with its body and (when checked) its nonce. */
+  append(w: Writes, ctx: CommandContext, fields: RecordFields, ts: string): { record: LedgerRecord; receipt: Receipt } {
+    const env = ctx.envelope;
+    const head = this.head(env.tenant, fields.scroll);
+    const record: LedgerRecord = { v: 1, index: head.size, ts, tenant: env.tenant, actor: env.actor, action: env.action, requestId: env.requestId, commandHash: ctx.commandHash, prev: head.last, ...fields };
+    const { leaf, leafHash } = encodeRecord(record);
+    const body = ctx.submission.body;
+    w.records.push({
+      row: { tenant: env.tenant, scroll: fields.scroll, index: record.index, leaf, leafHash, requestId: env.requestId, actor: env.actor, commandHash: ctx.commandHash, outcome: record.outcome, code: record.code },
+      envelope: ctx.auth.method === 'signature' || ctx.auth.method === 'stored' ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : JSON.stringify(env),
+    });
+    head.size++;
+    head.last = leafHash;
+    if (ctx.nonceChecked) w.nonces.push({ tenant: env.tenant, actor: env.actor, nonce: env.nonce, commandHash: ctx.commandHash, expiresAt: this.deps.nonceExpiry(ctx) });
+    return { record, receipt: { log: originOf(this.deps.originPrefix, env.tenant, fields.scroll), index: record.index, leafHash } };
+  }
+
+  /**
+   * The entity versions of `writes`, as written by the record about to be appended to `scroll`
+   * (each one version above the entity's current one, `current` being the target's, already read).
+   */
+  async entityRows(ctx: CommandContext, writes: EffectPlan['writes'], scroll: string, current: EntityRow | null, ts: string): Promise<EntityRow[]> {
+    const env = ctx.envelope;
+    const index = this.head(env.tenant, scroll).size;
+    const rows: EntityRow[] = [];
+    for (const write of writes) {
+      const isTarget = write.type === ctx.target!.type && write.id === ctx.target!.id;
+      const cur = isTarget ? current : await this.read(env.tenant, write.type, write.id);
+      rows.push({
+        tenant: env.tenant,
+        type: write.type,
+        id: write.id,
+        version: (cur?.version ?? 0) + 1,
+        doc: write.deleted ? null : write.doc,
+        deleted: write.deleted === true,
+        updatedAt: ts,
+        updatedBy: env.actor,
+        scroll,
+        index,
+      });
+    }
+    return rows;
+  }
+
+  putEntities(w: Writes, rows: readonly EntityRow[]): void {
+    for (const row of rows) {
+      w.entities.push(row);
+      this.overlay.putEntity(row);
+    }
+  }
+
+  /** An applied command: its entity versions, OK record, outbox event, redactions and outcome. */
+  async success(w: Writes, ctx: CommandContext, plan: EffectPlan, current: EntityRow | null, options: OutcomeOptions = {}): Promise<Reply> {
+    const env = ctx.envelope;
+    const action = ctx.action!;
+    const nowMs = this.deps.now();
+    const ts = new Date(nowMs).toISOString();
+    const rows = await this.entityRows(ctx, plan.writes, action.scroll, current, ts);
+    const targetRow = rows.find((r) => r.type === ctx.target!.type && r.id === ctx.target!.id);
+    const target = `${ctx.target!.type}/${ctx.target!.id}`;
+    const result = plan.result ?? null;
+    const { record, receipt } = this.append(w, ctx, { scroll: action.scroll, outcome: 'OK', code: null, target, version: targetRow?.version ?? null, resultHash: sha256Hex(jcs(result)) }, ts);
+    this.putEntities(w, rows);
+    w.outbox.push({
+      id: uuidv7(nowMs),
+      tenant: env.tenant,
+      scroll: action.scroll,
+      index: record.index,
+      action: action.name,
+      target,
+      version: record.version,
+      type: action.event,
+      data: { actor: env.actor, requestId: env.requestId, result, doc: targetRow ? targetRow.doc : null },
+      ts,
+    });
+    for (const r of plan.redactions ?? []) w.redactions.push({ tenant: env.tenant, scroll: r.scroll, index: r.index, redactedAt: ts, redactedBy: env.actor, reason: r.reason });
+    const answer = okAnswer(env.requestId, ctx.commandHash, result, receipt);
+    const body = JSON.stringify(options.approval ? { ...answer, approval: options.approval } : answer);
+    this.storeOutcome(w, ctx, 200, body, nowMs, record, options.replace === true);
+    return { httpStatus: 200, body, replayed: false };
+  }
+
+  /** A refused command: its REJECTED record, and its outcome unless the code is transient. */
+  rejection(w: Writes, ctx: CommandContext, error: WritError, options: OutcomeOptions = {}): Reply {
+    const env = ctx.envelope;
+    const nowMs = this.deps.now();
+    const scroll = ctx.action?.scroll ?? this.deps.catalog.get(env.action)?.scroll ?? 'writ';
+    const target = ctx.target ? `${ctx.target.type}/${ctx.target.id}` : (env.target ?? null);
+    const { record, receipt } = this.append(w, ctx, { scroll, outcome: 'REJECTED', code: error.code, target, version: null, resultHash: null }, new Date(nowMs).toISOString());
+    const answer = errorAnswer(error, env.requestId, ctx.commandHash, receipt);
+    const reply = toReply(options.approval ? { ...answer, approval: options.approval } : answer, error.retryAfter);
+    if (!CODES[error.code].transient) this.storeOutcome(w, ctx, reply.httpStatus, reply.body, nowMs, record, options.replace === true);
+    return reply;
+  }
+
+  /**
+   * Only the holder of the key's in-flight claim stores an outcome, so the first outcome of a key
+   * wins; `replace` overwrites it (the final answer of a command held for approval).
+   */
+  storeOutcome(w: Writes, ctx: CommandContext, httpStatus: number, body: string, nowMs: number, record: LedgerRecord, replace = false): void {
+    if (!ctx.ownsKey) return;
+    const env = ctx.envelope;
+    const outcome: StoredOutcome = {
+      tenant: env.tenant,
+      actor: env.actor,
+      requestId: env.requestId,
+      commandHash: ctx.commandHash,
+      sigDigest: ctx.auth.sigDigest,
+      httpStatus,
+      response: body,
+      createdAt: nowMs,
+      scroll: record.scroll,
+      index: record.index,
+    };
+    if (replace) {
+      w.outcomeUpdates.push(outcome);
+      this.overlay.replaceOutcome(outcome);
+    } else {
+      w.outcomes.push(outcome);
+      this.overlay.putOutcome(outcome);
+    }
+  }
+}
