@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ApprovalSweeper } from './approvals/sweeper.js';
 import { loadCatalog, type Catalog } from './catalog/catalog.js';
 import type { Config } from './config/config.js';
 import type { Anchor } from './ledger/anchors/anchor.js';
@@ -44,6 +45,8 @@ export interface Writ {
   readonly integrator: Integrator;
   /** Publishes due SchedulePublish entries as the system actor. */
   readonly scheduler: PublishScheduler;
+  /** Expires commands held for approval past their TTL, as the system actor. */
+  readonly sweeper: ApprovalSweeper;
   close(): Promise<void>;
 }
 
@@ -138,6 +141,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const applier = await Applier.open({
       store,
       catalog,
+      policy,
       directory,
       originPrefix: config.ledger.originPrefix,
       maxBatch: config.apply.maxBatch,
@@ -202,6 +206,14 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       intervalMs: config.scheduler.intervalMs,
     });
     if (config.scheduler.enabled) scheduler.start();
+    const sweeper = new ApprovalSweeper({
+      store,
+      submit: (t, a, p, r) => pipeline.system(t, a, p, r),
+      tenants: () => applier.logSizes().map((l) => l.tenant),
+      now,
+      intervalMs: config.approvals.sweepIntervalMs,
+    });
+    if (config.approvals.sweepEnabled) sweeper.start();
     const pruner = setInterval(() => void store.prune(now(), retentionMs).catch(() => undefined), 60_000);
     pruner.unref();
     const v = verifier;
@@ -220,9 +232,11 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       signer,
       integrator: it,
       scheduler,
+      sweeper,
       async close() {
         clearInterval(pruner);
         await scheduler.close();
+        await sweeper.close();
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));
         await it.close();
         await v.close();

@@ -106,6 +106,9 @@ export interface OpenApprovalDoc {
   readonly expiresAt: string;
 }
 
+/** The system action that expires a pending command past its TTL. */
+export const EXPIRE_ACTION = 'writ.ExpireApproval';
+
 /** The requestId with which writ's system actor expires an approval (lazily or by the sweeper). */
 export function expiryRequestId(approvalId: string): string {
   return `expire:${approvalId}`;

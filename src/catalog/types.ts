@@ -1,4 +1,5 @@
 import type { ValidateFunction } from 'ajv';
+import type { Code } from '../core/codes.js';
 import type { Envelope } from '../core/envelope.js';
 import type { EntityRow } from '../store/port.js';
 
@@ -35,6 +36,15 @@ export interface EffectPlan {
   readonly result?: unknown;
   /** Stored command bodies to erase (writ.Redact); their records and proofs stay as they are. */
   readonly redactions?: ReadonlyArray<{ readonly scroll: string; readonly index: number; readonly reason: string }>;
+  /**
+   * The command held under approval `approvalId` ends in this same transaction (writ.Approve at
+   * quorum, writ.BreakGlass, writ.Reject, writ.ExpireApproval): the applier runs it — after
+   * re-checking its payload, the requester's flags and policy, and its expected version — or, with
+   * `refusal`, records it refused; either way a record of the held command in its own log, whose
+   * answer replaces the stored outcome of its requestId. `writes` MUST hold the approval entity;
+   * the applier completes its document with how the command ended.
+   */
+  readonly settle?: { readonly approvalId: string; readonly refusal?: { readonly code: Code; readonly message: string } };
 }
 
 export interface EffectContext {

@@ -25,6 +25,8 @@ export const DEFAULT_WITNESS_TIMEOUT_MS = 5000;
 export const DEFAULT_WITNESS_PORT = 8788;
 /** How often the publish scheduler looks for due SchedulePublish entries. */
 export const DEFAULT_SCHEDULER_INTERVAL_MS = 5000;
+/** How often the approval sweeper looks for pending commands past their TTL. */
+export const DEFAULT_SWEEP_INTERVAL_MS = 5000;
 /** Signature-verification worker threads (0 verifies on the main thread). */
 export const DEFAULT_VERIFY_WORKERS = 2;
 
@@ -56,7 +58,8 @@ export interface Config {
   /** The publish scheduler (SchedulePublish): whether it runs here, and how often it looks for due schedules. */
   readonly scheduler: { readonly enabled: boolean; readonly intervalMs: number };
   /** Human approval: the airlock's TOTP secret (server-side, mode 0600). */
-  readonly approvals: { readonly totpSecretFile: string };
+  /** The airlock's TOTP secret; whether this process runs the approval sweeper, and how often. */
+  readonly approvals: { readonly totpSecretFile: string; readonly sweepEnabled: boolean; readonly sweepIntervalMs: number };
   /** `writ witness serve`: this home acting as a witness for other logs. */
   readonly witness: {
     readonly name: string;
@@ -144,7 +147,11 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
     },
     witnesses: { list: m.witnesses?.list ?? [], quorum: m.witnesses?.quorum ?? 0, timeoutMs: m.witnesses?.timeoutMs ?? DEFAULT_WITNESS_TIMEOUT_MS },
     scheduler: { enabled: m.scheduler?.enabled ?? true, intervalMs: m.scheduler?.intervalMs ?? DEFAULT_SCHEDULER_INTERVAL_MS },
-    approvals: { totpSecretFile: at(m.approvals?.totpSecretFile ?? 'keys/totp.secret') },
+    approvals: {
+      totpSecretFile: at(m.approvals?.totpSecretFile ?? 'keys/totp.secret'),
+      sweepEnabled: m.approvals?.sweepEnabled ?? true,
+      sweepIntervalMs: m.approvals?.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
+    },
     witness: {
       name: m.witness?.name ?? `${m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX}/witness`,
       keyFile: at(m.witness?.keyFile ?? 'keys/witness.key'),

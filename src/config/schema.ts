@@ -74,7 +74,7 @@ export const CONFIG_SCHEMA = {
       },
     },
     scheduler: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, intervalMs: int(100, 3_600_000) } },
-    approvals: { type: 'object', additionalProperties: false, properties: { totpSecretFile: str } },
+    approvals: { type: 'object', additionalProperties: false, properties: { totpSecretFile: str, sweepEnabled: { type: 'boolean' }, sweepIntervalMs: int(100, 3_600_000) } },
     witness: {
       type: 'object',
       additionalProperties: false,

@@ -1,11 +1,12 @@
 import type { HandlerModule } from '../catalog/catalog.js';
 import { assignRole, revokeRole } from './access/handlers.js';
 import { approveContent, cancelSchedule, lockContent, publish, requestChanges, rollback, saveDraft, schedulePublish, submitForReview, unlockContent } from './content/handlers.js';
+import { approve, breakGlass, closeReview, expireApproval, reject } from './writ/approval-handlers.js';
 import { redact, registerKey, revokeKey } from './writ/handlers.js';
 
 /** Code handlers of the built-in packs, by pack name. Other packs ship a handlers.js of their own. */
 export const BUILTIN_HANDLERS: Readonly<Record<string, HandlerModule>> = {
   content: { saveDraft, submitForReview, requestChanges, approveContent, publish, rollback, schedulePublish, cancelSchedule, lockContent, unlockContent },
   access: { assignRole, revokeRole },
-  writ: { registerKey, revokeKey, redact },
+  writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview },
 };

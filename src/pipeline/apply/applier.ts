@@ -3,7 +3,12 @@ import type { EffectPlan } from '../../catalog/types.js';
 import { WritError, toWritError } from '../../core/errors.js';
 import type { Directory } from '../../state/directory.js';
 import type { EntityRow, Store, StoredOutcome } from '../../store/port.js';
+import { LapsedApproval } from '../../approvals/decide.js';
+import { APPROVAL_TYPE, EXPIRE_ACTION, expiryRequestId } from '../../approvals/pending.js';
+import type { Policy } from '../../policy/cedar.js';
+import { systemContext } from '../system.js';
 import { holdCommand } from './held.js';
+import { settleHeld, type SettleDeps } from './settle.js';
 import { LedgerWriter, newWrites, type Writes } from './ledger-writer.js';
 import { Overlay } from './overlay.js';
 import type { CommandContext, Reply } from '../context.js';
@@ -14,6 +19,8 @@ import { logError } from '../../util/log.js';
 export interface ApplierDeps {
   readonly store: Store;
   readonly catalog: Catalog;
+  /** Re-checks a command held for approval when it is about to run. */
+  readonly policy: Policy;
   readonly directory: Directory;
   readonly originPrefix: string;
   readonly maxBatch: number;
@@ -55,6 +62,7 @@ export class Applier {
   private draining = false;
   private readonly overlay = new Overlay();
   private readonly writer: LedgerWriter;
+  private readonly settleDeps: SettleDeps;
   private readonly inFlight = new Set<Promise<unknown>>();
   private recovering: Promise<void> | null = null;
   /** Bumped by every failure: a batch planned across one is not submitted. */
@@ -62,7 +70,9 @@ export class Applier {
   readonly stats: ApplyStats = { batches: 0, commands: 0, largestBatch: 0 };
 
   private constructor(private readonly deps: ApplierDeps) {
-    this.writer = new LedgerWriter(deps, this.overlay, (tenant, type, id) => this.getEntity(tenant, type, id));
+    const read = (tenant: string, type: string, id: string) => this.getEntity(tenant, type, id);
+    this.writer = new LedgerWriter(deps, this.overlay, read);
+    this.settleDeps = { ...deps, writer: this.writer, read, plan: (ctx, current) => this.plan(ctx, current) };
   }
 
   static async open(deps: ApplierDeps): Promise<Applier> {
@@ -202,9 +212,25 @@ export class Applier {
         if (!(err instanceof WritError)) logError('effect failed; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
       }
       if (plan && ctx.hold) return holdCommand(this.writer, w, ctx, this.deps.now());
+      if (plan?.settle) return settleHeld(this.settleDeps, w, ctx, plan, current);
       if (plan) return this.writer.success(w, ctx, plan, current);
     }
-    return this.writer.rejection(w, ctx, error!);
+    const reply = this.writer.rejection(w, ctx, error!);
+    if (error instanceof LapsedApproval) await this.expire(w, ctx.envelope.tenant, error.approvalId);
+    return reply;
+  }
+
+  /**
+   * A decision came after the held command's TTL: right after its refusal, writ expires the
+   * approval on its own authority, in the same batch, with the requestId the sweeper would use
+   * (so whichever comes second is answered from the stored outcome or refused, never applied).
+   */
+  private async expire(w: Writes, tenant: string, approvalId: string): Promise<void> {
+    const ctx = systemContext(tenant, EXPIRE_ACTION, { approvalId }, expiryRequestId(approvalId), this.deps.now());
+    ctx.action = this.deps.catalog.get(EXPIRE_ACTION);
+    ctx.target = { type: APPROVAL_TYPE, id: approvalId };
+    ctx.ownsKey = true;
+    if (ctx.action) await this.process({ ctx, resolve: () => undefined }, w);
   }
 
   private async plan(ctx: CommandContext, current: EntityRow | null): Promise<EffectPlan> {

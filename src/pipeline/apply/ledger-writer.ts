@@ -173,7 +173,8 @@ export class LedgerWriter {
     const { record, receipt } = this.append(w, ctx, { scroll, outcome: 'REJECTED', code: error.code, target, version: null, resultHash: null }, new Date(nowMs).toISOString());
     const answer = errorAnswer(error, env.requestId, ctx.commandHash, receipt);
     const reply = toReply(options.approval ? { ...answer, approval: options.approval } : answer, error.retryAfter);
-    if (!CODES[error.code].transient) this.storeOutcome(w, ctx, reply.httpStatus, reply.body, nowMs, record, options.replace === true);
+    // A held command's end is final even when its code is transient: nothing will run it again.
+    if (!CODES[error.code].transient || options.replace) this.storeOutcome(w, ctx, reply.httpStatus, reply.body, nowMs, record, options.replace === true);
     return reply;
   }
 

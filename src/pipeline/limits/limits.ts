@@ -1,5 +1,6 @@
 import { WritError } from '../../core/errors.js';
 import type { Directory } from '../../state/directory.js';
+import { flagRefusal } from '../../state/flags.js';
 import type { CommandContext } from '../context.js';
 
 export interface LimitOptions {
@@ -45,20 +46,11 @@ export class RateLimiter {
   }
 }
 
-/**
- * Resolver flags, then the rate limit. A tenant-wide flag does not stop writ.SetFlag, so that an
- * admin can lift it (policy still decides who may); a flag on the actor stops everything.
- */
+/** Resolver flags (see flagRefusal), then the rate limit. */
 export function limits(ctx: CommandContext, directory: Directory, limiter: RateLimiter, now: number): void {
   const { tenant, actor, action } = ctx.envelope;
-  const flagged = directory.flagOf(tenant, actor);
-  // Only an actor without a flag of its own may lift a tenant-wide flag.
-  const liftsTenantFlag = flagged?.subject === 'tenant' && action === 'writ.SetFlag' && directory.actorFlagOf(tenant, actor) === undefined;
-  if (flagged && !liftsTenantFlag) {
-    const who = flagged.subject === 'tenant' ? `tenant ${tenant}` : `actor ${actor}`;
-    if (flagged.flag === 'blocked') throw new WritError('BLOCKED', `${who} is blocked`);
-    throw new WritError('READONLY', `${who} is read-only`);
-  }
+  const refusal = flagRefusal(directory, tenant, actor, action);
+  if (refusal) throw refusal;
   const wait = limiter.take(`${tenant}\n${actor}`, now);
   if (wait !== undefined) throw new WritError('RATE_LIMITED', `${actor} exceeded the rate limit`, { retryAfter: wait });
 }

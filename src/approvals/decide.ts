@@ -1,0 +1,104 @@
+import { WritError } from '../core/errors.js';
+import type { ApprovalRequirement } from '../policy/requirement.js';
+import { lapsed, type ApprovalDoc } from './pending.js';
+
+/**
+ * The decisions on a command held for approval (DESIGN §5), as pure functions of the approval's
+ * document, who decides (with the roles it holds now) and the time. Each returns the approval's next
+ * document or throws the refusal; the writ pack's handlers write the one and the applier records
+ * the other.
+ *
+ * - A decision binds to the commandHash: one naming another hash is refused (APPROVAL_MISMATCH).
+ * - Past its TTL a pending command can no longer be decided (APPROVAL_EXPIRED, see LapsedApproval).
+ * - Quorum counts distinct approvers holding one of the required roles (any role when none is
+ *   named); the requester's own approval counts only with `self=true`; nobody counts twice.
+ * - One rejection by a holder of a required role rejects; the requester may always withdraw its
+ *   own command (declining must never cost more than approving).
+ */
+
+/** Who decides, and when. `roles` are the roles the actor holds in state now. */
+export interface Decider {
+  readonly actor: string;
+  readonly roles: readonly string[];
+  readonly commandHash: string;
+  readonly now: string;
+}
+
+/**
+ * A decision on a pending command whose TTL has passed. The applier records the refusal and then,
+ * in the same transaction, expires the approval on writ's own authority (writ.ExpireApproval), so
+ * that each expiry is one ledger record whether the sweeper or a late decision notices it first.
+ */
+export class LapsedApproval extends WritError {
+  constructor(readonly approvalId: string, expiresAt: string) {
+    super('APPROVAL_EXPIRED', `the command held under approval ${approvalId} expired at ${expiresAt}; it can no longer be decided, submit it again`, { details: { approvalId, expiresAt } });
+  }
+}
+
+/** The approval, checked to be pending, bound to `commandHash` and within its TTL. */
+export function openApproval(doc: ApprovalDoc | null, approvalId: string, commandHash: string, now: string): ApprovalDoc {
+  if (!doc) throw new WritError('NOT_FOUND', `no command is held under approval ${JSON.stringify(approvalId)}; GET /v1/approvals lists them`);
+  if (doc.commandHash !== commandHash) {
+    throw new WritError('APPROVAL_MISMATCH', `approval ${approvalId} holds the command ${doc.commandHash}, not ${commandHash}; a decision binds to exactly one command`, {
+      details: { approvalId, commandHash: doc.commandHash },
+    });
+  }
+  if (doc.status === 'expired') throw new WritError('APPROVAL_EXPIRED', `the command held under approval ${approvalId} expired at ${doc.expiresAt}`, { details: { approvalId, expiresAt: doc.expiresAt } });
+  if (doc.status !== 'pending') {
+    throw new WritError('INVALID_STATE', `the command held under approval ${approvalId} is ${doc.status} already`, { details: { field: 'status', current: doc.status, allowed: ['pending'] } });
+  }
+  if (lapsed(doc, Date.parse(now))) throw new LapsedApproval(approvalId, doc.expiresAt);
+  return doc;
+}
+
+/** Whether `roles` may decide under `requirement`: one of its roles, or any role when it names none. */
+export function mayDecide(requirement: ApprovalRequirement, roles: readonly string[]): boolean {
+  return requirement.roles.length === 0 ? roles.length > 0 : roles.some((r) => requirement.roles.includes(r));
+}
+
+function needed(requirement: ApprovalRequirement): string {
+  return requirement.roles.length ? `one of the roles ${requirement.roles.join(', ')}` : 'a role';
+}
+
+/** Adds an approval; the result has status `approved` when it completes the quorum. */
+export function approve(doc: ApprovalDoc, d: Decider): ApprovalDoc {
+  const r = doc.requirement;
+  if (d.actor === doc.requester && !r.allowSelf) throw new WritError('SELF_APPROVAL', `${d.actor} requested this command and may not approve it (${r.policy} does not allow self-approval)`);
+  if (!mayDecide(r, d.roles)) throw new WritError('FORBIDDEN', `${d.actor} may not approve this command: it needs ${needed(r)} (${r.policy})`, { details: { roles: r.roles } });
+  if (doc.approvals.some((a) => a.actor === d.actor)) {
+    throw new WritError('INVALID_STATE', `${d.actor} approved this command already; each approver counts once`, { details: { field: 'approvals', current: doc.approvals.map((a) => a.actor) } });
+  }
+  const approvals = [...doc.approvals, { actor: d.actor, at: d.now, roles: [...d.roles] }];
+  return { ...doc, approvals, status: approvals.length >= r.quorum ? 'approved' : 'pending' };
+}
+
+/** Rejects the command (or withdraws it, when its requester decides). */
+export function reject(doc: ApprovalDoc, d: Decider, reason: string): ApprovalDoc {
+  if (d.actor !== doc.requester && !mayDecide(doc.requirement, d.roles)) {
+    throw new WritError('FORBIDDEN', `${d.actor} may not reject this command: it needs ${needed(doc.requirement)} (${doc.requirement.policy}), or to be its requester`, { details: { roles: doc.requirement.roles } });
+  }
+  return { ...doc, status: 'rejected', rejections: [...doc.rejections, { actor: d.actor, at: d.now, roles: [...d.roles], reason }] };
+}
+
+/** Runs the command at once (policy decides who may break the glass); a review is opened with it. */
+export function breakGlass(doc: ApprovalDoc, d: Decider, reason: string): ApprovalDoc {
+  return { ...doc, status: 'approved', breakGlass: { actor: d.actor, at: d.now, reason, reviewId: doc.id } };
+}
+
+/** Expires a pending command whose TTL has passed. */
+export function expire(doc: ApprovalDoc | null, approvalId: string, now: string): ApprovalDoc {
+  if (!doc) throw new WritError('NOT_FOUND', `no command is held under approval ${JSON.stringify(approvalId)}`);
+  if (doc.status !== 'pending') {
+    throw new WritError('INVALID_STATE', `the command held under approval ${approvalId} is ${doc.status} already`, { details: { field: 'status', current: doc.status, allowed: ['pending'] } });
+  }
+  if (!lapsed(doc, Date.parse(now))) throw new WritError('INVALID_STATE', `approval ${approvalId} expires at ${doc.expiresAt}, not yet`, { details: { expiresAt: doc.expiresAt } });
+  return { ...doc, status: 'expired' };
+}
+
+/** The answer a held command ends with when it does not run. */
+export function refusalOf(doc: ApprovalDoc): { code: 'APPROVAL_REJECTED' | 'APPROVAL_EXPIRED'; message: string } {
+  if (doc.status === 'expired') return { code: 'APPROVAL_EXPIRED', message: `the command was held for approval and expired at ${doc.expiresAt} before its quorum` };
+  const r = doc.rejections[doc.rejections.length - 1]!;
+  const who = r.actor === doc.requester ? `withdrawn by its requester ${r.actor}` : `rejected by ${r.actor}`;
+  return { code: 'APPROVAL_REJECTED', message: `the command was held for approval and ${who}: ${r.reason}` };
+}

@@ -1,0 +1,99 @@
+import * as decide from '../../approvals/decide.js';
+import { OPEN_APPROVAL_TYPE, REVIEW_TYPE, type ApprovalDoc } from '../../approvals/pending.js';
+import type { EffectContext, EffectPlan } from '../../catalog/types.js';
+import { WritError } from '../../core/errors.js';
+import type { ActorDoc } from '../access/handlers.js';
+
+/**
+ * Handlers of the decisions on a command held for approval: writ.Approve, writ.Reject,
+ * writ.BreakGlass and writ.ExpireApproval (target `approval/<approvalId>`), and writ.CloseReview.
+ * Each writes the approval's next document; when the command reaches its end, the plan says so
+ * (`settle`) and the applier runs it, or records it refused, in the same transaction.
+ */
+
+/** A break-glass execution's post-hoc review: open until an admin closes it (writ.CloseReview). */
+export interface ReviewDoc {
+  readonly id: string;
+  readonly kind: 'break-glass';
+  readonly status: 'open' | 'closed';
+  readonly approvalId: string;
+  readonly requester: string;
+  readonly requestId: string;
+  readonly action: string;
+  readonly target: string;
+  readonly commandHash: string;
+  readonly openedBy: string;
+  readonly openedAt: string;
+  readonly reason: string;
+  readonly closedBy?: string;
+  readonly closedAt?: string;
+  readonly note?: string;
+}
+
+/** The roles the deciding actor holds now (inside the apply transaction, so never stale). */
+async function decider(ctx: EffectContext): Promise<decide.Decider> {
+  const row = await ctx.get('actor', ctx.envelope.actor);
+  const roles = row && !row.deleted ? (row.doc as ActorDoc).roles : [];
+  return { actor: ctx.envelope.actor, roles, commandHash: ctx.payload.commandHash as string, now: ctx.now };
+}
+
+function current(ctx: EffectContext): ApprovalDoc {
+  return decide.openApproval((ctx.current?.doc as ApprovalDoc | undefined) ?? null, ctx.target.id, ctx.payload.commandHash as string, ctx.now);
+}
+
+/** The approval's next document; when it is terminal, its open-index entry goes. */
+function writes(ctx: EffectContext, doc: ApprovalDoc): EffectPlan['writes'] {
+  const closing = doc.status !== 'pending';
+  return [{ ...ctx.target, doc }, ...(closing ? [{ type: OPEN_APPROVAL_TYPE, id: doc.id, deleted: true }] : [])];
+}
+
+function summary(doc: ApprovalDoc) {
+  return { approvalId: doc.id, status: doc.status, approvals: doc.approvals.length, quorum: doc.requirement.quorum };
+}
+
+export async function approve(ctx: EffectContext): Promise<EffectPlan> {
+  const doc = decide.approve(current(ctx), await decider(ctx));
+  return { writes: writes(ctx, doc), result: summary(doc), ...(doc.status === 'approved' ? { settle: { approvalId: doc.id } } : {}) };
+}
+
+export async function reject(ctx: EffectContext): Promise<EffectPlan> {
+  const doc = decide.reject(current(ctx), await decider(ctx), ctx.payload.reason as string);
+  return { writes: writes(ctx, doc), result: summary(doc), settle: { approvalId: doc.id, refusal: decide.refusalOf(doc) } };
+}
+
+export async function breakGlass(ctx: EffectContext): Promise<EffectPlan> {
+  const doc = decide.breakGlass(current(ctx), await decider(ctx), ctx.payload.reason as string);
+  const review: ReviewDoc = {
+    id: doc.id,
+    kind: 'break-glass',
+    status: 'open',
+    approvalId: doc.id,
+    requester: doc.requester,
+    requestId: doc.requestId,
+    action: doc.action,
+    target: doc.target,
+    commandHash: doc.commandHash,
+    openedBy: ctx.envelope.actor,
+    openedAt: ctx.now,
+    reason: ctx.payload.reason as string,
+  };
+  return {
+    writes: [...writes(ctx, doc), { type: REVIEW_TYPE, id: review.id, doc: review }],
+    result: { ...summary(doc), breakGlass: true, reviewId: review.id },
+    settle: { approvalId: doc.id },
+  };
+}
+
+export function expireApproval(ctx: EffectContext): EffectPlan {
+  const doc = decide.expire((ctx.current?.doc as ApprovalDoc | undefined) ?? null, ctx.target.id, ctx.now);
+  return { writes: writes(ctx, doc), result: summary(doc), settle: { approvalId: doc.id, refusal: decide.refusalOf(doc) } };
+}
+
+export function closeReview(ctx: EffectContext): EffectPlan {
+  const review = ctx.current?.doc as ReviewDoc | undefined;
+  if (!review) throw new WritError('NOT_FOUND', `there is no review ${JSON.stringify(ctx.target.id)}`);
+  if (review.status !== 'open') throw new WritError('INVALID_STATE', `review ${review.id} was closed by ${review.closedBy} at ${review.closedAt}`, { details: { field: 'status', current: review.status, allowed: ['open'] } });
+  if (review.openedBy === ctx.envelope.actor) throw new WritError('SELF_APPROVAL', `${ctx.envelope.actor} broke the glass and may not close its own review; another admin must`);
+  const doc: ReviewDoc = { ...review, status: 'closed', closedBy: ctx.envelope.actor, closedAt: ctx.now, note: ctx.payload.note as string };
+  return { writes: [{ ...ctx.target, doc }], result: { reviewId: doc.id, status: doc.status } };
+}

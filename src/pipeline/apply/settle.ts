@@ -1,0 +1,107 @@
+import { APPROVAL_TYPE, type ApprovalDoc, type Settlement } from '../../approvals/pending.js';
+import type { Catalog } from '../../catalog/catalog.js';
+import type { EffectPlan } from '../../catalog/types.js';
+import { jcsBytes } from '../../canonical/jcs.js';
+import { unsignedPart } from '../../core/envelope.js';
+import { WritError, toWritError } from '../../core/errors.js';
+import type { Policy } from '../../policy/cedar.js';
+import type { ActorDoc } from '../../packs/access/handlers.js';
+import type { Directory } from '../../state/directory.js';
+import { flagRefusal } from '../../state/flags.js';
+import type { EntityRow } from '../../store/port.js';
+import { logError } from '../../util/log.js';
+import type { CommandContext, Reply } from '../context.js';
+import type { LedgerWriter, Writes } from './ledger-writer.js';
+
+export interface SettleDeps {
+  readonly writer: LedgerWriter;
+  readonly catalog: Catalog;
+  readonly policy: Policy;
+  readonly directory: Directory;
+  readonly now: () => number;
+  /** Reads an entity as the batch being planned sees it (committed state plus the overlay). */
+  readonly read: (tenant: string, type: string, id: string) => Promise<EntityRow | null>;
+  /** The expected-version check and the action's effect, as for any command. */
+  readonly plan: (ctx: CommandContext, current: EntityRow | null) => Promise<EffectPlan>;
+}
+
+/** The context of a held command about to run: its envelope as authenticated when it was held. */
+function heldContext(doc: ApprovalDoc, catalog: Catalog, nowMs: number): CommandContext {
+  const canonical = jcsBytes(unsignedPart(doc.envelope));
+  const slash = doc.target.indexOf('/');
+  return {
+    submission: { body: canonical, receivedAt: nowMs },
+    envelope: doc.envelope,
+    canonical,
+    commandHash: doc.commandHash,
+    auth: { method: 'held', keyId: doc.envelope.signature?.keyId ?? null, sigDigest: doc.sigDigest },
+    prior: null,
+    nonceChecked: false,
+    // The requestId's outcome is the held command's to replace (the key was claimed when it was held).
+    ownsKey: true,
+    action: catalog.get(doc.envelope.action),
+    target: { type: doc.target.slice(0, slash), id: doc.target.slice(slash + 1) },
+    roles: [],
+  };
+}
+
+/**
+ * What the pipeline checked when the command came in, checked again now: the action and payload
+ * (packs may have changed), the requester's flags, and policy with the roles it holds now. The
+ * requirement itself stays the one the command was held under (its approvals were given to it).
+ */
+async function recheck(deps: SettleDeps, held: CommandContext): Promise<void> {
+  const env = held.envelope;
+  const action = held.action;
+  if (!action) throw new WritError('UNKNOWN_ACTION', `there is no action ${JSON.stringify(env.action)} any more`);
+  if (!action.validate(env.payload)) throw new WritError('INVALID_PAYLOAD', `the payload of ${action.name} no longer matches its schema`);
+  held.target = deps.catalog.target(action, env.payload, env.target);
+  const flagged = flagRefusal(deps.directory, env.tenant, env.actor, action.name);
+  if (flagged) throw flagged;
+  const row = await deps.read(env.tenant, 'actor', env.actor);
+  held.roles = row && !row.deleted ? (row.doc as ActorDoc).roles : [];
+  const target = `${held.target.type}/${held.target.id}`;
+  const decision = deps.policy.authorize({ tenant: env.tenant, actor: env.actor, roles: held.roles, action: action.name, pack: action.pack, target, payload: env.payload });
+  if (!decision.allowed) {
+    throw new WritError('FORBIDDEN', `${env.actor} may no longer run ${action.name}${held.roles.length ? ` with roles ${held.roles.join(', ')}` : ' (no roles)'}`, { details: { policies: decision.reasons } });
+  }
+}
+
+/**
+ * Writes a command that settles a held one (its plan has `settle`), then the held command's end in
+ * the same batch: run — its record, entity versions and event as if it had just arrived — or
+ * refused, with a REJECTED record. Either answer replaces the requestId's stored 202, so the status
+ * endpoint and a replay of the original envelope give the final outcome. The approval entity's
+ * version written here says how it ended; a second decision planned after this one (in this batch
+ * or a later one) sees that version, so a held command runs at most once.
+ */
+export async function settleHeld(deps: SettleDeps, w: Writes, ctx: CommandContext, plan: EffectPlan, current: EntityRow | null): Promise<Reply> {
+  const { approvalId, refusal } = plan.settle!;
+  const at = plan.writes.findIndex((x) => x.type === APPROVAL_TYPE && x.id === approvalId);
+  if (at < 0) throw new Error(`a plan that settles approval ${approvalId} must write it`);
+  const doc = plan.writes[at].doc as ApprovalDoc;
+  const nowMs = deps.now();
+  const held = heldContext(doc, deps.catalog, nowMs);
+  let error = refusal ? new WritError(refusal.code, refusal.message) : undefined;
+  let heldPlan: EffectPlan | undefined;
+  let heldCurrent: EntityRow | null = null;
+  if (!error) {
+    try {
+      await recheck(deps, held);
+      heldCurrent = await deps.read(doc.tenant, held.target!.type, held.target!.id);
+      heldPlan = await deps.plan(held, heldCurrent);
+    } catch (err) {
+      error = toWritError(err);
+      if (!(err instanceof WritError)) logError('the effect of an approved command failed; it is recorded as INTERNAL', err, { action: doc.action, requestId: doc.requestId });
+    }
+  }
+  const status = refusal ? doc.status : error ? 'failed' : 'executed';
+  const settled: Settlement = { status: error ? 'ERROR' : 'OK', code: error?.code ?? null, at: new Date(nowMs).toISOString(), by: ctx.envelope.actor };
+  const writes = plan.writes.map((x, i) => (i === at ? { ...x, doc: { ...doc, status, settled } } : x));
+  const result = { ...(plan.result as Record<string, unknown>), status, outcome: { status: settled.status, code: settled.code } };
+  const reply = await deps.writer.success(w, ctx, { ...plan, writes, result }, current);
+  const approval = { id: doc.id, status, ...(doc.breakGlass ? { breakGlass: true } : {}) };
+  if (heldPlan) await deps.writer.success(w, held, heldPlan, heldCurrent, { replace: true, approval });
+  else deps.writer.rejection(w, held, error!, { replace: true, approval });
+  return reply;
+}

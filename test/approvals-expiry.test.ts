@@ -1,0 +1,113 @@
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import type { Signer } from '../src/sdk/sign.js';
+import { approvalDoc, finalOutcome, held, poster, type Held, type Post } from './support/approvals.js';
+import { startHarness, type Harness } from './support/harness.js';
+import { assertError, assertOk, leaves, leavesFor, ManualClock } from './support/stage-helpers.js';
+
+/**
+ * Expiry at the TTL (DESIGN §5): a decision after it is refused APPROVAL_EXPIRED, and the expiry
+ * itself is one ledger record by writ — written right after a late decision (lazily) or by the
+ * sweeper, whichever notices first — which also ends the held command with APPROVAL_EXPIRED.
+ */
+describe('expiry of a held command', () => {
+  const clock = new ManualClock();
+  const TTL_MS = 7200_000;
+  let h: Harness;
+  let post: Post;
+  let erin: Signer;
+  let paul: Signer;
+  let n = 0;
+  before(async () => {
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    post = poster(h, clock);
+    erin = await h.actor('erin', ['editor']);
+    paul = await h.actor('paul', ['publisher']);
+  });
+  after(() => h.close());
+
+  async function heldPublish(): Promise<Held> {
+    const pageId = `exp-${++n}`;
+    assertOk(await post(erin, 'SaveDraftPage', { pageId, blocks: [{ type: 'text' }] }));
+    assertOk(await post(erin, 'SubmitForReview', { pageId }));
+    assertOk(await post(paul, 'ApproveContent', { pageId }));
+    return held(h, clock, erin, 'PublishPageVersion', { pageId });
+  }
+  const approve = (cmd: Held) => post(paul, 'writ.Approve', { approvalId: cmd.id, commandHash: cmd.hash });
+  const expiries = async (cmd: Held) => leavesFor(h, 'writ', `expire:${cmd.id}`);
+
+  async function assertExpired(cmd: Held): Promise<void> {
+    const records = await expiries(cmd);
+    assert.deepEqual(records.map((r) => [r.actor, r.action, r.outcome, r.target]), [['writ', 'writ.ExpireApproval', 'OK', `approval/${cmd.id}`]]);
+    const doc = await approvalDoc(h, cmd.id);
+    assert.equal(doc.status, 'expired');
+    assert.deepEqual(doc.settled, { status: 'ERROR', code: 'APPROVAL_EXPIRED', at: clock.iso(), by: 'writ' });
+    const final = await finalOutcome(h, cmd);
+    assert.equal(final.commandStatus, '410');
+    assert.equal(final.body.code, 'APPROVAL_EXPIRED');
+    const content = await leavesFor(h, 'content', cmd.envelope.requestId);
+    assert.deepEqual(content.map((r) => [r.outcome, r.code]), [['PENDING', null], ['REJECTED', 'APPROVAL_EXPIRED']]);
+    assert.equal((await h.get(`/v1/entities/${h.tenant}/approval-open/${cmd.id}`)).body.deleted, true);
+  }
+
+  it('leaves a command pending until its TTL: the sweeper expires nothing earlier', async () => {
+    const cmd = await heldPublish();
+    clock.advance(TTL_MS - 1000);
+    assert.equal(await h.writ.sweeper.tick(), 0);
+    assert.equal((await approvalDoc(h, cmd.id)).status, 'pending');
+    assertOk(await approve(cmd));
+  });
+
+  it('refuses a decision after the TTL (APPROVAL_EXPIRED) and records the expiry right after it (lazily)', async () => {
+    const cmd = await heldPublish();
+    clock.advance(TTL_MS);
+    const res = await approve(cmd);
+    assertError(res, 'APPROVAL_EXPIRED');
+    assert.equal(res.body.details.approvalId, cmd.id);
+    const [refused] = await leavesFor(h, 'writ', res.body.requestId);
+    assert.deepEqual([refused.action, refused.outcome, refused.code], ['writ.Approve', 'REJECTED', 'APPROVAL_EXPIRED']);
+    const [expiry] = await expiries(cmd);
+    assert.equal(expiry.index, refused.index + 1, 'the expiry is recorded in the same batch, right after the late decision');
+    await assertExpired(cmd);
+
+    assertError(await approve(cmd), 'APPROVAL_EXPIRED');
+    assert.equal(await h.writ.sweeper.tick(), 0, 'nothing left to sweep');
+    assert.equal((await expiries(cmd)).length, 1, 'one expiry record, however often it is noticed');
+  });
+
+  it('is expired by the sweeper as writ, once, when nobody decides', async () => {
+    const cmd = await heldPublish();
+    clock.advance(TTL_MS + 1);
+    assert.equal(await h.writ.sweeper.tick(), 1);
+    await assertExpired(cmd);
+    assert.equal(await h.writ.sweeper.tick(), 0);
+    assertError(await approve(cmd), 'APPROVAL_EXPIRED');
+    assert.equal((await expiries(cmd)).length, 1);
+  });
+
+  it('refuses writ.ExpireApproval from anyone but writ itself, even an admin (policy forbids it)', async () => {
+    const cmd = await heldPublish();
+    clock.advance(TTL_MS + 1);
+    assertError(await post(h.admin, 'writ.ExpireApproval', { approvalId: cmd.id }), 'FORBIDDEN');
+    assert.equal(await h.writ.sweeper.tick(), 1);
+  });
+
+  it('never reads the ledger to find what is due: only the open-approval index', async () => {
+    const size = (await leaves(h, 'writ')).length;
+    const readLedger = h.writ.store.readLedger;
+    let reads = 0;
+    h.writ.store.readLedger = async (...args) => {
+      reads++;
+      return readLedger.apply(h.writ.store, args);
+    };
+    try {
+      await heldPublish();
+      clock.advance(TTL_MS + 1);
+      assert.equal(await h.writ.sweeper.tick(), 1);
+    } finally {
+      h.writ.store.readLedger = readLedger;
+    }
+    assert.equal(reads, 0);
+    assert.equal((await leaves(h, 'writ')).length, size + 1);
+  });
+});
