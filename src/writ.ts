@@ -47,6 +47,8 @@ export interface Writ {
   readonly scheduler: PublishScheduler;
   /** Expires commands held for approval past their TTL, as the system actor. */
   readonly sweeper: ApprovalSweeper;
+  /** The clock this writ runs on (OpenOptions.now). */
+  readonly now: () => number;
   close(): Promise<void>;
 }
 
@@ -233,6 +235,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       integrator: it,
       scheduler,
       sweeper,
+      now,
       async close() {
         clearInterval(pruner);
         await scheduler.close();

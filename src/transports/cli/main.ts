@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { registerApprovalCommands } from './approvals.js';
 import { registerCommandCommands } from './commands.js';
 import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
@@ -18,6 +19,7 @@ const program = new Command('writ')
 registerServeCommands(program);
 registerKeyCommands(program);
 registerCommandCommands(program);
+registerApprovalCommands(program);
 registerLedgerCommands(program);
 registerWitnessCommands(program);
 registerTotpCommands(program);

@@ -1,6 +1,7 @@
 import type { Catalog } from '../../catalog/catalog.js';
 import { ALL_CODES, CODES } from '../../core/codes.js';
 import { PATTERNS, SIGNATURE_ALGS } from '../../core/envelope.js';
+import { APPROVAL_STATUSES } from '../../approvals/pending.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const answer = (description: string) => ({ description, content: { 'application/json': { schema: ref('Answer') } } });
@@ -44,6 +45,30 @@ function logPaths(): Record<string, unknown> {
         summary: "Receipt of a command's ledger record (C2SP tlog-proof); ?wait=true waits (bounded) for a checkpoint",
         parameters: [pathParam('tenant'), pathParam('requestId'), { name: 'actor', in: 'query', required: false, schema: { type: 'string' } }, { name: 'wait', in: 'query', required: false, schema: { enum: ['true', 'false'] } }],
         responses: { '200': text('The receipt', 'text/x.tlog-proof'), '404': answer('NOT_FOUND'), '409': answer('RECEIPT_PENDING or INVALID_STATE (several actors)') },
+      },
+    },
+  };
+}
+
+/** Commands held for approval (docs/approvals.md, "Approvals"). */
+function approvalPaths(): Record<string, unknown> {
+  const tenant = { name: 'tenant', in: 'query', required: false, description: "the tenant (default: the server's)", schema: { type: 'string', pattern: PATTERNS.tenant.source } };
+  return {
+    '/v1/approvals': {
+      get: {
+        summary: "A tenant's commands held for approval, oldest first; pending ones come from an index of open approvals",
+        parameters: [tenant, { name: 'status', in: 'query', required: false, schema: { enum: APPROVAL_STATUSES } }, { name: 'after', in: 'query', required: false, schema: { type: 'string' } }, queryInt('limit', 'page size (1..1000)')],
+        responses: { '200': json('A page', { type: 'object', properties: { tenant: { type: 'string' }, items: { type: 'array', items: ref('Approval') }, next: { type: ['string', 'null'] } } }), '400': answer('INVALID_ENVELOPE (bad query)') },
+      },
+    },
+    '/v1/approvals/{id}': {
+      get: {
+        summary: 'One held command: the envelope, a preview of its effect on current state (while pending), the decisions so far, its deadline, and its final answer once it ended',
+        parameters: [pathParam('id'), tenant],
+        responses: {
+          '200': json('The approval', { allOf: [ref('Approval'), { type: 'object', properties: { version: { type: 'integer' }, command: ref('Envelope'), pendingRecord: { type: 'object' }, preview: { type: ['object', 'null'] }, answer: { oneOf: [ref('Answer'), { type: 'null' }] } } }] }),
+          '404': answer('NOT_FOUND'),
+        },
       },
     },
   };
@@ -93,6 +118,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
           responses: { '200': json('Records', { type: 'object' }), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
         },
       },
+      ...approvalPaths(),
       ...logPaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
       '/healthz': { get: { summary: 'Liveness and durability setting', responses: { '200': json('Health', { type: 'object' }), '503': answer('UNAVAILABLE: the store can no longer write; restart writ') } } },
@@ -135,6 +161,14 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
             details: { type: 'object' },
             receipt: { type: 'object', properties: { log: { type: 'string' }, index: { type: 'integer' }, leafHash: { type: 'string' } } },
             approval: { type: 'object' },
+          },
+        },
+        Approval: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' }, status: { enum: APPROVAL_STATUSES }, tenant: { type: 'string' }, requester: { type: 'string' }, requestId: { type: 'string' },
+            commandHash: { type: 'string' }, action: { type: 'string' }, target: { type: 'string' }, requirement: { type: 'object' }, createdAt: { type: 'string' }, expiresAt: { type: 'string' },
+            pending: { type: 'object' }, approvals: { type: 'array' }, rejections: { type: 'array' }, breakGlass: { type: 'object' }, settled: { type: 'object' }, deadlines: { type: 'object' },
           },
         },
         Entity: {

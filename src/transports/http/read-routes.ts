@@ -10,7 +10,7 @@ const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
 export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;
 
-function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+export function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (!/^\d{1,15}$/.test(value)) throw new WritError('INVALID_ENVELOPE', `query parameter ${name} must be a non-negative integer`);
   const n = Number(value);

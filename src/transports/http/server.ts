@@ -5,6 +5,7 @@ import { PATTERNS } from '../../core/envelope.js';
 import type { Reply } from '../../pipeline/context.js';
 import { errorAnswer } from '../../pipeline/reply.js';
 import type { Writ } from '../../writ.js';
+import { approvalRoutes } from './approval-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { logRoutes } from './log-routes.js';
 import { readRoutes } from './read-routes.js';
@@ -92,6 +93,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   });
 
   readRoutes(app, writ);
+  approvalRoutes(app, writ);
   logRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', async () => openapi);

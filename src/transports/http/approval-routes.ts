@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { approvalSummary, listApprovals } from '../../approvals/listing.js';
+import { APPROVAL_STATUSES, APPROVAL_TYPE, type ApprovalDoc, type ApprovalStatus } from '../../approvals/pending.js';
+import { previewOf } from '../../approvals/preview.js';
+import { WritError } from '../../core/errors.js';
+import { PATTERNS } from '../../core/envelope.js';
+import { originOf } from '../../ledger/record.js';
+import type { Writ } from '../../writ.js';
+import { DEFAULT_PAGE, intParam, MAX_PAGE } from './read-routes.js';
+
+const APPROVAL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function tenantOf(writ: Writ, tenant: string | undefined): string {
+  const t = tenant ?? writ.config.tenant;
+  if (!PATTERNS.tenant.test(t)) throw new WritError('INVALID_ENVELOPE', 'query parameter tenant is not a tenant name');
+  return t;
+}
+
+/**
+ * Commands held for approval, read from state (the `approval` entities and the open-approval
+ * index), never from the ledger: the list of a tenant's approvals, and one approval with its
+ * command, a preview of its effect on current state, its decisions so far and its deadline.
+ */
+export function approvalRoutes(app: FastifyInstance, writ: Writ): void {
+  app.get<{ Querystring: { tenant?: string; status?: string; after?: string; limit?: string } }>('/v1/approvals', async (request) => {
+    const tenant = tenantOf(writ, request.query.tenant);
+    const status = request.query.status;
+    if (status !== undefined && !APPROVAL_STATUSES.includes(status as ApprovalStatus)) {
+      throw new WritError('INVALID_ENVELOPE', `query parameter status must be one of ${APPROVAL_STATUSES.join(', ')}`);
+    }
+    const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    const page = await listApprovals(writ.store, tenant, status as ApprovalStatus | undefined, request.query.after ?? null, limit);
+    const now = writ.now();
+    return { tenant, items: page.docs.map((d) => approvalSummary(d, now)), next: page.next };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { tenant?: string } }>('/v1/approvals/:id', async (request) => {
+    const tenant = tenantOf(writ, request.query.tenant);
+    const { id } = request.params;
+    const row = APPROVAL_ID.test(id) ? await writ.store.getEntity(tenant, APPROVAL_TYPE, id) : null;
+    if (!row) throw new WritError('NOT_FOUND', `no command is held under approval ${JSON.stringify(id)} in tenant ${JSON.stringify(tenant)}`);
+    const doc = row.doc as ApprovalDoc;
+    const stored = doc.status === 'pending' ? null : await writ.store.getOutcome(tenant, doc.requester, doc.requestId);
+    return {
+      ...approvalSummary(doc, writ.now()),
+      version: row.version,
+      command: doc.envelope,
+      pendingRecord: { log: originOf(writ.config.ledger.originPrefix, tenant, doc.pending.scroll), index: doc.pending.index },
+      // What it would do if it ran now; once it has ended, its final answer instead (while stored).
+      preview: doc.status === 'pending' ? await previewOf(doc, { catalog: writ.catalog, store: writ.store, directory: writ.directory, now: writ.now }) : null,
+      answer: stored ? (JSON.parse(stored.response) as unknown) : null,
+    };
+  });
+}
