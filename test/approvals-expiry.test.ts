@@ -111,3 +111,22 @@ describe('expiry of a held command', () => {
     assert.equal((await leaves(h, 'writ')).length, size + 1);
   });
 });
+
+describe('the approval sweeper in a running writ', () => {
+  const clock = new ManualClock();
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ approvals: { sweepIntervalMs: 100 } }, { now: clock.now });
+  });
+  after(() => h.close());
+
+  it('runs every approvals.sweepIntervalMs by itself and expires what is due', async () => {
+    await h.actor('bea', ['editor']);
+    const cmd = await held(h, clock, h.admin, 'AssignRole', { actor: 'bea', role: 'admin' });
+    clock.advance(7200_000);
+    const deadline = Date.now() + 5000;
+    while ((await approvalDoc(h, cmd.id)).status === 'pending' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await approvalDoc(h, cmd.id)).status, 'expired');
+    assert.equal((await finalOutcome(h, cmd)).body.code, 'APPROVAL_EXPIRED');
+  });
+});

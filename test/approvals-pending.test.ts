@@ -107,6 +107,17 @@ describe('a command held for approval', () => {
     assert.deepEqual([r.outcome, r.code], ['REJECTED', 'NOT_FOUND']);
   });
 
+  it('stays held across a restart (it is state, not memory); an approval after it runs the command', async () => {
+    await h.restart();
+    const res = await h.post(h.sign('writ.Approve', { approvalId: answer.approval.id, commandHash: answer.commandHash }, { timestamp: clock.iso() }, publisher));
+    assert.equal(res.status, 200, res.raw);
+    assert.equal(res.body.result.status, 'executed');
+    const replay = await h.post(envelope);
+    assert.equal(replay.status, 200, replay.raw);
+    assert.equal(replay.body.status, 'OK');
+    assert.equal((await h.get(`/v1/entities/${h.tenant}/page/home`)).body.doc.status, 'published');
+  });
+
   it('is refused at once when its expectedVersion is already wrong', async () => {
     assertError(await as(editor, 'PublishPageVersion', { pageId: 'home' }, { expectedVersion: 9 }), 'VERSION_CONFLICT');
   });
