@@ -212,6 +212,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       store,
       submit: (t, a, p, r) => pipeline.system(t, a, p, r),
       tenants: () => applier.logSizes().map((l) => l.tenant),
+      keep: (t, a, r) => known?.add(t, a, r, now()),
       now,
       intervalMs: config.approvals.sweepIntervalMs,
     });

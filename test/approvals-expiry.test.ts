@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Signer } from '../src/sdk/sign.js';
 import { approvalDoc, finalOutcome, held, poster, type Held, type Post } from './support/approvals.js';
@@ -128,5 +130,33 @@ describe('the approval sweeper in a running writ', () => {
     while ((await approvalDoc(h, cmd.id)).status === 'pending' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal((await approvalDoc(h, cmd.id)).status, 'expired');
     assert.equal((await finalOutcome(h, cmd)).body.code, 'APPROVAL_EXPIRED');
+  });
+});
+
+describe('a command held longer than the idempotency retention', () => {
+  const clock = new ManualClock();
+  const HOUR = 3600_000;
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    writeFileSync(join(h.home, 'policies', 'long.cedar'), '@approval("quorum=1 roles=admin ttl=604800")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"UpsertProduct", resource);\n');
+    await h.restart();
+  });
+  after(() => h.close());
+
+  it('keeps its 202 and its requestId: pruning leaves it, and a new command under that requestId is refused', async () => {
+    const merch = await h.actor('mia', ['merch']);
+    const cmd = await held(h, clock, merch, 'UpsertProduct', { sku: 'slow', name: 'Slow', price: { amount: 1, currency: 'EUR' } });
+    for (let day = 0; day < 3; day++) {
+      clock.advance(25 * HOUR);
+      await h.writ.store.prune(clock.ms, 24 * HOUR);
+      assert.equal(await h.writ.sweeper.tick(), 0);
+      // Other traffic, which ages the filter of known keys by one generation a day.
+      assertOk(await h.post(h.sign('UpsertProfile', { actor: 'mia', displayName: `day ${day}` }, { timestamp: clock.iso() })));
+    }
+    assert.equal((await h.writ.store.getOutcome(h.tenant, 'mia', cmd.envelope.requestId))?.httpStatus, 202);
+    const reuse = await h.post(h.sign('UpsertProduct', { sku: 'other', name: 'Other', price: { amount: 2, currency: 'EUR' } }, { timestamp: clock.iso(), requestId: cmd.envelope.requestId }, merch));
+    assertError(reuse, 'IDEMPOTENCY_KEY_REUSED');
+    assert.equal((await h.get(`/v1/entities/${h.tenant}/product/other`)).status, 404);
   });
 });

@@ -78,7 +78,7 @@ describe('a command held for approval', () => {
     assert.deepEqual(doc.pending, { scroll: 'content', index: answer.receipt.index });
     assert.deepEqual([doc.approvals, doc.rejections], [[], []]);
     const open = await h.get(`/v1/entities/${h.tenant}/approval-open/${answer.approval.id}`);
-    assert.deepEqual(open.body.doc, { approvalId: answer.approval.id, expiresAt: answer.approval.expiresAt });
+    assert.deepEqual(open.body.doc, { approvalId: answer.approval.id, expiresAt: answer.approval.expiresAt, requester: 'erin', requestId: envelope.requestId });
   });
 
   it('stores the 202 answer as the outcome of the requestId: status endpoint and replay return it', async () => {

@@ -104,6 +104,9 @@ export function pendingSummary(hold: HoldRequest): PendingSummary {
 export interface OpenApprovalDoc {
   readonly approvalId: string;
   readonly expiresAt: string;
+  /** The held command's idempotency key, which must stay known while it is pending. */
+  readonly requester: string;
+  readonly requestId: string;
 }
 
 /** The system action that expires a pending command past its TTL. */

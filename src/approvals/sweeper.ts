@@ -19,6 +19,12 @@ export interface ApprovalSweeperOptions {
   readonly submit: SystemSubmit;
   /** The tenants that may hold approvals (in writ.ts: every tenant with a log). */
   readonly tenants: () => Iterable<string>;
+  /**
+   * Told, at every sweep, the idempotency key of each command still pending: its 202 outcome is kept
+   * past the retention (the store does not prune 202s), and in writ.ts the filter of known keys
+   * (KnownKeys, which forgets keys after one or two retention periods) hears of it again.
+   */
+  readonly keep?: (tenant: string, actor: string, requestId: string) => void;
   readonly now?: () => number;
   readonly intervalMs?: number;
 }
@@ -82,6 +88,7 @@ export class ApprovalSweeper {
       for (const row of rows) {
         const doc = row.doc as OpenApprovalDoc;
         if (Date.parse(doc.expiresAt) <= now) due.push(doc.approvalId);
+        else this.options.keep?.(tenant, doc.requester, doc.requestId);
       }
       if (rows.length < PAGE_SIZE) return due;
       after = rows[rows.length - 1]!.id;

@@ -194,7 +194,11 @@ export interface Store {
   /** Checkpoints of a log with size >= fromSize, oldest first, at most `limit`. */
   checkpoints(tenant: string, scroll: string, fromSize: number, limit: number): Promise<CheckpointRow[]>;
   getRedaction(tenant: string, scroll: string, index: number): Promise<Redaction | null>;
-  /** Deletes expired nonces and outcomes older than the retention; returns how many went. */
+  /**
+   * Deletes expired nonces and outcomes older than the retention, except 202 outcomes (commands held
+   * for approval, which keep their requestId until their final answer replaces the 202); returns how
+   * many went.
+   */
   prune(nowMs: number, outcomeRetentionMs: number): Promise<{ nonces: number; outcomes: number }>;
   close(): Promise<void>;
 }

@@ -39,7 +39,7 @@ export async function holdCommand(writer: LedgerWriter, w: Writes, ctx: CommandC
     approvals: [],
     rejections: [],
   };
-  const open: OpenApprovalDoc = { approvalId: hold.approvalId, expiresAt: summary.expiresAt };
+  const open: OpenApprovalDoc = { approvalId: hold.approvalId, expiresAt: summary.expiresAt, requester: env.actor, requestId: env.requestId };
   const writes = [
     { type: APPROVAL_TYPE, id: hold.approvalId, doc },
     { type: OPEN_APPROVAL_TYPE, id: hold.approvalId, doc: open },

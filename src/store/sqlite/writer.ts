@@ -89,6 +89,8 @@ function statements(db: Db) {
     addCheckpoint: db.prepare('INSERT INTO checkpoints (tenant, scroll, size, root, note, created_at, cosignatures) VALUES (?,?,?,?,?,?,?)'),
     setNote: db.prepare('UPDATE checkpoints SET note = ?, cosignatures = ? WHERE tenant = ? AND scroll = ? AND size = ?'),
     pruneNonces: db.prepare('DELETE FROM nonces WHERE expires_at < ?'),
-    pruneOutcomes: db.prepare('DELETE FROM outcomes WHERE created_at < ?'),
+    // A 202 is the outcome of a command still held for approval (possibly longer than the retention):
+    // it stays until its final answer replaces it, so its requestId cannot be taken meanwhile.
+    pruneOutcomes: db.prepare('DELETE FROM outcomes WHERE created_at < ? AND http_status <> 202'),
   };
 }
