@@ -211,13 +211,21 @@ export class Applier {
         error = toWritError(err);
         if (!(err instanceof WritError)) logError('effect failed; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
       }
-      if (plan && ctx.hold) return holdCommand(this.writer, w, ctx, this.deps.now());
-      if (plan?.settle) return settleHeld(this.settleDeps, w, ctx, plan, current);
-      if (plan) return this.writer.success(w, ctx, plan, current);
+      // A decision on a held command is never held itself (a policy annotating one is refused), so
+      // that every held command ends through one decision that is applied.
+      if (plan?.settle && ctx.hold) error = new WritError('FORBIDDEN', `${ctx.action!.name} decides on a held command and cannot itself wait for approval; remove the @approval annotation from the permit that allows it (${ctx.hold.requirement.policy})`);
+      else if (plan) return this.write(w, ctx, plan, current);
     }
     const reply = this.writer.rejection(w, ctx, error!);
     if (error instanceof LapsedApproval) await this.expire(w, ctx.envelope.tenant, error.approvalId);
     return reply;
+  }
+
+  /** Writes a planned command: held for approval (PENDING), ending a held one, or applied. */
+  private write(w: Writes, ctx: CommandContext, plan: EffectPlan, current: EntityRow | null): Promise<Reply> {
+    if (ctx.hold) return holdCommand(this.writer, w, ctx, this.deps.now());
+    if (plan.settle) return settleHeld(this.settleDeps, w, ctx, plan, current);
+    return this.writer.success(w, ctx, plan, current);
   }
 
   /**
