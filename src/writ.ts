@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { MemoryConsumedWindows } from './approvals/consumed-windows.js';
 import { ApprovalSweeper } from './approvals/sweeper.js';
+import { airlockSecret } from './approvals/totp-secret.js';
 import { loadCatalog, type Catalog } from './catalog/catalog.js';
 import type { Config } from './config/config.js';
 import type { Anchor } from './ledger/anchors/anchor.js';
@@ -11,6 +13,7 @@ import { nodeHasher } from './ledger/node-hasher.js';
 import { NoteSigner } from './ledger/note-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { BUILTIN_HANDLERS } from './packs/index.js';
+import { airlockHandlers } from './packs/writ/airlock-handlers.js';
 import { PublishScheduler, SYSTEM_ACTOR } from './scheduler/scheduler.js';
 import { Applier } from './pipeline/apply/applier.js';
 import { JwtVerifier } from './pipeline/authenticate/jwt.js';
@@ -104,7 +107,9 @@ async function openAnchors(config: Config): Promise<Anchor[]> {
 
 export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
   const now = options.now ?? Date.now;
-  const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], BUILTIN_HANDLERS);
+  // The airlock's handlers, bound to this deployment's TOTP secret and one record of spent windows.
+  const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile), spent: new MemoryConsumedWindows() });
+  const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock } });
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
   mkdirSync(dirname(config.store.path), { recursive: true });
   const signer = openSigner(config);

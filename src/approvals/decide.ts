@@ -1,6 +1,6 @@
 import { WritError } from '../core/errors.js';
 import type { ApprovalRequirement } from '../policy/requirement.js';
-import { lapsed, type ApprovalDoc } from './pending.js';
+import { EXPIRE_ACTION, expiryRequestId, lapsed, type ApprovalDoc, type ApprovalStatus } from './pending.js';
 
 /**
  * The decisions on a command held for approval (DESIGN §5), as pure functions of the approval's
@@ -24,30 +24,60 @@ export interface Decider {
   readonly now: string;
 }
 
+/** A command writ applies on its own authority right after a refusal, in the same batch. */
+export interface FollowUp {
+  readonly action: string;
+  readonly payload: Record<string, unknown>;
+  readonly requestId: string;
+}
+
 /**
- * A decision on a pending command whose TTL has passed. The applier records the refusal and then,
- * in the same transaction, expires the approval on writ's own authority (writ.ExpireApproval), so
- * that each expiry is one ledger record whether the sweeper or a late decision notices it first.
+ * A refusal that noticed a deadline had passed. The applier records the refusal and then, in the
+ * same transaction, applies `followUp` as writ's system actor (an expiry, a ceiling revert), with
+ * the requestId the sweeper would use: each lapse is one ledger record, whoever notices it first.
  */
-export class LapsedApproval extends WritError {
-  constructor(readonly approvalId: string, expiresAt: string) {
-    super('APPROVAL_EXPIRED', `the command held under approval ${approvalId} expired at ${expiresAt}; it can no longer be decided, submit it again`, { details: { approvalId, expiresAt } });
+export class RefusalWithFollowUp extends WritError {
+  constructor(error: WritError, readonly followUp: FollowUp) {
+    super(error.code, error.message, { details: error.details as Record<string, unknown> | undefined, retryAfter: error.retryAfter });
   }
 }
 
-/** The approval, checked to be pending, bound to `commandHash` and within its TTL. */
-export function openApproval(doc: ApprovalDoc | null, approvalId: string, commandHash: string, now: string): ApprovalDoc {
+/** A decision on a command whose TTL has passed: refused, and the approval expired right after. */
+export class LapsedApproval extends RefusalWithFollowUp {
+  constructor(readonly approvalId: string, expiresAt: string) {
+    super(new WritError('APPROVAL_EXPIRED', `the command held under approval ${approvalId} expired at ${expiresAt}; it can no longer be decided, submit it again`, { details: { approvalId, expiresAt } }), {
+      action: EXPIRE_ACTION,
+      payload: { approvalId },
+      requestId: expiryRequestId(approvalId),
+    });
+  }
+}
+
+/**
+ * The approval, checked to exist, to be bound to `commandHash` (when the decision names one), to be
+ * in one of the `allowed` statuses and within its TTL.
+ */
+export function openApproval(doc: ApprovalDoc | null, approvalId: string, commandHash: string | undefined, now: string, allowed: readonly ApprovalStatus[] = ['pending']): ApprovalDoc {
   if (!doc) throw new WritError('NOT_FOUND', `no command is held under approval ${JSON.stringify(approvalId)}; GET /v1/approvals lists them`);
-  if (doc.commandHash !== commandHash) {
+  if (commandHash !== undefined && doc.commandHash !== commandHash) {
     throw new WritError('APPROVAL_MISMATCH', `approval ${approvalId} holds the command ${doc.commandHash}, not ${commandHash}; a decision binds to exactly one command`, {
       details: { approvalId, commandHash: doc.commandHash },
     });
   }
   if (doc.status === 'expired') throw new WritError('APPROVAL_EXPIRED', `the command held under approval ${approvalId} expired at ${doc.expiresAt}`, { details: { approvalId, expiresAt: doc.expiresAt } });
-  if (doc.status !== 'pending') {
-    throw new WritError('INVALID_STATE', `the command held under approval ${approvalId} is ${doc.status} already`, { details: { field: 'status', current: doc.status, allowed: ['pending'] } });
+  if (!allowed.includes(doc.status)) {
+    const next = doc.status === 'approved' && doc.airlock ? '; it has its approvals and waits for the airlock (writ.Stage, writ.Land)' : '';
+    throw new WritError('INVALID_STATE', `the command held under approval ${approvalId} is ${doc.status}${next}`, { details: { field: 'status', current: doc.status, allowed } });
   }
   if (lapsed(doc, Date.parse(now))) throw new LapsedApproval(approvalId, doc.expiresAt);
+  return doc;
+}
+
+/** Refuses to change a command staged in the airlock: it is frozen until it lands or reverts. */
+export function notStaged(doc: ApprovalDoc): ApprovalDoc {
+  if (doc.airlock?.status === 'staged') {
+    throw new WritError('INVALID_STATE', `the command held under approval ${doc.id} is staged in the airlock and frozen; revert it first (writ.Revert)`, { details: { field: 'airlock', current: 'staged', allowed: ['open'] } });
+  }
   return doc;
 }
 
@@ -74,6 +104,7 @@ export function approve(doc: ApprovalDoc, d: Decider): ApprovalDoc {
 
 /** Rejects the command (or withdraws it, when its requester decides). */
 export function reject(doc: ApprovalDoc, d: Decider, reason: string): ApprovalDoc {
+  notStaged(doc);
   if (d.actor !== doc.requester && !mayDecide(doc.requirement, d.roles)) {
     throw new WritError('FORBIDDEN', `${d.actor} may not reject this command: it needs ${needed(doc.requirement)} (${doc.requirement.policy}), or to be its requester`, { details: { roles: doc.requirement.roles } });
   }
@@ -88,9 +119,10 @@ export function breakGlass(doc: ApprovalDoc, d: Decider, reason: string): Approv
 /** Expires a pending command whose TTL has passed. */
 export function expire(doc: ApprovalDoc | null, approvalId: string, now: string): ApprovalDoc {
   if (!doc) throw new WritError('NOT_FOUND', `no command is held under approval ${JSON.stringify(approvalId)}`);
-  if (doc.status !== 'pending') {
-    throw new WritError('INVALID_STATE', `the command held under approval ${approvalId} is ${doc.status} already`, { details: { field: 'status', current: doc.status, allowed: ['pending'] } });
+  if (doc.status !== 'pending' && doc.status !== 'approved') {
+    throw new WritError('INVALID_STATE', `the command held under approval ${approvalId} is ${doc.status} already`, { details: { field: 'status', current: doc.status, allowed: ['pending', 'approved'] } });
   }
+  notStaged(doc);
   if (!lapsed(doc, Date.parse(now))) throw new WritError('INVALID_STATE', `approval ${approvalId} expires at ${doc.expiresAt}, not yet`, { details: { expiresAt: doc.expiresAt } });
   return { ...doc, status: 'expired' };
 }

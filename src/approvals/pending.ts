@@ -1,4 +1,5 @@
 import type { Envelope } from '../core/envelope.js';
+import type { AirlockState } from './airlock.js';
 import type { ApprovalRequirement } from '../policy/requirement.js';
 
 /**
@@ -23,12 +24,16 @@ export const REVIEW_TYPE = 'review';
 /**
  * pending → executed (the command ran) | failed (a re-check at execution refused it) |
  * rejected (an approver, or the requester, declined) | expired (its TTL passed first).
- * `approved` is transient: quorum was reached in the command being planned, which then sets
- * `executed` or `failed`; no stored version carries it.
+ * `approved`: the quorum is reached. A command without an airlock runs in that same transaction
+ * (so no stored version of it says `approved`); one with an airlock stays `approved` until it is
+ * staged and landed (writ.Stage, writ.Land).
  */
 export type ApprovalStatus = 'pending' | 'approved' | 'executed' | 'failed' | 'rejected' | 'expired';
 
-export const APPROVAL_STATUSES: readonly ApprovalStatus[] = ['pending', 'executed', 'failed', 'rejected', 'expired'];
+export const APPROVAL_STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'executed', 'failed', 'rejected', 'expired'];
+
+/** Statuses in which a command has not ended yet. */
+export const OPEN_STATUSES: readonly ApprovalStatus[] = ['pending', 'approved'];
 
 export interface Vote {
   readonly actor: string;
@@ -79,6 +84,8 @@ export interface ApprovalDoc {
   readonly rejections: readonly Rejection[];
   readonly breakGlass?: BreakGlass;
   readonly settled?: Settlement;
+  /** Where the command stands in the TOTP airlock, when its permit asks for one (`@airlock`). */
+  readonly airlock?: AirlockState;
 }
 
 /** What a pending answer says about its approval (also hashed into the PENDING record's resultHash). */
@@ -107,6 +114,13 @@ export interface OpenApprovalDoc {
   /** The held command's idempotency key, which must stay known while it is pending. */
   readonly requester: string;
   readonly requestId: string;
+  /** Set while the command is staged in the airlock: it reverts itself past this moment. */
+  readonly ceilingAt?: string;
+}
+
+/** The open-approval index entry of an approval; `ceilingAt` while it is staged. */
+export function openIndexDoc(doc: ApprovalDoc, ceilingAt?: string): OpenApprovalDoc {
+  return { approvalId: doc.id, expiresAt: doc.expiresAt, requester: doc.requester, requestId: doc.requestId, ...(ceilingAt ? { ceilingAt } : {}) };
 }
 
 /** The system action that expires a pending command past its TTL. */
@@ -117,7 +131,18 @@ export function expiryRequestId(approvalId: string): string {
   return `expire:${approvalId}`;
 }
 
-/** True once the TTL has passed (the command can no longer be approved). */
+/** The system action that reverts a staged command past its airlock ceiling. */
+export const REVERT_ACTION = 'writ.Revert';
+
+/** The requestId with which writ reverts a staging past its ceiling (one per staging). */
+export function ceilingRevertRequestId(approvalId: string, ceilingAtMs: number): string {
+  return `revert:${approvalId}:${ceilingAtMs}`;
+}
+
+/**
+ * True once the TTL has passed (the command can no longer be decided). A command staged in the
+ * airlock is frozen: its ceiling governs it instead, and the TTL applies again if it reverts.
+ */
 export function lapsed(doc: ApprovalDoc, nowMs: number): boolean {
-  return nowMs >= Date.parse(doc.expiresAt);
+  return doc.airlock?.status !== 'staged' && nowMs >= Date.parse(doc.expiresAt);
 }

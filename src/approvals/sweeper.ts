@@ -1,6 +1,7 @@
 import type { Store } from '../store/port.js';
 import { logError } from '../util/log.js';
-import { EXPIRE_ACTION, expiryRequestId, OPEN_APPROVAL_TYPE, type OpenApprovalDoc } from './pending.js';
+import type { FollowUp } from './decide.js';
+import { ceilingRevertRequestId, EXPIRE_ACTION, expiryRequestId, OPEN_APPROVAL_TYPE, REVERT_ACTION, type OpenApprovalDoc } from './pending.js';
 
 import { DEFAULT_SWEEP_INTERVAL_MS } from '../config/config.js';
 
@@ -35,6 +36,8 @@ export interface ApprovalSweeperOptions {
  * index (never the ledger, never every approval) it submits `writ.ExpireApproval {approvalId}` as
  * writ's system actor, with the deterministic requestId `expire:<approvalId>` that a late decision
  * uses too (whichever comes second is answered by idempotency or refused, never applied twice).
+ * Likewise it reverts a command staged in the airlock past its ceiling (`writ.Revert`, requestId
+ * `revert:<approvalId>:<ceiling ms>`, one per staging).
  */
 export class ApprovalSweeper {
   private readonly now: () => number;
@@ -60,7 +63,7 @@ export class ApprovalSweeper {
     await this.running?.catch(() => undefined);
   }
 
-  /** Expires every due approval once; resolves to how many it expired. */
+  /** Expires every due approval, and reverts every staging past its ceiling, once; resolves to how many. */
   tick(): Promise<number> {
     this.running ??= this.sweep().finally(() => {
       this.running = undefined;
@@ -69,26 +72,32 @@ export class ApprovalSweeper {
   }
 
   private async sweep(): Promise<number> {
-    let expired = 0;
+    let done = 0;
     for (const tenant of new Set(this.options.tenants())) {
-      for (const approvalId of await this.dueIn(tenant)) {
-        const reply = await this.options.submit(tenant, EXPIRE_ACTION, { approvalId }, expiryRequestId(approvalId));
-        if ((JSON.parse(reply.body) as { status: string }).status === 'OK') expired++;
+      for (const f of await this.dueIn(tenant)) {
+        const reply = await this.options.submit(tenant, f.action, f.payload, f.requestId);
+        if ((JSON.parse(reply.body) as { status: string }).status === 'OK') done++;
       }
     }
-    return expired;
+    return done;
   }
 
-  private async dueIn(tenant: string): Promise<string[]> {
+  /** What is due in one tenant: an expiry past the TTL, or (while staged, frozen) a revert past the ceiling. */
+  private async dueIn(tenant: string): Promise<FollowUp[]> {
     const now = this.now();
-    const due: string[] = [];
+    const due: FollowUp[] = [];
     let after: string | null = null;
     for (;;) {
       const rows = await this.options.store.listEntities(tenant, OPEN_APPROVAL_TYPE, after, PAGE_SIZE);
       for (const row of rows) {
         const doc = row.doc as OpenApprovalDoc;
-        if (Date.parse(doc.expiresAt) <= now) due.push(doc.approvalId);
-        else this.options.keep?.(tenant, doc.requester, doc.requestId);
+        const payload = { approvalId: doc.approvalId };
+        if (doc.ceilingAt !== undefined) {
+          // airlock.expired(): a staging reverts itself once the clock is past its ceiling.
+          const ceilingMs = Date.parse(doc.ceilingAt);
+          if (now > ceilingMs) due.push({ action: REVERT_ACTION, payload, requestId: ceilingRevertRequestId(doc.approvalId, ceilingMs) });
+        } else if (Date.parse(doc.expiresAt) <= now) due.push({ action: EXPIRE_ACTION, payload, requestId: expiryRequestId(doc.approvalId) });
+        this.options.keep?.(tenant, doc.requester, doc.requestId);
       }
       if (rows.length < PAGE_SIZE) return due;
       after = rows[rows.length - 1]!.id;

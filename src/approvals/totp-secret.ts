@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
+import { WritError } from '../core/errors.js';
 import { TotpSecret } from './totp.js';
 
 /**
@@ -86,4 +87,23 @@ export function provisionTotpSecret(path: string): { readonly secret: TotpSecret
   // The mode given to open is narrowed by the umask, never widened; chmod states it exactly.
   chmodSync(path, 0o600);
   return { secret, created: true };
+}
+
+/**
+ * The airlock's secret as the running writ reads it: loaded on first use (so a home without an
+ * airlock needs no secret), kept once loaded, and a failure turned into UNAVAILABLE that names the
+ * file and the fix, never the secret. A failure is not kept: provisioning the file needs no restart.
+ */
+export function airlockSecret(path: string): () => TotpSecret {
+  let loaded: TotpSecret | undefined;
+  return () => {
+    if (loaded) return loaded;
+    try {
+      loaded = loadTotpSecret(path);
+      return loaded;
+    } catch (err) {
+      if (err instanceof TotpSecretError) throw new WritError('UNAVAILABLE', `the airlock cannot check codes: ${err.message}`, { retryAfter: 60 });
+      throw err;
+    }
+  };
 }

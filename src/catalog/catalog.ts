@@ -107,6 +107,7 @@ export async function loadCatalog(dirs: readonly string[], builtinHandlers: Read
           schema,
           effect,
           event: spec.event,
+          ...(spec.secretFields ? { secretFields: spec.secretFields } : {}),
           validate,
           handler,
         });

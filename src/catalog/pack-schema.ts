@@ -41,6 +41,7 @@ export const PACK_SCHEMA = {
             ],
           },
           payload: { type: 'object' },
+          secretFields: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
         },
       },
     },

@@ -26,6 +26,12 @@ export interface ActionDef {
   readonly event: string;
   readonly validate: ValidateFunction;
   readonly handler?: Handler;
+  /**
+   * Payload fields never kept (e.g. a one-time code): the command body stored beside the log has
+   * them replaced by "[withheld]". The leaf names only the commandHash, so receipts still verify;
+   * the stored body no longer re-verifies its signature.
+   */
+  readonly secretFields?: readonly string[];
 }
 
 /** What an effect decides; nothing is written until every check has passed. */

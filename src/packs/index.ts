@@ -1,12 +1,26 @@
 import type { HandlerModule } from '../catalog/catalog.js';
 import { assignRole, revokeRole } from './access/handlers.js';
 import { approveContent, cancelSchedule, lockContent, publish, requestChanges, rollback, saveDraft, schedulePublish, submitForReview, unlockContent } from './content/handlers.js';
+import { MemoryConsumedWindows } from '../approvals/consumed-windows.js';
+import { WritError } from '../core/errors.js';
+import { airlockHandlers } from './writ/airlock-handlers.js';
 import { approve, breakGlass, closeReview, expireApproval, reject } from './writ/approval-handlers.js';
 import { redact, registerKey, revokeKey } from './writ/handlers.js';
+
+/**
+ * The airlock handlers without a TOTP secret, for loading the catalog outside a running writ (policy
+ * tools, tests); openWrit replaces them with handlers bound to the deployment's secret.
+ */
+const unboundAirlock = airlockHandlers({
+  secret: () => {
+    throw new WritError('UNAVAILABLE', 'this catalog was loaded without the airlock secret');
+  },
+  spent: new MemoryConsumedWindows(),
+});
 
 /** Code handlers of the built-in packs, by pack name. Other packs ship a handlers.js of their own. */
 export const BUILTIN_HANDLERS: Readonly<Record<string, HandlerModule>> = {
   content: { saveDraft, submitForReview, requestChanges, approveContent, publish, rollback, schedulePublish, cancelSchedule, lockContent, unlockContent },
   access: { assignRole, revokeRole },
-  writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview },
+  writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview, ...unboundAirlock },
 };

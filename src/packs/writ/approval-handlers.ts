@@ -1,8 +1,9 @@
 import * as decide from '../../approvals/decide.js';
-import { OPEN_APPROVAL_TYPE, REVIEW_TYPE, type ApprovalDoc } from '../../approvals/pending.js';
+import { OPEN_APPROVAL_TYPE, OPEN_STATUSES, REVIEW_TYPE, type ApprovalDoc, type ApprovalStatus } from '../../approvals/pending.js';
 import type { EffectContext, EffectPlan } from '../../catalog/types.js';
 import { WritError } from '../../core/errors.js';
 import type { ActorDoc } from '../access/handlers.js';
+import { unstage } from './airlock-index.js';
 
 /**
  * Handlers of the decisions on a command held for approval: writ.Approve, writ.Reject,
@@ -31,38 +32,42 @@ export interface ReviewDoc {
 }
 
 /** The roles the deciding actor holds now (inside the apply transaction, so never stale). */
-async function decider(ctx: EffectContext): Promise<decide.Decider> {
+export async function decider(ctx: EffectContext): Promise<decide.Decider> {
   const row = await ctx.get('actor', ctx.envelope.actor);
   const roles = row && !row.deleted ? (row.doc as ActorDoc).roles : [];
   return { actor: ctx.envelope.actor, roles, commandHash: ctx.payload.commandHash as string, now: ctx.now };
 }
 
-function current(ctx: EffectContext): ApprovalDoc {
-  return decide.openApproval((ctx.current?.doc as ApprovalDoc | undefined) ?? null, ctx.target.id, ctx.payload.commandHash as string, ctx.now);
+function current(ctx: EffectContext, allowed: readonly ApprovalStatus[] = ['pending']): ApprovalDoc {
+  return decide.openApproval((ctx.current?.doc as ApprovalDoc | undefined) ?? null, ctx.target.id, ctx.payload.commandHash as string, ctx.now, allowed);
 }
 
-/** The approval's next document; when it is terminal, its open-index entry goes. */
-function writes(ctx: EffectContext, doc: ApprovalDoc): EffectPlan['writes'] {
-  const closing = doc.status !== 'pending';
-  return [{ ...ctx.target, doc }, ...(closing ? [{ type: OPEN_APPROVAL_TYPE, id: doc.id, deleted: true }] : [])];
+/** The approval's next document; when the command ends with it, its open-index entry goes. */
+function writes(ctx: EffectContext, doc: ApprovalDoc, ending: boolean): EffectPlan['writes'] {
+  return [{ ...ctx.target, doc }, ...(ending ? [{ type: OPEN_APPROVAL_TYPE, id: doc.id, deleted: true }] : [])];
 }
 
 function summary(doc: ApprovalDoc) {
   return { approvalId: doc.id, status: doc.status, approvals: doc.approvals.length, quorum: doc.requirement.quorum };
 }
 
+/** On its quorum a command runs at once, unless its permit asks for the airlock: then it waits to be staged and landed. */
 export async function approve(ctx: EffectContext): Promise<EffectPlan> {
   const doc = decide.approve(current(ctx), await decider(ctx));
-  return { writes: writes(ctx, doc), result: summary(doc), ...(doc.status === 'approved' ? { settle: { approvalId: doc.id } } : {}) };
+  const runs = doc.status === 'approved' && !doc.airlock;
+  return { writes: writes(ctx, doc, runs), result: summary(doc), ...(runs ? { settle: { approvalId: doc.id } } : {}) };
 }
 
 export async function reject(ctx: EffectContext): Promise<EffectPlan> {
-  const doc = decide.reject(current(ctx), await decider(ctx), ctx.payload.reason as string);
-  return { writes: writes(ctx, doc), result: summary(doc), settle: { approvalId: doc.id, refusal: decide.refusalOf(doc) } };
+  const doc = decide.reject(current(ctx, OPEN_STATUSES), await decider(ctx), ctx.payload.reason as string);
+  return { writes: writes(ctx, doc, true), result: summary(doc), settle: { approvalId: doc.id, refusal: decide.refusalOf(doc) } };
 }
 
 export async function breakGlass(ctx: EffectContext): Promise<EffectPlan> {
-  const doc = decide.breakGlass(current(ctx), await decider(ctx), ctx.payload.reason as string);
+  const held = current(ctx, OPEN_STATUSES);
+  // Break-glass overrides the airlock too: a staged command leaves the index of staged commands.
+  const unstaged = held.airlock?.status === 'staged' ? await unstage(ctx, held) : [];
+  const doc = decide.breakGlass(held, await decider(ctx), ctx.payload.reason as string);
   const review: ReviewDoc = {
     id: doc.id,
     kind: 'break-glass',
@@ -78,7 +83,7 @@ export async function breakGlass(ctx: EffectContext): Promise<EffectPlan> {
     reason: ctx.payload.reason as string,
   };
   return {
-    writes: [...writes(ctx, doc), { type: REVIEW_TYPE, id: review.id, doc: review }],
+    writes: [...writes(ctx, doc, true), ...unstaged, { type: REVIEW_TYPE, id: review.id, doc: review }],
     result: { ...summary(doc), breakGlass: true, reviewId: review.id },
     settle: { approvalId: doc.id },
   };
@@ -86,7 +91,7 @@ export async function breakGlass(ctx: EffectContext): Promise<EffectPlan> {
 
 export function expireApproval(ctx: EffectContext): EffectPlan {
   const doc = decide.expire((ctx.current?.doc as ApprovalDoc | undefined) ?? null, ctx.target.id, ctx.now);
-  return { writes: writes(ctx, doc), result: summary(doc), settle: { approvalId: doc.id, refusal: decide.refusalOf(doc) } };
+  return { writes: writes(ctx, doc, true), result: summary(doc), settle: { approvalId: doc.id, refusal: decide.refusalOf(doc) } };
 }
 
 export function closeReview(ctx: EffectContext): EffectPlan {

@@ -3,8 +3,7 @@ import type { EffectPlan } from '../../catalog/types.js';
 import { WritError, toWritError } from '../../core/errors.js';
 import type { Directory } from '../../state/directory.js';
 import type { EntityRow, Store, StoredOutcome } from '../../store/port.js';
-import { LapsedApproval } from '../../approvals/decide.js';
-import { APPROVAL_TYPE, EXPIRE_ACTION, expiryRequestId } from '../../approvals/pending.js';
+import { RefusalWithFollowUp, type FollowUp } from '../../approvals/decide.js';
 import type { Policy } from '../../policy/cedar.js';
 import { systemContext } from '../system.js';
 import { holdCommand } from './held.js';
@@ -217,7 +216,7 @@ export class Applier {
       else if (plan) return this.write(w, ctx, plan, current);
     }
     const reply = this.writer.rejection(w, ctx, error!);
-    if (error instanceof LapsedApproval) await this.expire(w, ctx.envelope.tenant, error.approvalId);
+    if (error instanceof RefusalWithFollowUp) await this.followUp(w, ctx.envelope.tenant, error.followUp);
     return reply;
   }
 
@@ -229,16 +228,18 @@ export class Applier {
   }
 
   /**
-   * A decision came after the held command's TTL: right after its refusal, writ expires the
-   * approval on its own authority, in the same batch, with the requestId the sweeper would use
-   * (so whichever comes second is answered from the stored outcome or refused, never applied).
+   * A refusal noticed a deadline had passed (a decision after a held command's TTL, a landing past
+   * the airlock's ceiling): right after it, writ applies the expiry or revert on its own authority,
+   * in the same batch, with the requestId the sweeper would use (so whichever comes second is
+   * answered from the stored outcome or refused, never applied twice).
    */
-  private async expire(w: Writes, tenant: string, approvalId: string): Promise<void> {
-    const ctx = systemContext(tenant, EXPIRE_ACTION, { approvalId }, expiryRequestId(approvalId), this.deps.now());
-    ctx.action = this.deps.catalog.get(EXPIRE_ACTION);
-    ctx.target = { type: APPROVAL_TYPE, id: approvalId };
+  private async followUp(w: Writes, tenant: string, f: FollowUp): Promise<void> {
+    const ctx = systemContext(tenant, f.action, f.payload, f.requestId, this.deps.now());
+    ctx.action = this.deps.catalog.get(f.action);
+    if (!ctx.action) return;
+    ctx.target = this.deps.catalog.target(ctx.action, f.payload, undefined);
     ctx.ownsKey = true;
-    if (ctx.action) await this.process({ ctx, resolve: () => undefined }, w);
+    await this.process({ ctx, resolve: () => undefined }, w);
   }
 
   private async plan(ctx: CommandContext, current: EntityRow | null): Promise<EffectPlan> {

@@ -1,4 +1,5 @@
 import { APPROVAL_TYPE, OPEN_APPROVAL_TYPE, pendingSummary, type ApprovalDoc, type OpenApprovalDoc } from '../../approvals/pending.js';
+import { OPEN } from '../../approvals/airlock.js';
 import { jcs } from '../../canonical/jcs.js';
 import { sha256Hex } from '../../core/hash.js';
 import { uuidv7 } from '../../core/uuid7.js';
@@ -38,6 +39,7 @@ export async function holdCommand(writer: LedgerWriter, w: Writes, ctx: CommandC
     pending: { scroll: action.scroll, index: writer.nextIndex(env.tenant, action.scroll) },
     approvals: [],
     rejections: [],
+    ...(hold.requirement.airlock ? { airlock: OPEN } : {}),
   };
   const open: OpenApprovalDoc = { approvalId: hold.approvalId, expiresAt: summary.expiresAt, requester: env.actor, requestId: env.requestId };
   const writes = [

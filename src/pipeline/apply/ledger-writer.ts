@@ -88,15 +88,23 @@ export class LedgerWriter {
     const head = this.head(env.tenant, fields.scroll);
     const record: LedgerRecord = { v: 1, index: head.size, ts, tenant: env.tenant, actor: env.actor, action: env.action, requestId: env.requestId, commandHash: ctx.commandHash, prev: head.last, ...fields };
     const { leaf, leafHash } = encodeRecord(record);
-    const body = ctx.submission.body;
     w.records.push({
       row: { tenant: env.tenant, scroll: fields.scroll, index: record.index, leaf, leafHash, requestId: env.requestId, actor: env.actor, commandHash: ctx.commandHash, outcome: record.outcome, code: record.code },
-      envelope: ctx.auth.method === 'signature' || ctx.auth.method === 'stored' ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : JSON.stringify(env),
+      envelope: this.storedBody(ctx),
     });
     head.size++;
     head.last = leafHash;
     if (ctx.nonceChecked) w.nonces.push({ tenant: env.tenant, actor: env.actor, nonce: env.nonce, commandHash: ctx.commandHash, expiresAt: this.deps.nonceExpiry(ctx) });
     return { record, receipt: { log: originOf(this.deps.originPrefix, env.tenant, fields.scroll), index: record.index, leafHash } };
+  }
+
+  /** The command body kept beside the leaf: the bytes received when signed, without secret fields. */
+  private storedBody(ctx: CommandContext): string {
+    const env = ctx.envelope;
+    const secret = (ctx.action ?? this.deps.catalog.get(env.action))?.secretFields?.filter((f) => Object.hasOwn(env.payload, f));
+    if (secret?.length) return JSON.stringify({ ...env, payload: { ...env.payload, ...Object.fromEntries(secret.map((f) => [f, '[withheld]'])) } });
+    const body = ctx.submission.body;
+    return ctx.auth.method === 'signature' || ctx.auth.method === 'stored' ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : JSON.stringify(env);
   }
 
   /**

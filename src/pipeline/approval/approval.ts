@@ -1,7 +1,5 @@
 import type { HoldRequest } from '../../approvals/pending.js';
-import { WritError } from '../../core/errors.js';
 import { uuidv7 } from '../../core/uuid7.js';
-import { describeRequirement } from '../../policy/requirement.js';
 import type { CommandContext } from '../context.js';
 
 /**
@@ -12,20 +10,12 @@ import type { CommandContext } from '../context.js';
  * decisions that follow (writ.Approve, writ.Reject, writ.BreakGlass, writ.ExpireApproval) are
  * commands of their own, applied by the writ pack's handlers and the applier.
  *
- * A command whose permit also asks for the TOTP airlock is refused (fail closed): writ does not
- * stage and land commands yet, so it must not hold one that could never run.
+ * A command whose permit also asks for the TOTP airlock waits, once approved, to be staged and
+ * landed (writ.Stage, writ.Land).
  */
 export function approval(ctx: CommandContext, now: number): HoldRequest | undefined {
   const requirement = ctx.approval;
   if (!requirement) return undefined;
-  if (requirement.airlock) {
-    throw new WritError(
-      'FORBIDDEN',
-      `${ctx.envelope.actor} may run ${ctx.action!.name} only after approval and the TOTP airlock (${describeRequirement(requirement)}, by ${requirement.policy}); ` +
-        'this writ does not run the airlock yet, so the command is refused',
-      { details: { requirement } },
-    );
-  }
   ctx.hold = { approvalId: uuidv7(now), requirement, createdAtMs: now, expiresAtMs: now + requirement.ttlSeconds * 1000 };
   return ctx.hold;
 }

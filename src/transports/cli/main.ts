@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { registerAirlockCommands } from './airlock.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerCommandCommands } from './commands.js';
 import { registerKeyCommands } from './keys.js';
@@ -20,6 +21,7 @@ registerServeCommands(program);
 registerKeyCommands(program);
 registerCommandCommands(program);
 registerApprovalCommands(program);
+registerAirlockCommands(program);
 registerLedgerCommands(program);
 registerWitnessCommands(program);
 registerTotpCommands(program);
