@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { PublishScheduler, type SystemSubmit } from '../src/scheduler/scheduler.js';
+import type { SystemSubmit } from '../src/pipeline/system.js';
+import { PublishScheduler } from '../src/scheduler/scheduler.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { assertOk, leaves, ManualClock } from './support/stage-helpers.js';

@@ -1,5 +1,6 @@
+import type { SystemSubmit } from '../pipeline/system.js';
 import type { Store } from '../store/port.js';
-import { logError } from '../util/log.js';
+import { Periodic } from '../util/periodic.js';
 import type { FollowUp } from './decide.js';
 import { ceilingRevertRequestId, EXPIRE_ACTION, expiryRequestId, OPEN_APPROVAL_TYPE, REVERT_ACTION, type OpenApprovalDoc } from './pending.js';
 
@@ -8,12 +9,6 @@ import { DEFAULT_SWEEP_INTERVAL_MS } from '../config/config.js';
 /** Index entries read per `listEntities` call. */
 const PAGE_SIZE = 256;
 
-/**
- * Submits a command on writ's own authority (`Pipeline.system`, bound): it MUST validate and record
- * it like any other, and answer a requestId with a stored outcome from that outcome, never by
- * applying it again.
- */
-export type SystemSubmit = (tenant: string, action: string, payload: Record<string, unknown>, requestId: string) => Promise<{ readonly httpStatus: number; readonly body: string }>;
 
 export interface ApprovalSweeperOptions {
   readonly store: Pick<Store, 'listEntities'>;
@@ -41,34 +36,26 @@ export interface ApprovalSweeperOptions {
  */
 export class ApprovalSweeper {
   private readonly now: () => number;
-  private readonly intervalMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly periodic: Periodic;
 
   constructor(private readonly options: ApprovalSweeperOptions) {
     this.now = options.now ?? Date.now;
-    this.intervalMs = options.intervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+    this.periodic = new Periodic(() => this.sweep(), options.intervalMs ?? DEFAULT_SWEEP_INTERVAL_MS, 'expiring approvals failed; retrying at the next sweep');
   }
 
   /** Sweeps every intervalMs; a sweep still running is not started again. */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.tick().catch((err) => logError('expiring approvals failed; retrying at the next sweep', err)), this.intervalMs);
-    this.timer.unref();
+    this.periodic.start();
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  /** Stops, and waits for a run in progress. */
+  close(): Promise<void> {
+    return this.periodic.close();
   }
 
   /** Expires every due approval, and reverts every staging past its ceiling, once; resolves to how many. */
   tick(): Promise<number> {
-    this.running ??= this.sweep().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.periodic.tick();
   }
 
   private async sweep(): Promise<number> {

@@ -7,6 +7,13 @@ import type { CommandContext } from './context.js';
 export const SYSTEM_ACTOR = 'writ';
 
 /**
+ * Submits a command on writ's own authority: `Pipeline.system`, bound. It MUST validate and record
+ * the command like any other (a ledger record, OK or REJECTED), and MUST answer a requestId it
+ * stored an outcome for with that outcome or with IDEMPOTENCY_KEY_REUSED, never by applying it again.
+ */
+export type SystemSubmit = (tenant: string, action: string, payload: Record<string, unknown>, requestId: string) => Promise<{ readonly httpStatus: number; readonly body: string }>;
+
+/**
  * The context of a command writ applies on its own authority: actor `writ`, not signed, not put to
  * policy, its envelope completed here (the time, and a nonce derived from the requestId).
  */

@@ -1,8 +1,8 @@
 import { CODES, isCode } from '../core/codes.js';
 import { SCHEDULE_TYPE, scheduleFailureRequestId, type ScheduleIndexDoc } from '../packs/content/schedule.js';
-import { SYSTEM_ACTOR } from '../pipeline/system.js';
+import { SYSTEM_ACTOR, type SystemSubmit } from '../pipeline/system.js';
 import type { Store } from '../store/port.js';
-import { logError } from '../util/log.js';
+import { Periodic } from '../util/periodic.js';
 
 /** How often the scheduler looks for due schedules by default (config key `scheduler.intervalMs`). */
 export const DEFAULT_SCHEDULER_INTERVAL_MS = 5_000;
@@ -16,12 +16,6 @@ const PAGE_SIZE = 256;
 /** Reasons are cut to this length (CancelSchedule's schema allows 1024). */
 const MAX_REASON = 1000;
 
-/**
- * Submits a command on writ's own authority: `Pipeline.system`, bound. It MUST validate and record
- * the command like any other (a ledger record, OK or REJECTED), and MUST answer a requestId it
- * stored an outcome for with that outcome or with IDEMPOTENCY_KEY_REUSED, never by applying it again.
- */
-export type SystemSubmit = (tenant: string, action: string, payload: Record<string, unknown>, requestId: string) => Promise<{ readonly httpStatus: number; readonly body: string }>;
 
 export interface PublishSchedulerOptions {
   readonly store: Pick<Store, 'listEntities' | 'getOutcome'>;
@@ -58,35 +52,26 @@ type Tenanted = ScheduleIndexDoc & { readonly tenant: string };
  */
 export class PublishScheduler {
   private readonly now: () => number;
-  private readonly intervalMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly periodic: Periodic;
 
   constructor(private readonly options: PublishSchedulerOptions) {
     this.now = options.now ?? Date.now;
-    this.intervalMs = options.intervalMs ?? DEFAULT_SCHEDULER_INTERVAL_MS;
+    this.periodic = new Periodic(() => this.sweep(), options.intervalMs ?? DEFAULT_SCHEDULER_INTERVAL_MS, 'scheduled publishing failed; retrying at the next tick');
   }
 
   /** Ticks every intervalMs; a tick still running is not started again. */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.tick().catch((err) => logError('scheduled publishing failed; retrying at the next tick', err)), this.intervalMs);
-    this.timer.unref();
+    this.periodic.start();
   }
 
-  /** Stops ticking and waits for a tick in progress. */
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  /** Stops, and waits for a run in progress. */
+  close(): Promise<void> {
+    return this.periodic.close();
   }
 
   /** Handles every due schedule once; resolves to how many it closed (published or failed). */
   tick(): Promise<number> {
-    this.running ??= this.sweep().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.periodic.tick();
   }
 
   private async sweep(): Promise<number> {
