@@ -1,9 +1,6 @@
-import type { Hash, Hasher } from '../core/tlog/index.js';
+import { emptyRoot, type Hash, type Hasher } from '../core/tlog/index.js';
 import type { TileRow } from '../store/port.js';
 import { HASH_SIZE, partialWidth, slotOffset, TILE_BYTES, TILE_HEIGHT, TILE_WIDTH } from './tile-layout.js';
-
-/** RFC 6962 §2.1: the hash of an empty tree is SHA-256 of the empty string. */
-export const EMPTY_ROOT = Uint8Array.from(Buffer.from('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex'));
 
 interface EdgeTile {
   n: number;
@@ -109,7 +106,7 @@ export class TileEdge {
 
   /** RFC 6962 Merkle Tree Hash of the whole current tree (SHA-256 of nothing when empty). */
   root(): Hash {
-    if (this.leaves === 0) return EMPTY_ROOT.slice();
+    if (this.leaves === 0) return emptyRoot();
     // The root decomposition: perfect subtrees for the one bits of the size, largest (leftmost) first.
     const parts: Hash[] = [];
     let start = 0;

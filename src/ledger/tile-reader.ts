@@ -1,6 +1,5 @@
-import { consistencyRanges, inclusionRanges, type Hash, type Hasher } from '../core/tlog/index.js';
+import { consistencyRanges, emptyRoot, inclusionRanges, type Hash, type Hasher } from '../core/tlog/index.js';
 import type { Store, TileRow } from '../store/port.js';
-import { EMPTY_ROOT } from './tile-edge.js';
 import { HASH_SIZE, nodeAddress, slotOffset } from './tile-layout.js';
 
 /** Full tiles kept in memory (16 KiB each): 4,096 cover the level-0 tiles of a million leaves. */
@@ -76,7 +75,7 @@ export class TileReader {
   /** RFC 6962 Merkle Tree Hash of leaves [start, end). */
   async rangeHash(tenant: string, scroll: string, start: number, end: number): Promise<Hash> {
     const n = end - start;
-    if (n <= 0) return EMPTY_ROOT.slice();
+    if (n <= 0) return emptyRoot();
     // A perfect, aligned subtree is one stored node.
     if ((n & (n - 1)) === 0 && start % n === 0 && n <= 2 ** 52) return this.node(tenant, scroll, Math.log2(n), start / n);
     let k = 1;

@@ -2,7 +2,6 @@ import { APPROVAL_TYPE, OPEN_APPROVAL_TYPE, pendingSummary, type ApprovalDoc, ty
 import { OPEN } from '../../approvals/airlock.js';
 import { jcs } from '../../canonical/jcs.js';
 import { sha256Hex } from '../../core/hash.js';
-import { uuidv7 } from '../../core/uuid7.js';
 import type { CommandContext, Reply } from '../context.js';
 import type { LedgerWriter, Writes } from './ledger-writer.js';
 
@@ -49,18 +48,7 @@ export async function holdCommand(writer: LedgerWriter, w: Writes, ctx: CommandC
   const rows = await writer.entityRows(ctx, writes, action.scroll, null, ts);
   const { record, receipt } = writer.append(w, ctx, { scroll: action.scroll, outcome: 'PENDING', code: null, target, version: null, resultHash: sha256Hex(jcs(summary)) }, ts);
   writer.putEntities(w, rows);
-  w.outbox.push({
-    id: uuidv7(nowMs),
-    tenant: env.tenant,
-    scroll: action.scroll,
-    index: record.index,
-    action: action.name,
-    target,
-    version: null,
-    type: APPROVAL_REQUESTED_EVENT,
-    data: { actor: env.actor, requestId: env.requestId, approval: summary },
-    ts,
-  });
+  writer.event(w, ctx, record, APPROVAL_REQUESTED_EVENT, { actor: env.actor, requestId: env.requestId, approval: summary }, nowMs);
   const body = JSON.stringify({ status: 'PENDING_APPROVAL', requestId: env.requestId, commandHash: ctx.commandHash, approval: summary, receipt });
   writer.storeOutcome(w, ctx, 202, body, nowMs, record);
   return { httpStatus: 202, body, replayed: false };

@@ -153,18 +153,7 @@ export class LedgerWriter {
     const result = plan.result ?? null;
     const { record, receipt } = this.append(w, ctx, { scroll: action.scroll, outcome: 'OK', code: null, target, version: targetRow?.version ?? null, resultHash: sha256Hex(jcs(result)) }, ts);
     this.putEntities(w, rows);
-    w.outbox.push({
-      id: uuidv7(nowMs),
-      tenant: env.tenant,
-      scroll: action.scroll,
-      index: record.index,
-      action: action.name,
-      target,
-      version: record.version,
-      type: action.event,
-      data: { actor: env.actor, requestId: env.requestId, result, doc: targetRow ? targetRow.doc : null },
-      ts,
-    });
+    this.event(w, ctx, record, action.event, { actor: env.actor, requestId: env.requestId, result, doc: targetRow ? targetRow.doc : null }, nowMs);
     for (const r of plan.redactions ?? []) w.redactions.push({ tenant: env.tenant, scroll: r.scroll, index: r.index, redactedAt: ts, redactedBy: env.actor, reason: r.reason });
     const answer = okAnswer(env.requestId, ctx.commandHash, result, receipt);
     const body = JSON.stringify(options.approval ? { ...answer, approval: options.approval } : answer);
@@ -173,6 +162,22 @@ export class LedgerWriter {
   }
 
   /** A refused command: its REJECTED record, and its outcome unless the code is transient. */
+  /** The outbox event of a command's record (DESIGN §7), written in the same transaction. */
+  event(w: Writes, ctx: CommandContext, record: LedgerRecord, type: string, data: unknown, nowMs: number): void {
+    w.outbox.push({
+      id: uuidv7(nowMs),
+      tenant: record.tenant,
+      scroll: record.scroll,
+      index: record.index,
+      action: ctx.action!.name,
+      target: record.target,
+      version: record.version,
+      type,
+      data,
+      ts: record.ts,
+    });
+  }
+
   rejection(w: Writes, ctx: CommandContext, error: WritError, options: OutcomeOptions = {}): Reply {
     const env = ctx.envelope;
     const nowMs = this.deps.now();
