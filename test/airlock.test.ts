@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   airlockRules,
@@ -17,6 +17,7 @@ import {
 } from '../src/approvals/airlock.js';
 import { MemoryConsumedWindows, type AirlockPurpose } from '../src/approvals/consumed-windows.js';
 import { TotpSecret } from '../src/approvals/totp.js';
+import { refHotp } from './support/reference.js';
 
 /**
  * The airlock state machine with a fixed secret and an injected clock. Codes come from an
@@ -24,13 +25,9 @@ import { TotpSecret } from '../src/approvals/totp.js';
  */
 const KEY = Buffer.from('writ airlock test key, 32 bytes!', 'ascii');
 
-/** RFC 6238 with SHA-1 and 6 digits: HMAC over the big-endian counter, RFC 4226 §5.3 truncation. */
+/** RFC 6238, SHA-1, 6 digits, for window `window`: the independent HOTP of test/support/reference.ts. */
 function refCode(window: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(window));
-  const mac = createHmac('sha1', KEY).update(counter).digest();
-  const offset = mac[19] & 0xf;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+  return refHotp(KEY, window);
 }
 
 const S = 1000;

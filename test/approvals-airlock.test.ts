@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +9,7 @@ import { approvalDoc, finalOutcome, held, poster, type Held, type Post } from '.
 import { runWrit } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { assertError, assertOk, leaves, leavesFor, ManualClock } from './support/stage-helpers.js';
+import { refHotp } from './support/reference.js';
 
 /**
  * The TOTP airlock in the pipeline (DESIGN §5, issue 4): a command whose permit carries
@@ -18,13 +18,9 @@ import { assertError, assertOk, leaves, leavesFor, ManualClock } from './support
  */
 const KEY = Buffer.from('writ airlock e2e key, 32 bytes!!', 'ascii');
 
-/** RFC 6238, SHA-1, 6 digits: HMAC over the big-endian counter, RFC 4226 §5.3 truncation. */
+/** RFC 6238, SHA-1, 6 digits, for window `window`: the independent HOTP of test/support/reference.ts. */
 function refCode(window: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(window));
-  const mac = createHmac('sha1', KEY).update(counter).digest();
-  const offset = mac[19] & 0xf;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+  return refHotp(KEY, window);
 }
 
 describe('the airlock', () => {

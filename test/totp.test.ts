@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { createHmac } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,15 +10,11 @@ import { loadTotpSecret, provisionTotpSecret, totpSecretPath, TotpSecretError } 
 import { base32Decode, base32Encode, hotp, matchWindow, otpauthUri, totpAt, totpForWindow, TotpSecret, windowAt } from '../src/approvals/totp.js';
 import { diagnoseCode } from '../src/transports/cli/totp.js';
 import { runWrit } from './support/cli.js';
+import { refHotp } from './support/reference.js';
 
-/** RFC 6238 / RFC 4226 written again on node:crypto alone, to check src/approvals/totp.ts against. */
+/** RFC 6238 on the independent HOTP of test/support/reference.ts. */
 function refTotp(key: Uint8Array, unixSeconds: number, digits = 6): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const binary = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
-  return String(binary % 10 ** digits).padStart(digits, '0');
+  return refHotp(key, Math.floor(unixSeconds / 30), digits);
 }
 
 /** The SHA-1 seed of RFC 6238 Appendix B and RFC 4226 Appendix D. */

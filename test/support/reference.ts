@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Store } from '../../src/store/port.js';
 
 /**
@@ -87,4 +87,17 @@ export async function readLog(store: Store, tenant: string, scroll: string): Pro
 export async function lastRecord(store: Store, tenant: string, scroll: string): Promise<ReadRecord | undefined> {
   const log = await readLog(store, tenant, scroll);
   return log[log.length - 1];
+}
+
+/**
+ * RFC 4226 HOTP with HMAC-SHA-1 (§5.3 dynamic truncation); RFC 6238 TOTP is this over the counter
+ * floor(unix seconds / 30). Written from the RFCs, to check src/approvals/totp.ts against.
+ */
+export function refHotp(key: Uint8Array, counter: number, digits = 6): string {
+  const message = Buffer.alloc(8);
+  message.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac('sha1', key).update(message).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const binary = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
+  return String(binary % 10 ** digits).padStart(digits, '0');
 }
