@@ -75,12 +75,13 @@ export function readRoutes(app: FastifyInstance, writ: Writ): void {
 }
 
 function health(writ: Writ) {
+  const logs = writ.integrator.status();
   return {
     status: 'ok',
     store: writ.store.durability,
-    logs: writ.integrator.status(),
+    logs,
     // A log the integrator refuses to sign (its database disagrees with a signed or anchored checkpoint).
-    ledgerProblems: writ.integrator.status().flatMap((l) => (l.problem ? [l.problem] : [])),
+    ledgerProblems: logs.flatMap((l) => (l.problem ? [l.problem] : [])),
     pending: writ.applier.pending,
     inFlight: writ.idempotency.inFlight,
     apply: writ.applier.stats,
