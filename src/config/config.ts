@@ -30,6 +30,99 @@ export const DEFAULT_SWEEP_INTERVAL_MS = 5000;
 /** Signature-verification worker threads (0 verifies on the main thread). */
 export const DEFAULT_VERIFY_WORKERS = 2;
 
+/** The outbox dispatcher (DESIGN §7): poll for new events this often when idle. */
+export const DEFAULT_OUTBOX_POLL_MS = 250;
+/** The dispatcher writes cursors, the delivery log and dead letters at most this often. */
+export const DEFAULT_OUTBOX_FLUSH_MS = 100;
+export const DEFAULT_OUTBOX_MAX_ATTEMPTS = 10;
+export const DEFAULT_OUTBOX_BACKOFF_BASE_MS = 500;
+export const DEFAULT_OUTBOX_BACKOFF_CAP_MS = 60_000;
+/** Delivery-log rows kept per sink (older ones are pruned). */
+export const DEFAULT_DELIVERY_LOG_KEEP = 10_000;
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+export const DEFAULT_WEBHOOK_CONCURRENCY = 16;
+export const DEFAULT_NATS_TIMEOUT_MS = 10_000;
+export const DEFAULT_NATS_CONCURRENCY = 1024;
+export const DEFAULT_EVENTS_STREAM = 'WRIT_EVENTS';
+export const DEFAULT_EVENTS_SUBJECT_PREFIX = 'writ.events';
+export const DEFAULT_COMMANDS_STREAM = 'WRIT_COMMANDS';
+export const DEFAULT_COMMANDS_SUBJECT_PREFIX = 'writ.cmd';
+export const DEFAULT_COMMANDS_DURABLE = 'writ-intake';
+export const DEFAULT_RESULT_PREFIX = 'writ.result';
+export const DEFAULT_NATS_MAX_IN_FLIGHT = 512;
+export const DEFAULT_NATS_ACK_WAIT_MS = 30_000;
+export const DEFAULT_NATS_NAK_DELAY_MS = 1000;
+
+/** Which events a sink receives: an absent list lets every value through. */
+export interface SinkFilter {
+  readonly tenants?: readonly string[];
+  readonly scrolls?: readonly string[];
+  readonly actions?: readonly string[];
+}
+
+interface SinkCommon {
+  readonly name: string;
+  readonly filter: SinkFilter;
+  /** Attempts before an event goes to the sink's dead-letter list. */
+  readonly maxAttempts: number;
+}
+
+/** An HTTP endpoint, signed per Standard Webhooks with the `whsec_` secret kept in `secretFile`. */
+export interface WebhookSinkConfig extends SinkCommon {
+  readonly kind: 'webhook';
+  readonly url: string;
+  readonly secretFile: string;
+  readonly timeoutMs: number;
+  /** Requests in flight at once (to different entities; one entity's events go one at a time). */
+  readonly concurrency: number;
+}
+
+/** A NATS JetStream stream (created if missing); subjects `<subjectPrefix>.<tenant>.<scroll>.<action>`. */
+export interface NatsSinkConfig extends SinkCommon {
+  readonly kind: 'nats';
+  readonly url: string;
+  readonly stream: string;
+  readonly subjectPrefix: string;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+}
+
+/** An append-only NDJSON file: one event per line; `batch` fsyncs after every batch before it counts as delivered. */
+export interface NdjsonSinkConfig extends SinkCommon {
+  readonly kind: 'ndjson';
+  readonly path: string;
+  readonly fsync: 'batch' | 'never';
+}
+
+export type SinkConfig = WebhookSinkConfig | NatsSinkConfig | NdjsonSinkConfig;
+
+export interface OutboxConfig {
+  /** Whether this process runs the dispatcher (events are written to the outbox either way). */
+  readonly enabled: boolean;
+  readonly pollMs: number;
+  readonly flushMs: number;
+  readonly maxAttempts: number;
+  readonly backoffBaseMs: number;
+  readonly backoffCapMs: number;
+  readonly deliveryLogKeep: number;
+  readonly sinks: readonly SinkConfig[];
+}
+
+/** Command intake over a NATS JetStream work queue (`writ serve --nats URL`); off while `url` is null. */
+export interface NatsIntakeConfig {
+  readonly url: string | null;
+  readonly stream: string;
+  /** Commands are published on `<subjectPrefix>.<tenant>`. */
+  readonly subjectPrefix: string;
+  readonly durable: string;
+  /** Answers of messages without a reply subject go to `<resultPrefix>.<tenant>.<requestId>`. */
+  readonly resultPrefix: string;
+  readonly maxInFlight: number;
+  readonly ackWaitMs: number;
+  /** Delay of a NAK when writ is saturated (back-pressure). */
+  readonly nakDelayMs: number;
+}
+
 export type AuthRequire = 'signature' | 'jwt' | 'either';
 
 export interface Config {
@@ -69,6 +162,8 @@ export interface Config {
     readonly port: number;
     readonly logs: ReadonlyArray<{ readonly origin?: string; readonly originPrefix?: string; readonly vkey: string }>;
   };
+  readonly outbox: OutboxConfig;
+  readonly nats: NatsIntakeConfig;
   readonly apply: { readonly maxBatch: number };
   readonly verify: { readonly workers: number };
   readonly policiesDir: string;
@@ -160,6 +255,17 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
       port: m.witness?.port ?? DEFAULT_WITNESS_PORT,
       logs: m.witness?.logs ?? [],
     },
+    outbox: outboxOf(m.outbox ?? {}, at),
+    nats: {
+      url: m.nats?.url ?? null,
+      stream: m.nats?.stream ?? DEFAULT_COMMANDS_STREAM,
+      subjectPrefix: m.nats?.subjectPrefix ?? DEFAULT_COMMANDS_SUBJECT_PREFIX,
+      durable: m.nats?.durable ?? DEFAULT_COMMANDS_DURABLE,
+      resultPrefix: m.nats?.resultPrefix ?? DEFAULT_RESULT_PREFIX,
+      maxInFlight: m.nats?.maxInFlight ?? DEFAULT_NATS_MAX_IN_FLIGHT,
+      ackWaitMs: m.nats?.ackWaitMs ?? DEFAULT_NATS_ACK_WAIT_MS,
+      nakDelayMs: m.nats?.nakDelayMs ?? DEFAULT_NATS_NAK_DELAY_MS,
+    },
     apply: { maxBatch: m.apply?.maxBatch ?? DEFAULT_MAX_BATCH },
     verify: { workers: m.verify?.workers ?? DEFAULT_VERIFY_WORKERS },
     policiesDir: at(m.policiesDir ?? 'policies'),
@@ -172,8 +278,49 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
   if (config.witnesses.quorum > config.witnesses.list.length) {
     problems.push(`/witnesses/quorum (${config.witnesses.quorum}) exceeds the number of witnesses listed (${config.witnesses.list.length})`);
   }
+  const names = new Set<string>();
+  for (const sink of config.outbox.sinks) {
+    if (names.has(sink.name)) problems.push(`/outbox/sinks: two sinks are named ${JSON.stringify(sink.name)}; names must be unique`);
+    names.add(sink.name);
+  }
+  if (config.outbox.backoffCapMs < config.outbox.backoffBaseMs) {
+    problems.push(`/outbox/backoffCapMs (${config.outbox.backoffCapMs}) must be at least /outbox/backoffBaseMs (${config.outbox.backoffBaseMs})`);
+  }
   if (problems.length) throw new ConfigError(problems, existsSync(file) ? file : 'overrides');
   return deepFreeze(config);
+}
+
+function outboxOf(o: Record<string, any>, at: (p: string) => string): OutboxConfig {
+  const maxAttempts = o.maxAttempts ?? DEFAULT_OUTBOX_MAX_ATTEMPTS;
+  const sinks = ((o.sinks ?? []) as Array<Record<string, any>>).map((s): SinkConfig => {
+    const common = { name: s.name as string, filter: (s.filter ?? {}) as SinkFilter, maxAttempts: (s.maxAttempts as number | undefined) ?? maxAttempts };
+    switch (s.kind) {
+      case 'webhook':
+        return { ...common, kind: 'webhook', url: s.url, secretFile: at(s.secretFile), timeoutMs: s.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS, concurrency: s.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY };
+      case 'nats':
+        return {
+          ...common,
+          kind: 'nats',
+          url: s.url,
+          stream: s.stream ?? DEFAULT_EVENTS_STREAM,
+          subjectPrefix: s.subjectPrefix ?? DEFAULT_EVENTS_SUBJECT_PREFIX,
+          timeoutMs: s.timeoutMs ?? DEFAULT_NATS_TIMEOUT_MS,
+          concurrency: s.concurrency ?? DEFAULT_NATS_CONCURRENCY,
+        };
+      default:
+        return { ...common, kind: 'ndjson', path: at(s.path), fsync: s.fsync ?? 'batch' };
+    }
+  });
+  return {
+    enabled: o.enabled ?? true,
+    pollMs: o.pollMs ?? DEFAULT_OUTBOX_POLL_MS,
+    flushMs: o.flushMs ?? DEFAULT_OUTBOX_FLUSH_MS,
+    maxAttempts,
+    backoffBaseMs: o.backoffBaseMs ?? DEFAULT_OUTBOX_BACKOFF_BASE_MS,
+    backoffCapMs: o.backoffCapMs ?? DEFAULT_OUTBOX_BACKOFF_CAP_MS,
+    deliveryLogKeep: o.deliveryLogKeep ?? DEFAULT_DELIVERY_LOG_KEEP,
+    sinks,
+  };
 }
 
 function mergeInput(a: ConfigInput, b: ConfigInput): ConfigInput {

@@ -1,6 +1,17 @@
 const str = { type: 'string', minLength: 1 } as const;
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const;
 
+const NATS_NAME = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } as const;
+const NATS_SUBJECT = { type: 'string', pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' } as const;
+const list = { type: 'array', items: str, minItems: 1 } as const;
+/** Fields every outbox sink has: a name (unique) and filters (absent: every value passes). */
+const SINK_COMMON = {
+  name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+  kind: str,
+  filter: { type: 'object', additionalProperties: false, properties: { tenants: list, scrolls: list, actions: list } },
+  maxAttempts: int(1, 1000),
+} as const;
+
 /** JSON Schema of `<home>/config.json`; unknown fields are errors so typos do not pass silently. */
 export const CONFIG_SCHEMA = {
   type: 'object',
@@ -97,6 +108,65 @@ export const CONFIG_SCHEMA = {
             ],
           },
         },
+      },
+    },
+    outbox: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        pollMs: int(10, 60_000),
+        flushMs: int(10, 60_000),
+        maxAttempts: int(1, 1000),
+        backoffBaseMs: int(1, 3_600_000),
+        backoffCapMs: int(1, 86_400_000),
+        deliveryLogKeep: int(0, 100_000_000),
+        sinks: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['name', 'kind'],
+            properties: { kind: { enum: ['webhook', 'nats', 'ndjson'] } },
+            oneOf: [
+              {
+                additionalProperties: false,
+                required: ['name', 'kind', 'url', 'secretFile'],
+                properties: {
+                  ...SINK_COMMON,
+                  kind: { const: 'webhook' },
+                  url: { type: 'string', pattern: '^https?://' },
+                  secretFile: str,
+                  timeoutMs: int(10, 600_000),
+                  concurrency: int(1, 1024),
+                },
+              },
+              {
+                additionalProperties: false,
+                required: ['name', 'kind', 'url'],
+                properties: { ...SINK_COMMON, kind: { const: 'nats' }, url: str, stream: NATS_NAME, subjectPrefix: NATS_SUBJECT, timeoutMs: int(10, 600_000), concurrency: int(1, 65_536) },
+              },
+              {
+                additionalProperties: false,
+                required: ['name', 'kind', 'path'],
+                properties: { ...SINK_COMMON, kind: { const: 'ndjson' }, path: str, fsync: { enum: ['batch', 'never'] } },
+              },
+            ],
+          },
+        },
+      },
+    },
+    nats: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        url: str,
+        stream: NATS_NAME,
+        subjectPrefix: NATS_SUBJECT,
+        durable: NATS_NAME,
+        resultPrefix: NATS_SUBJECT,
+        maxInFlight: int(1, 65_536),
+        ackWaitMs: int(1000, 3_600_000),
+        nakDelayMs: int(10, 600_000),
       },
     },
     apply: { type: 'object', additionalProperties: false, properties: { maxBatch: int(1, 100_000) } },
