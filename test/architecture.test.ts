@@ -57,6 +57,11 @@ const DRIVERS: ReadonlyArray<{ readonly module: string; readonly allowed: RegExp
   { module: 'better-sqlite3', allowed: /^src\/store\/[^/]+\//, where: 'src/store/<adapter>/' },
   { module: 'pg', allowed: /^src\/store\/[^/]+\//, where: 'src/store/<adapter>/' },
   { module: 'nats', allowed: /^src\/(transports\/nats|outbox)\//, where: 'src/transports/nats/ or src/outbox/' },
+  ...['@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/nats-core'].map((module) => ({
+    module,
+    allowed: /^src\/(transports\/nats|outbox)\//,
+    where: 'src/transports/nats/ or src/outbox/',
+  })),
 ];
 
 function resolveRelative(file: string, specifier: string): string | null {
