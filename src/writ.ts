@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MemoryConsumedWindows } from './approvals/consumed-windows.js';
 import { ApprovalSweeper } from './approvals/sweeper.js';
 import { airlockSecret } from './approvals/totp-secret.js';
 import { loadCatalog, type Catalog } from './catalog/catalog.js';
@@ -107,8 +106,8 @@ async function openAnchors(config: Config): Promise<Anchor[]> {
 
 export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
   const now = options.now ?? Date.now;
-  // The airlock's handlers, bound to this deployment's TOTP secret and one record of spent windows.
-  const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile), spent: new MemoryConsumedWindows() });
+  // The airlock's handlers, bound to this deployment's TOTP secret (its spent windows are in state).
+  const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile) });
   const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock } });
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
   mkdirSync(dirname(config.store.path), { recursive: true });
