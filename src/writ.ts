@@ -63,12 +63,18 @@ export function builtinPacksDir(): string {
   return join(packageRoot(), 'src', 'packs');
 }
 
-/** Every policy text: each pack's policies.cedar, then the deployment's policies/*.cedar. */
+/**
+ * Every policy text: each pack's policies.cedar, then the deployment's policies/*.cedar. Each is
+ * named by what it is, not where it lies, so that answers and the ledger never carry this machine's
+ * paths: `packs/<pack>/policies.cedar` (pack names are unique) and `policies/<file>`.
+ */
 export function policySources(catalog: Catalog, policiesDir: string): PolicySource[] {
-  const sources: PolicySource[] = catalog.packs.filter((p) => p.policies.trim() !== '').map((p) => ({ source: join(p.dir, 'policies.cedar'), text: p.policies }));
+  const sources: PolicySource[] = catalog.packs
+    .filter((p) => p.policies.trim() !== '')
+    .map((p) => ({ source: `packs/${p.name}/policies.cedar`, path: join(p.dir, 'policies.cedar'), text: p.policies }));
   if (existsSync(policiesDir)) {
     for (const f of readdirSync(policiesDir).sort()) {
-      if (f.endsWith('.cedar')) sources.push({ source: join(policiesDir, f), text: readFileSync(join(policiesDir, f), 'utf8') });
+      if (f.endsWith('.cedar')) sources.push({ source: `policies/${f}`, path: join(policiesDir, f), text: readFileSync(join(policiesDir, f), 'utf8') });
     }
   }
   return sources;
