@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MemoryConsumedWindows } from './approvals/consumed-windows.js';
 import { ApprovalSweeper } from './approvals/sweeper.js';
 import { airlockSecret } from './approvals/totp-secret.js';
 import { loadCatalog, type Catalog } from './catalog/catalog.js';
@@ -64,12 +63,18 @@ export function builtinPacksDir(): string {
   return join(packageRoot(), 'src', 'packs');
 }
 
-/** Every policy text: each pack's policies.cedar, then the deployment's policies/*.cedar. */
+/**
+ * Every policy text: each pack's policies.cedar, then the deployment's policies/*.cedar. Each is
+ * named by what it is, not where it lies, so that answers and the ledger never carry this machine's
+ * paths: `packs/<pack>/policies.cedar` (pack names are unique) and `policies/<file>`.
+ */
 export function policySources(catalog: Catalog, policiesDir: string): PolicySource[] {
-  const sources: PolicySource[] = catalog.packs.filter((p) => p.policies.trim() !== '').map((p) => ({ source: join(p.dir, 'policies.cedar'), text: p.policies }));
+  const sources: PolicySource[] = catalog.packs
+    .filter((p) => p.policies.trim() !== '')
+    .map((p) => ({ source: `packs/${p.name}/policies.cedar`, path: join(p.dir, 'policies.cedar'), text: p.policies }));
   if (existsSync(policiesDir)) {
     for (const f of readdirSync(policiesDir).sort()) {
-      if (f.endsWith('.cedar')) sources.push({ source: join(policiesDir, f), text: readFileSync(join(policiesDir, f), 'utf8') });
+      if (f.endsWith('.cedar')) sources.push({ source: `policies/${f}`, path: join(policiesDir, f), text: readFileSync(join(policiesDir, f), 'utf8') });
     }
   }
   return sources;
@@ -107,8 +112,8 @@ async function openAnchors(config: Config): Promise<Anchor[]> {
 
 export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
   const now = options.now ?? Date.now;
-  // The airlock's handlers, bound to this deployment's TOTP secret and one record of spent windows.
-  const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile), spent: new MemoryConsumedWindows() });
+  // The airlock's handlers, bound to this deployment's TOTP secret (its spent windows are in state).
+  const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile) });
   const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock } });
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
   mkdirSync(dirname(config.store.path), { recursive: true });

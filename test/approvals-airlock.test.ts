@@ -50,6 +50,10 @@ describe('the airlock', () => {
   async function approved(): Promise<Held> {
     const cmd = await held(h, clock, mia, 'UpsertProduct', { sku: `air-${++n}`, name: 'Air', price: { amount: 1, currency: 'EUR' } });
     assert.deepEqual(cmd.answer.approval.requirement.airlock, { floorSeconds: 120, ceilingSeconds: 600 });
+    // A policy of the home is named relative to the home, never by its absolute path.
+    assert.equal(cmd.answer.approval.requirement.policy, 'policies/airlock.cedar#0');
+    assert.equal((await approvalDoc(h, cmd.id)).requirement.policy, 'policies/airlock.cedar#0');
+    assert.ok(!JSON.stringify(cmd.answer).includes(h.home));
     const res = assertOk(await post(paul, 'writ.Approve', { approvalId: cmd.id, commandHash: cmd.hash }));
     assert.deepEqual(res.result, { approvalId: cmd.id, status: 'approved', approvals: 1, quorum: 1 });
     return cmd;

@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config/config.js';
 import { Policy } from '../src/policy/cedar.js';
 import { factsOf } from '../src/policy/schema.js';
 import type { Signer } from '../src/sdk/sign.js';
+import { packageRoot } from '../src/util/package-root.js';
 import { openWrit, policySources } from '../src/writ.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { lastRecord } from './support/reference.js';
@@ -217,7 +218,12 @@ describe('a command whose policy asks for approval', () => {
     assert.equal(res.status, 202, res.raw);
     assert.equal(res.body.status, 'PENDING_APPROVAL');
     assert.deepEqual({ ...res.body.approval.requirement, policy: undefined }, { quorum: 2, roles: ['admin'], ttlSeconds: 7200, allowSelf: false, airlock: null, policy: undefined });
-    assert.match(res.body.approval.requirement.policy, /access\/policies\.cedar#1$/);
+    // Named by its pack, never by where writ is installed: answers and the ledger are the same on every machine.
+    assert.equal(res.body.approval.requirement.policy, 'packs/access/policies.cedar#1');
+    const entity = await h.get(`/v1/entities/${h.tenant}/approval/${res.body.approval.id}`);
+    assert.equal(entity.body.doc.requirement.policy, 'packs/access/policies.cedar#1');
+    const stored = await h.get(`/v1/commands/${h.tenant}/${res.body.requestId}`);
+    for (const text of [res.raw, JSON.stringify(entity.body), JSON.stringify(stored.body)]) assert.ok(!text.includes(packageRoot()) && !text.includes(h.home), text);
     assert.deepEqual(h.writ.directory.rolesOf(h.tenant, 'bea'), ['editor'], 'the role was not granted');
     const last = await lastRecord(h.writ.store, h.tenant, 'access');
     assert.deepEqual([last?.record.action, last?.record.outcome, last?.record.code], ['AssignRole', 'PENDING', null]);

@@ -100,7 +100,8 @@ describe('writ policy', () => {
       assert.deepEqual(out.requirement.roles, ['admin']);
       assert.equal(out.requirement.allowSelf, false);
       assert.equal(out.matched.length, 1);
-      assert.match(out.matched[0].file, /access\/policies\.cedar$/);
+      assert.deepEqual([out.matched[0].policy, out.matched[0].file], ['packs/access/policies.cedar#1', 'packs/access/policies.cedar']);
+      assert.equal(out.requirement.policy, 'packs/access/policies.cedar#1');
       assert.equal(out.matched[0].line, 7);
       assert.match(out.why, /needs approval: .*2 approvals by admin \(not the requester\)/);
     });
@@ -110,7 +111,7 @@ describe('writ policy', () => {
       const out = json(run.stdout);
       assert.equal(out.decision, 'allow');
       assert.equal(out.requirement, null);
-      assert.match(out.why, /allowed outright: .*access\/policies\.cedar:3/);
+      assert.match(out.why, /allowed outright: packs\/access\/policies\.cedar:3 permits/);
     });
 
     it('reads an editor\'s roles from the server, and an unknown actor has none', async () => {
@@ -127,6 +128,24 @@ describe('writ policy', () => {
       assert.equal(run.code, 0, run.stderr);
       const out = json(run.stdout);
       assert.deepEqual([out.request.rolesFrom, out.request.roles, out.decision], ['--roles', ['editor', 'publisher'], 'deny']);
+    });
+
+    it('names a policy of the home relative to the home, never by its absolute path', async () => {
+      const file = join(home, 'policies', 'interns.cedar');
+      writeFileSync(file, '// interns\n@approval("quorum=1 roles=admin")\npermit (principal in Writ::Role::"intern", action == Writ::Action::"UpsertProduct", resource);\n');
+      try {
+        const product = { action: 'UpsertProduct', actor: 'ivy', payload: { sku: 'tea', name: 'Tea', price: { amount: 1, currency: 'EUR' } } };
+        const run = await writ(['policy', 'explain', '--roles', 'intern', envelope('intern.json', product)]);
+        assert.equal(run.code, 0, run.stderr);
+        const out = json(run.stdout);
+        assert.equal(out.decision, 'approval');
+        assert.deepEqual(out.matched.map((m: any) => [m.policy, m.file, m.line]), [['policies/interns.cedar#0', 'policies/interns.cedar', 2]]);
+        assert.equal(out.requirement.policy, 'policies/interns.cedar#0');
+        assert.match(out.why, /policies\/interns\.cedar:2: 1 approval by admin/);
+        assert.ok(!run.stdout.includes(scratch), run.stdout);
+      } finally {
+        rmSync(file);
+      }
     });
 
     it('exits 2 on an action no pack defines', async () => {

@@ -93,6 +93,20 @@ describe('approval annotations', () => {
     });
   }
 
+  it('names a policy by its source in decisions, and by its path on this machine in load problems and warnings', () => {
+    const path = '/srv/writ-home/policies/ops.cedar';
+    const p = Policy.load(
+      [{ source: 'policies/ops.cedar', path, text: `@approval("quorum=2")\npermit (principal, action == Writ::Action::"UpsertProduct", resource);\npermit (principal, action == Writ::Action::"UpsertProduct", resource) when { false };` }],
+      { catalog: CATALOG },
+    );
+    assert.deepEqual(p.policies().map((x) => x.id), ['policies/ops.cedar#0', 'policies/ops.cedar#1']);
+    const d = p.authorize(request());
+    assert.deepEqual([d.allowed, d.reasons, d.requirement?.policy], [true, ['policies/ops.cedar#0'], 'policies/ops.cedar#0']);
+    assert.ok(p.warnings.some((w) => w.startsWith(`${path}:3: `)), p.warnings.join('\n'));
+    const problems = problemsOf([{ source: 'policies/ops.cedar', path, text: '@approval("quorum=0")\npermit (principal, action, resource);' }]);
+    assert.match(problems[0], /^\/srv\/writ-home\/policies\/ops\.cedar:1: @approval: quorum/);
+  });
+
   it('refuses an approval annotation on a forbid, which always denies', () => {
     const problems = problemsOf([{ source: 'f.cedar', text: `@approval("quorum=2")\nforbid (principal, action, resource);` }]);
     assert.match(problems[0], /^f\.cedar:1: .*permits only/);
@@ -263,7 +277,7 @@ describe('the shipped access policies', async () => {
     assert.deepEqual(d.requirement?.roles, ['admin']);
     assert.equal(d.requirement?.allowSelf, false);
     assert.equal(d.requirement?.airlock, null);
-    assert.match(d.requirement!.policy, /access\/policies\.cedar#1$/);
+    assert.equal(d.requirement!.policy, 'packs/access/policies.cedar#1', 'named by pack, not by where writ is installed');
   });
 
   it('let an admin grant any other role, and revoke admin, outright', () => {

@@ -1,8 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../src/config/config.js';
 import { WritClient } from '../src/sdk/client.js';
+import { Policy } from '../src/policy/cedar.js';
+import { openWrit, policySources } from '../src/writ.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /**
@@ -66,6 +69,28 @@ describe('a deployment pack', () => {
     assert.equal(res.body.receipt.log, `writ.local/${h.tenant}/notes`);
     const note = await h.get(`/v1/entities/${h.tenant}/note/first`);
     assert.deepEqual(note.body.doc, { text: 'hello', by: 'admin' });
+  });
+
+  it('names its policies by the pack, as the built-in packs\' are, never by the home\'s path', () => {
+    // The sources writ serves with (openWrit loads exactly these).
+    const ids = Policy.load(policySources(h.writ.catalog, h.writ.config.policiesDir), { catalog: h.writ.catalog }).policies().map((p) => p.id);
+    assert.ok(ids.includes('packs/notes/policies.cedar#0'), ids.join(', '));
+    assert.ok(ids.includes('packs/access/policies.cedar#0'), ids.join(', '));
+    assert.ok(ids.every((id) => /^(packs\/[a-z][a-z0-9-]*\/policies\.cedar|policies\/[^/]+\.cedar)#\d+$/.test(id)), ids.join(', '));
+  });
+
+  it('refuses to start beside a pack of the same name: the name is the pack\'s identity', async () => {
+    const dir = join(h.home, 'packs', 'my-notes');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'actions.yaml'), ['pack: notes', 'scroll: notes', 'actions:', '  AddOtherNote:', '    description: Another note.', '    entity: note', '    id: "{noteId}"', '    effect: upsert', '    event: note.other', '    payload: { type: object, required: [noteId], properties: { noteId: { type: string } } }', ''].join('\n'));
+    try {
+      await assert.rejects(openWrit(loadConfig(h.home)), (err: Error) => {
+        assert.match(err.message, /^two packs are named notes \(.*\/packs\/my-notes and .*\/packs\/notes\); rename one in its actions\.yaml$/);
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 
   it('answers INTERNAL (500) for a handler that throws, records it, and applies nothing', async () => {

@@ -2,7 +2,8 @@
  * The record of TOTP windows already spent. A window is consumed at most once per purpose, so the
  * code that staged a command can never stage another in the same window, and likewise for landing.
  * Windows are global to a secret: every command verified against the same secret MUST share one
- * record, whatever its tenant or approval.
+ * record, whatever its tenant or approval. In writ that record is one deployment-wide entity
+ * (src/packs/writ/airlock-index.ts).
  */
 
 /** What a code is used for; a window spent for one purpose is still free for the other. */
@@ -29,7 +30,7 @@ export interface ConsumedWindows extends ConsumedWindowsReader {
   add(purpose: AirlockPurpose, window: number): void | Promise<void>;
 }
 
-/** An in-memory record, for tests and single-process tools. Nothing survives a restart. */
+/** An in-memory record, for tests of the airlock's rules. Nothing survives a restart. */
 export class MemoryConsumedWindows implements ConsumedWindows {
   readonly #spent = new Set<string>();
 

@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { WritError, toWritError } from '../core/errors.js';
 import type { Directory } from '../state/directory.js';
+import { DEPLOYMENT_SCOPE } from '../state/scope.js';
 import type { EntityRow, Store } from '../store/port.js';
 import type { ApprovalDoc } from './pending.js';
 
@@ -46,12 +47,14 @@ export async function previewOf(doc: ApprovalDoc, deps: PreviewDeps): Promise<Pr
       current,
       now: new Date(deps.now()).toISOString(),
       get: read,
+      getDeployment: (type, id) => deps.store.getEntity(DEPLOYMENT_SCOPE, type, id),
       configuredKey: (keyId) => deps.directory.configured(env.tenant, keyId),
       recordExists: async (scroll, index) => (await deps.store.readLedger(env.tenant, scroll, index, 1))[0]?.index === index,
     });
     const writes = [];
     for (const w of plan.writes) {
-      const cur: EntityRow | null = w.type === target.type && w.id === target.id ? current : await read(w.type, w.id);
+      const cur: EntityRow | null =
+        w.scope === 'deployment' ? await deps.store.getEntity(DEPLOYMENT_SCOPE, w.type, w.id) : w.type === target.type && w.id === target.id ? current : await read(w.type, w.id);
       writes.push({ type: w.type, id: w.id, version: (cur?.version ?? 0) + 1, ...(w.deleted ? { deleted: true as const } : { doc: w.doc }) });
     }
     return { ok: true, writes, result: plan.result ?? null };

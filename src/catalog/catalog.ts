@@ -24,7 +24,12 @@ export class Catalog {
   private readonly handlersByAction = new Map<string, Handler>();
 
   constructor(readonly packs: readonly Pack[]) {
+    const dirs = new Map<string, string>();
     for (const pack of packs) {
+      // A pack's name is its identity: its Cedar action group, its handlers, the name of its policies.
+      const other = dirs.get(pack.name);
+      if (other !== undefined) throw new Error(`two packs are named ${pack.name} (${other} and ${pack.dir}); rename one in its actions.yaml`);
+      dirs.set(pack.name, pack.dir);
       for (const action of pack.actions) {
         if (this.byName.has(action.name)) throw new Error(`action ${action.name} is defined by two packs`);
         this.byName.set(action.name, action);

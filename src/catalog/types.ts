@@ -1,6 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import type { Code } from '../core/codes.js';
 import type { Envelope } from '../core/envelope.js';
+import type { WriteScope } from '../state/scope.js';
 import type { EntityRow } from '../store/port.js';
 
 /** A declarative effect (DESIGN §4) or a named code handler of the action's pack. */
@@ -36,8 +37,12 @@ export interface ActionDef {
 
 /** What an effect decides; nothing is written until every check has passed. */
 export interface EffectPlan {
-  /** Entity writes; the first one for the command's target sets the record's `version`. */
-  readonly writes: ReadonlyArray<{ readonly type: string; readonly id: string; readonly doc?: unknown; readonly deleted?: boolean }>;
+  /**
+   * Entity writes; the first one for the command's target sets the record's `version`. A write with
+   * `scope: 'deployment'` goes to the state every tenant shares (src/state/scope.ts); it MUST follow
+   * a `getDeployment` of the same entity in this plan, as any read-modify-write.
+   */
+  readonly writes: ReadonlyArray<{ readonly type: string; readonly id: string; readonly doc?: unknown; readonly deleted?: boolean; readonly scope?: WriteScope }>;
   /** Returned to the client and hashed into the record's resultHash. */
   readonly result?: unknown;
   /** Stored command bodies to erase (writ.Redact); their records and proofs stay as they are. */
@@ -62,6 +67,12 @@ export interface EffectContext {
   readonly now: string;
   /** Reads another entity inside the apply transaction. */
   get(type: string, id: string): Promise<EntityRow | null>;
+  /**
+   * Reads an entity of the deployment scope inside the apply transaction. Commands of every tenant
+   * are planned one after another against committed state plus the batches not yet committed, so
+   * what this returns cannot change before the plan's writes are applied.
+   */
+  getDeployment(type: string, id: string): Promise<EntityRow | null>;
   /** The actor of a key configured in auth.hmacKeys under this id, if there is one. */
   configuredKey(keyId: string): { readonly actor: string } | undefined;
   /** Whether the tenant's log `scroll` holds a durable record at `index`. */

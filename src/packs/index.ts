@@ -1,7 +1,6 @@
 import type { HandlerModule } from '../catalog/catalog.js';
 import { assignRole, revokeRole } from './access/handlers.js';
 import { approveContent, cancelSchedule, lockContent, publish, requestChanges, rollback, saveDraft, schedulePublish, submitForReview, unlockContent } from './content/handlers.js';
-import { MemoryConsumedWindows } from '../approvals/consumed-windows.js';
 import { WritError } from '../core/errors.js';
 import { airlockHandlers } from './writ/airlock-handlers.js';
 import { approve, breakGlass, closeReview, expireApproval, reject } from './writ/approval-handlers.js';
@@ -15,7 +14,6 @@ const unboundAirlock = airlockHandlers({
   secret: () => {
     throw new WritError('UNAVAILABLE', 'this catalog was loaded without the airlock secret');
   },
-  spent: new MemoryConsumedWindows(),
 });
 
 /** Code handlers of the built-in packs, by pack name. Other packs ship a handlers.js of their own. */

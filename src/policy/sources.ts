@@ -2,9 +2,15 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { PolicyJson } from '@cedar-policy/cedar-wasm/nodejs';
 
 export interface PolicySource {
-  /** Where the text came from (file path), named in errors and in decision reasons. */
+  /**
+   * The source's name in policy ids (`<source>#<n>`), decisions, approvals and the ledger: stable
+   * and machine-independent, never an absolute path (`packs/<pack>/policies.cedar`,
+   * `policies/<file>.cedar`).
+   */
   readonly source: string;
   readonly text: string;
+  /** Where the file lies on this machine, named in load problems and warnings for the operator (default: `source`). */
+  readonly path?: string;
 }
 
 /** One policy of a source, where it sits, and its JSON form (annotations, scope, conditions). */
@@ -48,12 +54,13 @@ export function locate(source: string, text: string, errors: readonly Located[],
 const ACTION = /Writ::Action::"([^"]*)"/;
 
 /**
- * `<file>:<line>: message`, sorted by the order of the sources, then by line. The validator checks
+ * `<file>:<line>: message` (the file's path on this machine), sorted by the order of the sources, then by line. The validator checks
  * a policy once per action it may apply to; the same complaint about several actions on one line
  * is given once, naming the actions.
  */
 export function formatProblems(problems: readonly Problem[], sources: readonly PolicySource[]): string[] {
   const order = new Map(sources.map((s, i) => [s.source, i]));
+  const paths = new Map(sources.map((s) => [s.source, s.path ?? s.source]));
   const groups = new Map<string, { p: Problem; actions: string[] }>();
   for (const p of problems) {
     const action = ACTION.exec(p.message)?.[1];
@@ -71,7 +78,7 @@ export function formatProblems(problems: readonly Problem[], sources: readonly P
         const named = actions.length > 4 ? `${actions.slice(0, 4).join(', ')} and ${actions.length - 4} more` : actions.join(', ');
         message = message.replace(ACTION, `${actions.length} actions (${named})`).replace(/ \(did you mean [^)]*\)$/, '');
       }
-      return `${p.source}${p.line ? `:${p.line}` : ''}: ${message}`;
+      return `${paths.get(p.source) ?? p.source}${p.line ? `:${p.line}` : ''}: ${message}`;
     });
 }
 

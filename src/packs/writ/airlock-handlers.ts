@@ -1,5 +1,4 @@
 import * as airlock from '../../approvals/airlock.js';
-import type { MemoryConsumedWindows } from '../../approvals/consumed-windows.js';
 import * as decide from '../../approvals/decide.js';
 import { APPROVAL_TYPE, ceilingRevertRequestId, OPEN_APPROVAL_TYPE, openIndexDoc, REVERT_ACTION, type ApprovalDoc } from '../../approvals/pending.js';
 import type { TotpSecret } from '../../approvals/totp.js';
@@ -13,8 +12,6 @@ import { decider } from './approval-handlers.js';
 export interface AirlockDeps {
   /** The deployment's TOTP secret; throws a WritError when it cannot be used. */
   readonly secret: () => TotpSecret;
-  /** Windows spent in this process, whatever the tenant. */
-  readonly spent: MemoryConsumedWindows;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -58,12 +55,12 @@ export function airlockHandlers(deps: AirlockDeps): HandlerModule {
         // Its staging reverted itself at the ceiling, and its TTL has passed too: it cannot be staged again.
         throw withRevert(new WritError('APPROVAL_EXPIRED', `the command held under approval ${doc.id} stayed staged past its ceiling and its TTL has passed (${doc.expiresAt})`, { details: { approvalId: doc.id, expiresAt: doc.expiresAt } }), doc, overCeiling);
       }
-      const decision = await airlock.stage(subject(doc), ctx.payload.code as string, nowMs, { secret: deps.secret(), consumed: await spentWindows(ctx, deps.spent), rules: doc.requirement.airlock! });
+      const decision = await airlock.stage(subject(doc), ctx.payload.code as string, nowMs, { secret: deps.secret(), consumed: await spentWindows(ctx), rules: doc.requirement.airlock! });
       if (!decision.ok) throw withRevert(decision.error, doc, decision.expired);
       const staged = decision.state as airlock.StagedState;
       const next: ApprovalDoc = { ...doc, airlock: staged };
       return {
-        writes: [...approvalWrites(next, iso(staged.expiresAtMs)), ...(await addStaged(ctx, next)), ...(await spend(ctx, decision.consume, deps.spent))],
+        writes: [...approvalWrites(next, iso(staged.expiresAtMs)), ...(await addStaged(ctx, next)), ...(await spend(ctx, decision.consume))],
         result: {
           approvalId: doc.id,
           airlock: 'staged',
@@ -86,12 +83,12 @@ export function airlockHandlers(deps: AirlockDeps): HandlerModule {
       const only = docs.size === 1 ? [...docs.values()][0] : undefined;
       if (only) await mayOperate(ctx, only);
       const nowMs = Date.parse(ctx.now);
-      const decision = await airlock.land([...docs.values()].map(subject), prefix, ctx.payload.code as string, nowMs, { secret: deps.secret(), consumed: await spentWindows(ctx, deps.spent) });
+      const decision = await airlock.land([...docs.values()].map(subject), prefix, ctx.payload.code as string, nowMs, { secret: deps.secret(), consumed: await spentWindows(ctx) });
       if (!decision.ok) throw only ? withRevert(decision.error, only, decision.expired) : decision.error;
       const doc = docs.get(decision.approvalId)!;
       const next: ApprovalDoc = { ...doc, airlock: decision.state };
       return {
-        writes: [{ type: APPROVAL_TYPE, id: doc.id, doc: next }, { type: OPEN_APPROVAL_TYPE, id: doc.id, deleted: true }, ...(await unstage(ctx, doc)), ...(await spend(ctx, decision.consume, deps.spent))],
+        writes: [{ type: APPROVAL_TYPE, id: doc.id, doc: next }, { type: OPEN_APPROVAL_TYPE, id: doc.id, deleted: true }, ...(await unstage(ctx, doc)), ...(await spend(ctx, decision.consume))],
         result: { approvalId: doc.id, airlock: 'landed', window: (decision.state as airlock.LandedState).landWindow },
         settle: { approvalId: doc.id },
       };

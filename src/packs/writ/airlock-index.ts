@@ -1,4 +1,4 @@
-import type { AirlockPurpose, ConsumedWindow, ConsumedWindowsReader, MemoryConsumedWindows } from '../../approvals/consumed-windows.js';
+import type { AirlockPurpose, ConsumedWindow, ConsumedWindowsReader } from '../../approvals/consumed-windows.js';
 import type { ApprovalDoc } from '../../approvals/pending.js';
 import { TOTP_SKEW_WINDOWS, windowAt } from '../../approvals/totp.js';
 import type { EffectContext, EffectPlan } from '../../catalog/types.js';
@@ -6,16 +6,16 @@ import type { EffectContext, EffectPlan } from '../../catalog/types.js';
 type Writes = EffectPlan['writes'];
 
 /**
- * The state the airlock keeps beside the approvals, per tenant:
+ * The state the airlock keeps beside the approvals:
  *
- * - `airlock-staged/<first 8 hex of the commandHash>`: the staged commands whose hash starts so.
- *   writ.Land names a command by a prefix of 8 or more hex digits, so this one entity holds every
- *   staged command the prefix could mean: landing is one read, never a search.
- * - `airlock-windows/spent`: the TOTP windows spent per purpose, kept while a code of theirs could
- *   still be presented (the current window ±1), read and written inside the apply transaction.
- *
- * Windows are also spent in a process-wide record (`spent`), since one secret serves every tenant
- * and a code seen in one must not open another.
+ * - `airlock-staged/<first 8 hex of the commandHash>`, per tenant: the staged commands whose hash
+ *   starts so. writ.Land names a command by a prefix of 8 or more hex digits, so this one entity
+ *   holds every staged command the prefix could mean: landing is one read, never a search.
+ * - `airlock-windows/spent`, ONE for the deployment (src/state/scope.ts): the TOTP windows spent per
+ *   purpose. One secret serves every tenant, so a window spent in one tenant is spent in all. It is
+ *   read and written in the plan of the command that spends, so the check and the spending are one
+ *   step of the serialised apply, durable in the same transaction as the staging or landing; it
+ *   keeps only windows a code could still be presented for (the current window ±1).
  */
 export const STAGED_TYPE = 'airlock-staged';
 export const WINDOWS_TYPE = 'airlock-windows';
@@ -53,25 +53,22 @@ export async function unstage(ctx: EffectContext, doc: ApprovalDoc): Promise<Wri
 }
 
 async function spentDoc(ctx: EffectContext): Promise<SpentDoc> {
-  const row = await ctx.get(WINDOWS_TYPE, WINDOWS_ID);
+  const row = await ctx.getDeployment(WINDOWS_TYPE, WINDOWS_ID);
   return row && !row.deleted ? (row.doc as SpentDoc) : { stage: [], land: [] };
 }
 
-/** The windows spent so far: in this tenant's state, or anywhere in this process. */
-export async function spentWindows(ctx: EffectContext, spent: MemoryConsumedWindows): Promise<ConsumedWindowsReader> {
+/** The windows spent so far, in any tenant. */
+export async function spentWindows(ctx: EffectContext): Promise<ConsumedWindowsReader> {
   const doc = await spentDoc(ctx);
-  return { has: (purpose, window) => spent.has(purpose, window) || doc[purpose].includes(window) };
+  return { has: (purpose, window) => doc[purpose].includes(window) };
 }
 
-/** Spends the windows of an airlock decision: in the process at once, in state with the plan. */
-export async function spend(ctx: EffectContext, windows: readonly ConsumedWindow[], spent: MemoryConsumedWindows): Promise<Writes> {
+/** Spends the windows of an airlock decision: the deployment's record, written with the plan. */
+export async function spend(ctx: EffectContext, windows: readonly ConsumedWindow[]): Promise<Writes> {
   const doc = await spentDoc(ctx);
   // A window older than the current one minus the skew can no longer be presented: forget it.
   const oldest = windowAt(Date.parse(ctx.now)) - TOTP_SKEW_WINDOWS - 1;
   const next = { stage: doc.stage.filter((w) => w >= oldest), land: doc.land.filter((w) => w >= oldest) };
-  for (const w of windows) {
-    next[w.purpose].push(w.window);
-    spent.add(w.purpose, w.window);
-  }
-  return [{ type: WINDOWS_TYPE, id: WINDOWS_ID, doc: next }];
+  for (const w of windows) next[w.purpose].push(w.window);
+  return [{ type: WINDOWS_TYPE, id: WINDOWS_ID, doc: next, scope: 'deployment' }];
 }

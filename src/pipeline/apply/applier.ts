@@ -2,6 +2,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { EffectPlan } from '../../catalog/types.js';
 import { WritError, toWritError } from '../../core/errors.js';
 import type { Directory } from '../../state/directory.js';
+import { DEPLOYMENT_SCOPE } from '../../state/scope.js';
 import type { EntityRow, Store, StoredOutcome } from '../../store/port.js';
 import { RefusalWithFollowUp, type FollowUp } from '../../approvals/decide.js';
 import type { Policy } from '../../policy/cedar.js';
@@ -257,6 +258,7 @@ export class Applier {
       current,
       now: new Date(this.deps.now()).toISOString(),
       get: (type, id) => this.getEntity(env.tenant, type, id),
+      getDeployment: (type, id) => this.getEntity(DEPLOYMENT_SCOPE, type, id),
       configuredKey: (keyId) => this.deps.directory.configured(env.tenant, keyId),
       recordExists: async (scroll, index) => (await this.deps.store.readLedger(env.tenant, scroll, index, 1))[0]?.index === index,
     });

@@ -6,6 +6,7 @@ import type { WritError } from '../../core/errors.js';
 import { sha256Hex, ZERO_HASH } from '../../core/hash.js';
 import { uuidv7 } from '../../core/uuid7.js';
 import { encodeRecord, originOf, type LedgerRecord } from '../../ledger/record.js';
+import { DEPLOYMENT_SCOPE } from '../../state/scope.js';
 import type { EntityRow, Store, StoredOutcome, WriteBatch } from '../../store/port.js';
 import type { CommandContext, Receipt, Reply } from '../context.js';
 import { errorAnswer, okAnswer, toReply } from '../reply.js';
@@ -116,10 +117,12 @@ export class LedgerWriter {
     const index = this.head(env.tenant, scroll).size;
     const rows: EntityRow[] = [];
     for (const write of writes) {
-      const isTarget = write.type === ctx.target!.type && write.id === ctx.target!.id;
-      const cur = isTarget ? current : await this.read(env.tenant, write.type, write.id);
+      // A deployment-scope row names the record that wrote it by scroll and index in the command's tenant.
+      const tenant = write.scope === 'deployment' ? DEPLOYMENT_SCOPE : env.tenant;
+      const isTarget = tenant === env.tenant && write.type === ctx.target!.type && write.id === ctx.target!.id;
+      const cur = isTarget ? current : await this.read(tenant, write.type, write.id);
       rows.push({
-        tenant: env.tenant,
+        tenant,
         type: write.type,
         id: write.id,
         version: (cur?.version ?? 0) + 1,
@@ -148,7 +151,7 @@ export class LedgerWriter {
     const nowMs = this.deps.now();
     const ts = new Date(nowMs).toISOString();
     const rows = await this.entityRows(ctx, plan.writes, action.scroll, current, ts);
-    const targetRow = rows.find((r) => r.type === ctx.target!.type && r.id === ctx.target!.id);
+    const targetRow = rows.find((r) => r.tenant === env.tenant && r.type === ctx.target!.type && r.id === ctx.target!.id);
     const target = `${ctx.target!.type}/${ctx.target!.id}`;
     const result = plan.result ?? null;
     const { record, receipt } = this.append(w, ctx, { scroll: action.scroll, outcome: 'OK', code: null, target, version: targetRow?.version ?? null, resultHash: sha256Hex(jcs(result)) }, ts);
