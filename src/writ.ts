@@ -4,13 +4,14 @@ import { MemoryConsumedWindows } from './approvals/consumed-windows.js';
 import { ApprovalSweeper } from './approvals/sweeper.js';
 import { airlockSecret } from './approvals/totp-secret.js';
 import { loadCatalog, type Catalog } from './catalog/catalog.js';
-import type { Config } from './config/config.js';
+import type { Config, SinkConfig } from './config/config.js';
 import type { Anchor } from './ledger/anchors/anchor.js';
 import { GitAnchor } from './ledger/anchors/git-anchor.js';
 import { NdjsonAnchor } from './ledger/anchors/ndjson-anchor.js';
 import { Integrator } from './ledger/integrator.js';
 import { nodeHasher } from './ledger/node-hasher.js';
 import { Dispatcher } from './outbox/dispatcher.js';
+import type { Sink } from './outbox/sink.js';
 import { NoteSigner } from './ledger/note-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { BUILTIN_HANDLERS } from './packs/index.js';
@@ -61,6 +62,8 @@ export interface Writ {
 export interface OpenOptions {
   /** Clock, for tests of skew and expiry. */
   readonly now?: () => number;
+  /** Opens outbox sinks instead of openSink (benchmarks wrap a real sink to time its deliveries). */
+  readonly openSink?: (config: SinkConfig) => Sink;
 }
 
 export function builtinPacksDir(): string {
@@ -185,7 +188,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     toIntegrator = integrator;
     integrator.start();
     if (config.outbox.enabled && config.outbox.sinks.length > 0) {
-      dispatcher = await Dispatcher.open({ store, config: config.outbox, now });
+      dispatcher = await Dispatcher.open({ store, config: config.outbox, now, open: options.openSink });
       dispatcher.start();
     }
     const pipeline = new Pipeline({

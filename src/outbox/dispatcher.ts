@@ -1,4 +1,4 @@
-import type { OutboxConfig } from '../config/config.js';
+import type { OutboxConfig, SinkConfig } from '../config/config.js';
 import { WritError } from '../core/errors.js';
 import type { OutboxProgress, Store } from '../store/port.js';
 import type { Sink } from './sink.js';
@@ -9,8 +9,8 @@ export interface DispatcherDeps {
   readonly store: Store;
   readonly config: OutboxConfig;
   readonly now: () => number;
-  /** Sinks by name, for tests and benchmarks that bring their own; default: openSink(config). */
-  readonly open?: (name: string) => Sink;
+  /** Opens a sink (benchmarks wrap a real one); default: openSink. */
+  readonly open?: (config: SinkConfig) => Sink;
 }
 
 /** How long close() waits for deliveries in flight before the last flush. */
@@ -44,7 +44,7 @@ export class Dispatcher {
     const runners: SinkRunner[] = [];
     try {
       for (const config of deps.config.sinks) {
-        const sink = deps.open ? deps.open(config.name) : openSink(config);
+        const sink = (deps.open ?? openSink)(config);
         sinks.push(sink);
         const state = states.get(config.name);
         const disabled = state?.disabledAt ? { at: state.disabledAt, reason: state.disabledReason ?? 'disabled' } : null;
