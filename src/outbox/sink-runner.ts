@@ -70,6 +70,8 @@ export class SinkRunner {
   private inflight = 0;
   private reading = false;
   private again = false;
+  /** The last read stopped because the window was full: completions make room and read again. */
+  private full = false;
   private redriveWanted = true;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -106,7 +108,12 @@ export class SinkRunner {
       do {
         this.again = false;
         if (this.redriveWanted) await this.loadRedrives();
-        while (!this.closed && this.window.length < WINDOW) {
+        this.full = false;
+        while (!this.closed) {
+          if (this.window.length >= WINDOW) {
+            this.full = true;
+            break;
+          }
           const want = Math.min(READ_BATCH, WINDOW - this.window.length);
           const rows = await this.deps.store.readOutbox(this.readUpTo, want);
           for (const row of rows) this.add(row);
@@ -192,7 +199,7 @@ export class SinkRunner {
     }
     this.schedule();
     if (this.inflight === 0) for (const f of this.idle.splice(0)) f();
-    if (this.window.length < WINDOW / 2) this.wake();
+    if (this.full && this.window.length < WINDOW / 2) this.wake();
   }
 
   private finish(item: Item, delivered = true): void {
