@@ -24,3 +24,4 @@ await benchPipeline(quick ? 6000 : 12000, () => rawVerifyPerSecond(quick ? 2000 
 // Last: the ledger benchmark writes a database of hundreds of megabytes (a million records in full).
 await benchLedger(quick ? 100_000 : 1_000_000, sqlite);
 await (await import('./policy.js')).benchPolicy(quick ? 20_000 : 100_000);
+await (await import('./outbox.js')).benchOutboxNats(quick ? 3000 : 20_000);

@@ -3,12 +3,14 @@ import { dirname, join } from 'node:path';
 import { ApprovalSweeper } from './approvals/sweeper.js';
 import { airlockSecret } from './approvals/totp-secret.js';
 import { loadCatalog, type Catalog } from './catalog/catalog.js';
-import type { Config } from './config/config.js';
+import type { Config, SinkConfig } from './config/config.js';
 import type { Anchor } from './ledger/anchors/anchor.js';
 import { GitAnchor } from './ledger/anchors/git-anchor.js';
 import { NdjsonAnchor } from './ledger/anchors/ndjson-anchor.js';
 import { Integrator } from './ledger/integrator.js';
 import { nodeHasher } from './ledger/node-hasher.js';
+import { Dispatcher } from './outbox/dispatcher.js';
+import type { Sink } from './outbox/sink.js';
 import { NoteSigner } from './ledger/note-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { BUILTIN_HANDLERS } from './packs/index.js';
@@ -49,6 +51,8 @@ export interface Writ {
   readonly scheduler: PublishScheduler;
   /** Expires commands held for approval past their TTL, as the system actor. */
   readonly sweeper: ApprovalSweeper;
+  /** The outbox dispatcher, when this process delivers events (outbox.enabled and sinks configured). */
+  readonly outbox: Dispatcher | null;
   /** The clock this writ runs on (OpenOptions.now). */
   readonly now: () => number;
   close(): Promise<void>;
@@ -57,6 +61,8 @@ export interface Writ {
 export interface OpenOptions {
   /** Clock, for tests of skew and expiry. */
   readonly now?: () => number;
+  /** Opens outbox sinks instead of openSink (benchmarks wrap a real sink to time its deliveries). */
+  readonly openSink?: (config: SinkConfig) => Sink;
 }
 
 export function builtinPacksDir(): string {
@@ -122,6 +128,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   let verifier: Verifier | undefined;
   let intakePool: IntakePool | undefined;
   let integrator: Integrator | undefined;
+  let dispatcher: Dispatcher | null = null;
   try {
     const directory = await Directory.load(store, configuredHmacKeys(config));
     verifier = createVerifier(config.verify.workers);
@@ -162,7 +169,10 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
         outcomes.put(o, now(), replaced);
         known?.add(o.tenant, o.actor, o.requestId, now());
       },
-      onDurable: (tenant, scroll, size) => toIntegrator?.noteDurable(tenant, scroll, size),
+      onDurable: (tenant, scroll, size) => {
+        toIntegrator?.noteDurable(tenant, scroll, size);
+        dispatcher?.wake();
+      },
       mayHaveOutcome,
       now,
     });
@@ -182,6 +192,10 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     );
     toIntegrator = integrator;
     integrator.start();
+    if (config.outbox.enabled && config.outbox.sinks.length > 0) {
+      dispatcher = await Dispatcher.open({ store, config: config.outbox, now, open: options.openSink });
+      dispatcher.start();
+    }
     const pipeline = new Pipeline({
       intake: config.intake,
       intakePool,
@@ -232,6 +246,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const v = verifier;
     const ip = intakePool;
     const it = integrator;
+    const outbox = dispatcher;
     return {
       config,
       store,
@@ -246,12 +261,14 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       integrator: it,
       scheduler,
       sweeper,
+      outbox,
       now,
       async close() {
         clearInterval(pruner);
         await scheduler.close();
         await sweeper.close();
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));
+        await outbox?.close();
         await it.close();
         await v.close();
         await ip?.close();
@@ -259,6 +276,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
     };
   } catch (err) {
+    await dispatcher?.close();
     await integrator?.close();
     await verifier?.close();
     await intakePool?.close();

@@ -71,6 +71,62 @@ export interface OutboxEvent {
   readonly ts: string;
 }
 
+/** An outbox event with its position: `seq` orders all events in commit order (1, 2, …). */
+export interface OutboxRow extends OutboxEvent {
+  readonly seq: number;
+}
+
+/** The persisted delivery state of one sink. */
+export interface SinkState {
+  readonly sink: string;
+  /** Every event with seq <= cursor is delivered, dead-lettered or filtered out for this sink. */
+  readonly cursor: number;
+  readonly updatedAt: string;
+  /** Set when the endpoint answered 410 Gone; delivery stops until `writ outbox retry` re-enables it. */
+  readonly disabledAt: string | null;
+  readonly disabledReason: string | null;
+}
+
+/** An event a sink gave up on after its attempts; `redrive` marks one asked back into delivery. */
+export interface DeadLetter {
+  readonly sink: string;
+  readonly seq: number;
+  readonly eventId: string;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly deadAt: string;
+  readonly redrive: boolean;
+}
+
+/** One attempt to deliver one event to one sink. */
+export interface DeliveryRow {
+  readonly sink: string;
+  readonly eventId: string;
+  readonly seq: number;
+  readonly attempt: number;
+  /** HTTP status (webhook) or null. */
+  readonly status: number | null;
+  /** Why the attempt failed, or null when it succeeded. */
+  readonly error: string | null;
+  readonly latencyMs: number;
+  readonly at: string;
+}
+
+/** What the dispatcher persists in ONE transaction at each flush. */
+export interface OutboxProgress {
+  readonly cursors: ReadonlyArray<{ readonly sink: string; readonly cursor: number }>;
+  /** New or renewed dead letters (a key that exists is replaced, its redrive mark cleared). */
+  readonly dead: readonly DeadLetter[];
+  /** Dead letters delivered on redrive: removed. */
+  readonly resolved: ReadonlyArray<{ readonly sink: string; readonly seq: number }>;
+  readonly deliveries: readonly DeliveryRow[];
+  /** Sinks disabled (reason) or enabled again (null). */
+  readonly disabled: ReadonlyArray<{ readonly sink: string; readonly reason: string | null }>;
+  /** Delivery-log rows kept per sink touched by `deliveries`. */
+  readonly keep: number;
+  readonly at: string;
+}
+
 /**
  * One Merkle tile of a log (C2SP tlog-tiles): `width` hashes of tree level 8·level, plus the nodes
  * inside the tile, in the layout of src/ledger/tile-layout.ts. A full tile has width 256 and never
@@ -178,6 +234,21 @@ export interface Store {
   readLedger(tenant: string, scroll: string, from: number, limit: number): Promise<LedgerRow[]>;
   readEnvelope(tenant: string, scroll: string, index: number): Promise<string | null>;
   countOutbox(): Promise<number>;
+  /** Outbox events with seq > afterSeq in seq (commit) order, at most `limit`. */
+  readOutbox(afterSeq: number, limit: number): Promise<OutboxRow[]>;
+  outboxEventById(id: string): Promise<OutboxRow | null>;
+  /** The highest seq written (0 when the outbox is empty). */
+  outboxHead(): Promise<number>;
+  sinkStates(): Promise<SinkState[]>;
+  /** Dead letters of one sink (or all), by sink then seq, at most `limit`; only those marked for redrive if asked. */
+  deadLetters(sink: string | null, limit: number, onlyRedrive?: boolean): Promise<DeadLetter[]>;
+  countDeadLetters(): Promise<Array<{ sink: string; n: number }>>;
+  /** The newest delivery-log rows of a sink, newest first. */
+  deliveryLog(sink: string, limit: number): Promise<DeliveryRow[]>;
+  /** Persists dispatcher progress in ONE transaction, in order with commits; durable on resolve. */
+  saveOutboxProgress(progress: OutboxProgress): Promise<void>;
+  /** Marks dead letters (of one sink or all, one event or all) for redrive; returns how many. */
+  requestRedrive(sink: string | null, eventId: string | null): Promise<number>;
   /** Leaf hashes (lowercase hex) of records [from, to) of a log, in order. */
   readLeafHashes(tenant: string, scroll: string, from: number, to: number): Promise<string[]>;
   /**

@@ -1,9 +1,9 @@
 /**
- * SQLite schema, version 1. Applied by migrate() in one transaction; PRAGMA user_version records it.
+ * SQLite schema, versions 1 to 3. Applied by migrate() in one transaction; PRAGMA user_version records it.
  * Indexes are few on purpose: every index keyed by a random value (request ids, nonces) costs one
  * scattered page per command in each WAL commit.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA_V1 = `
 -- Every version of every entity; the current one is the highest version of its key.
@@ -65,4 +65,47 @@ CREATE TABLE IF NOT EXISTS redactions (
   redacted_at TEXT NOT NULL, redacted_by TEXT NOT NULL, reason TEXT,
   PRIMARY KEY (tenant, scroll, idx)
 ) WITHOUT ROWID;
+`;
+
+/**
+ * Version 3: delivery of the outbox (DESIGN §7).
+ *
+ * The v1 outbox table is WITHOUT ROWID keyed by the event id, a UUIDv7. Its order is not commit
+ * order: ids of one millisecond sort by their random bits, and a clock that steps back sorts later
+ * events first. The dispatcher needs a total order in which a reader never finds a gap filled later,
+ * so v3 rebuilds the table as a rowid table whose INTEGER PRIMARY KEY `seq` SQLite assigns as
+ * max+1 inside the single writer's transaction: seq order is commit order, every seq at or below
+ * the highest one a reader sees is committed, and appending costs one sequential page (no second
+ * random index: the UNIQUE index on a UUIDv7 grows at its right edge as well). Rows are never deleted
+ * (a deleted last row would let its seq be given out again; AUTOINCREMENT would be needed then).
+ * Rows of a v1/v2 database are copied in id order, the best order they have.
+ *
+ * Per sink: its cursor (every event with seq <= cursor is delivered, dead-lettered or filtered out)
+ * and whether a 410 disabled it; its dead letters (a redrive request marks them); its delivery log,
+ * pruned to the newest `outbox.deliveryLogKeep` rows of the sink.
+ */
+export const SCHEMA_V3 = `
+CREATE TABLE outbox_v3 (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL, scroll TEXT NOT NULL, idx INTEGER NOT NULL,
+  action TEXT NOT NULL, target TEXT, version INTEGER, type TEXT NOT NULL, data TEXT NOT NULL, ts TEXT NOT NULL
+);
+INSERT INTO outbox_v3 (id, tenant, scroll, idx, action, target, version, type, data, ts)
+  SELECT id, tenant, scroll, idx, action, target, version, type, data, ts FROM outbox ORDER BY id;
+DROP TABLE outbox;
+ALTER TABLE outbox_v3 RENAME TO outbox;
+CREATE TABLE IF NOT EXISTS outbox_sinks (
+  sink TEXT PRIMARY KEY, cursor INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL,
+  disabled_at TEXT, disabled_reason TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox_dead (
+  sink TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL, attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL, dead_at TEXT NOT NULL, redrive INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (sink, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox_deliveries (
+  n INTEGER PRIMARY KEY, sink TEXT NOT NULL, event_id TEXT NOT NULL, seq INTEGER NOT NULL,
+  attempt INTEGER NOT NULL, status INTEGER, error TEXT, latency_ms REAL NOT NULL, at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_deliveries_by_sink ON outbox_deliveries (sink, n);
 `;

@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { CheckpointRow, EntityRow, IntegrationBatch, LedgerRow, LogHead, NonceRow, Redaction, Store, StoredOutcome, TileRow, WriteBatch } from '../port.js';
+import type { CheckpointRow, DeadLetter, DeliveryRow, EntityRow, IntegrationBatch, LedgerRow, LogHead, NonceRow, OutboxProgress, OutboxRow, Redaction, SinkState, Store, StoredOutcome, TileRow, WriteBatch } from '../port.js';
+import { OutboxReads } from './outbox-sql.js';
 import { tune } from './pragmas.js';
-import { SCHEMA_V1, SCHEMA_V2, SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_VERSION } from './schema.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
 
 type Db = Database.Database;
@@ -25,6 +26,7 @@ export class SqliteStore implements Store {
   readonly exclusive = true;
   private readonly reader: Db;
   private readonly r: ReturnType<typeof readerStatements>;
+  private readonly o: OutboxReads;
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   private nextId = 1;
@@ -41,6 +43,7 @@ export class SqliteStore implements Store {
     tune(this.reader);
     migrate(this.reader);
     this.r = readerStatements(this.reader);
+    this.o = new OutboxReads(this.reader);
     this.worker = new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: { path: options.path }, execArgv: [] });
     this.worker.unref();
     this.worker.on('message', (reply: WriterReply) => {
@@ -156,6 +159,42 @@ export class SqliteStore implements Store {
     return (this.r.countOutbox.get() as Row).n as number;
   }
 
+  async readOutbox(afterSeq: number, limit: number): Promise<OutboxRow[]> {
+    return this.o.read(afterSeq, limit);
+  }
+
+  async outboxEventById(id: string): Promise<OutboxRow | null> {
+    return this.o.byId(id);
+  }
+
+  async outboxHead(): Promise<number> {
+    return this.o.head();
+  }
+
+  async sinkStates(): Promise<SinkState[]> {
+    return this.o.sinks();
+  }
+
+  async deadLetters(sink: string | null, limit: number, onlyRedrive = false): Promise<DeadLetter[]> {
+    return this.o.dead(sink, limit, onlyRedrive);
+  }
+
+  async countDeadLetters(): Promise<Array<{ sink: string; n: number }>> {
+    return this.o.countDead();
+  }
+
+  async deliveryLog(sink: string, limit: number): Promise<DeliveryRow[]> {
+    return this.o.log(sink, limit);
+  }
+
+  async saveOutboxProgress(progress: OutboxProgress): Promise<void> {
+    await this.call({ op: 'outbox', progress });
+  }
+
+  async requestRedrive(sink: string | null, eventId: string | null): Promise<number> {
+    return (await this.call({ op: 'redrive', sink, eventId })) as number;
+  }
+
   async readLeafHashes(tenant: string, scroll: string, from: number, to: number): Promise<string[]> {
     return (this.r.leafHashes.all(tenant, scroll, from, to) as Row[]).map((row) => row.leaf_hash as string);
   }
@@ -215,6 +254,7 @@ function migrate(db: Db): void {
     db.transaction(() => {
       if (version < 1) db.exec(SCHEMA_V1);
       if (version < 2) db.exec(SCHEMA_V2);
+      if (version < 3) db.exec(SCHEMA_V3);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { IntegrationBatch, WriteBatch } from '../port.js';
+import type { IntegrationBatch, OutboxProgress, WriteBatch } from '../port.js';
 import { SqliteWriter } from './writer.js';
 
 /**
@@ -11,6 +11,8 @@ export type WriterRequest =
   | { readonly id: number; readonly op: 'integrate'; readonly batch: IntegrationBatch }
   | { readonly id: number; readonly op: 'cosign'; readonly tenant: string; readonly scroll: string; readonly size: number; readonly note: string; readonly cosignatures: number }
   | { readonly id: number; readonly op: 'prune'; readonly now: number; readonly retentionMs: number }
+  | { readonly id: number; readonly op: 'outbox'; readonly progress: OutboxProgress }
+  | { readonly id: number; readonly op: 'redrive'; readonly sink: string | null; readonly eventId: string | null }
   | { readonly id: number; readonly op: 'recover' }
   | { readonly id: number; readonly op: 'close' };
 
@@ -43,6 +45,13 @@ parentPort?.on('message', (req: WriterRequest) => {
         break;
       case 'prune':
         reply = { id: req.id, ok: true, value: writer.prune(req.now, req.retentionMs) };
+        break;
+      case 'outbox':
+        writer.saveOutboxProgress(req.progress);
+        reply = { id: req.id, ok: true };
+        break;
+      case 'redrive':
+        reply = { id: req.id, ok: true, value: writer.requestRedrive(req.sink, req.eventId) };
         break;
       case 'recover':
         failed = undefined;

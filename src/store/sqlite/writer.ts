@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import type { IntegrationBatch, WriteBatch } from '../port.js';
+import type { IntegrationBatch, OutboxProgress, WriteBatch } from '../port.js';
+import { OutboxWrites } from './outbox-sql.js';
 import { tune, WAL_AUTOCHECKPOINT_PAGES } from './pragmas.js';
 
 type Db = Database.Database;
@@ -14,6 +15,7 @@ export class SqliteWriter {
   private readonly s: ReturnType<typeof statements>;
   private readonly applyBatch: (batch: WriteBatch) => void;
   private readonly applyIntegration: (batch: IntegrationBatch) => void;
+  private readonly outbox: OutboxWrites;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -22,6 +24,7 @@ export class SqliteWriter {
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     tune(this.db);
     this.s = statements(this.db);
+    this.outbox = new OutboxWrites(this.db);
     const s = this.s;
     this.applyBatch = this.db.transaction((batch: WriteBatch) => {
       for (const e of batch.entities) {
@@ -59,6 +62,15 @@ export class SqliteWriter {
 
   addCosignatures(tenant: string, scroll: string, size: number, note: string, cosignatures: number): void {
     this.s.setNote.run(note, cosignatures, tenant, scroll, size);
+  }
+
+  /** The dispatcher's cursors, dead letters and delivery log in one transaction. */
+  saveOutboxProgress(progress: OutboxProgress): void {
+    this.outbox.saveProgress(progress);
+  }
+
+  requestRedrive(sink: string | null, eventId: string | null): number {
+    return this.outbox.requestRedrive(sink, eventId);
   }
 
   prune(nowMs: number, outcomeRetentionMs: number): { nonces: number; outcomes: number } {

@@ -4,6 +4,7 @@ import { registerApprovalCommands } from './approvals.js';
 import { registerCommandCommands } from './commands.js';
 import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
+import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerServeCommands } from './serve.js';
 import { registerTotpCommands } from './totp.js';
@@ -26,6 +27,7 @@ registerLedgerCommands(program);
 registerWitnessCommands(program);
 registerTotpCommands(program);
 registerPolicyCommands(program);
+registerOutboxCommands(program);
 
 try {
   await program.parseAsync(process.argv);

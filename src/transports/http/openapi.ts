@@ -2,6 +2,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import { ALL_CODES, CODES } from '../../core/codes.js';
 import { PATTERNS, SIGNATURE_ALGS } from '../../core/envelope.js';
 import { APPROVAL_STATUSES } from '../../approvals/pending.js';
+import { OUTBOX_SCHEMAS, outboxPaths } from './openapi-outbox.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const answer = (description: string) => ({ description, content: { 'application/json': { schema: ref('Answer') } } });
@@ -120,8 +121,9 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       },
       ...approvalPaths(),
       ...logPaths(),
+      ...outboxPaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
-      '/healthz': { get: { summary: 'Liveness and durability setting', responses: { '200': json('Health', { type: 'object' }), '503': answer('UNAVAILABLE: the store can no longer write; restart writ') } } },
+      '/healthz': { get: { summary: 'Liveness, durability setting, and each outbox sink\'s lag', responses: { '200': json('Health', { type: 'object' }), '503': answer('UNAVAILABLE: the store can no longer write; restart writ') } } },
     },
     components: {
       schemas: {
@@ -178,6 +180,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
             doc: {}, updatedAt: { type: 'string' }, updatedBy: { type: 'string' }, scroll: { type: 'string' }, index: { type: 'integer' },
           },
         },
+        ...OUTBOX_SCHEMAS,
         ...payloads,
       },
     },

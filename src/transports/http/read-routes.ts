@@ -3,6 +3,7 @@ import { WritError } from '../../core/errors.js';
 import { PATTERNS } from '../../core/envelope.js';
 import { originOf } from '../../ledger/record.js';
 import type { EntityRow } from '../../store/port.js';
+import { outboxStatus } from '../../outbox/status.js';
 import type { Writ } from '../../writ.js';
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
@@ -70,12 +71,13 @@ export function readRoutes(app: FastifyInstance, writ: Writ): void {
     const problem = writ.store.problem();
     // A store that cannot write needs a restart: say so, so that a supervisor can act on it.
     if (problem) throw new WritError('UNAVAILABLE', `the store cannot accept writes: ${problem}`, { retryAfter: 5 });
-    return reply.send(health(writ));
+    return reply.send(await health(writ));
   });
 }
 
-function health(writ: Writ) {
+async function health(writ: Writ) {
   const logs = writ.integrator.status();
+  const outbox = await outboxStatus(writ.store, writ.config.outbox, writ.outbox, writ.now());
   return {
     status: 'ok',
     store: writ.store.durability,
@@ -87,5 +89,7 @@ function health(writ: Writ) {
     apply: writ.applier.stats,
     unauthenticated: writ.pipeline.counters.unauthenticated,
     repeatedRejections: writ.pipeline.counters.repeatedRejections,
+    // Each sink's lag: events after its cursor and the age of the oldest (docs/outbox.md).
+    outbox: { running: outbox.running, head: outbox.head, sinks: outbox.sinks.map((s) => ({ name: s.name, lagEvents: s.lagEvents, lagMs: s.lagMs, deadLetters: s.deadLetters, disabled: s.disabled !== null })) },
   };
 }

@@ -8,6 +8,7 @@ import type { Writ } from '../../writ.js';
 import { approvalRoutes } from './approval-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { logRoutes } from './log-routes.js';
+import { outboxRoutes } from './outbox-routes.js';
 import { readRoutes } from './read-routes.js';
 
 export interface ServerOptions {
@@ -95,6 +96,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   readRoutes(app, writ);
   approvalRoutes(app, writ);
   logRoutes(app, writ);
+  outboxRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', async () => openapi);
   return app;

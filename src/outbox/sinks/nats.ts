@@ -1,0 +1,82 @@
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsSinkConfig } from '../../config/config.js';
+import type { OutboxRow } from '../../store/port.js';
+import { errorText, eventJson, type Attempt, type Sink } from '../sink.js';
+import { eventSubject } from '../subject.js';
+
+interface Link {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+}
+
+/**
+ * Publishes each event to a JetStream stream on `<prefix>.<tenant>.<scroll>.<action>` (tokens as in
+ * subject.ts) with `Nats-Msg-Id` = event id, and counts it delivered only once the stream's publish
+ * acknowledgement arrives (a duplicate acknowledgement too: the stream has the event already).
+ * The stream is created on first connection if missing, covering `<prefix>.>`. The connection is
+ * opened on first use and reconnects by itself (without limit) when the server comes back; until
+ * then publishes time out and the dispatcher retries them with backoff.
+ */
+export class NatsSink implements Sink {
+  readonly kind = 'nats';
+  readonly concurrency: number;
+  private link: Promise<Link> | null = null;
+  private streamReady = false;
+  private closed = false;
+
+  constructor(private readonly config: NatsSinkConfig) {
+    this.concurrency = config.concurrency;
+  }
+
+  private ensure(): Promise<Link> {
+    this.link ??= this.open().catch((err: unknown) => {
+      this.link = null;
+      throw err;
+    });
+    return this.link;
+  }
+
+  private async open(): Promise<Link> {
+    const nc = await connect({ servers: this.config.url, name: `writ-outbox-${this.config.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: this.config.timeoutMs });
+    void nc.closed().then(() => {
+      // Closed for good (not a reconnect): the next delivery opens a new connection.
+      this.link = null;
+      this.streamReady = false;
+    });
+    return { nc, js: jetstream(nc, { timeout: this.config.timeoutMs }) };
+  }
+
+  private async ensureStream(link: Link): Promise<void> {
+    if (this.streamReady) return;
+    const jsm = await jetstreamManager(link.nc, { timeout: this.config.timeoutMs });
+    try {
+      await jsm.streams.info(this.config.stream);
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) throw err;
+      await jsm.streams.add({ name: this.config.stream, subjects: [`${this.config.subjectPrefix}.>`] });
+    }
+    this.streamReady = true;
+  }
+
+  async deliver(event: OutboxRow): Promise<Attempt> {
+    if (this.closed) return { ok: false, error: 'the NATS sink is closed' };
+    try {
+      const link = await this.ensure();
+      await this.ensureStream(link);
+      await link.js.publish(eventSubject(this.config.subjectPrefix, event), eventJson(event), { msgID: event.id, timeout: this.config.timeoutMs });
+      return { ok: true };
+    } catch (err) {
+      // A server that lost its store no longer has the stream: check it again on the next attempt.
+      if (/no responders|stream not found|503/i.test((err as Error).message)) this.streamReady = false;
+      return { ok: false, error: `NATS ${this.config.url} stream ${this.config.stream}: ${errorText(err)}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const link = this.link;
+    this.link = null;
+    if (link) await link.then((l) => l.nc.close()).catch(() => undefined);
+  }
+}

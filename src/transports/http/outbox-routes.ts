@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { WritError } from '../../core/errors.js';
+import type { Dispatcher } from '../../outbox/dispatcher.js';
+import { outboxStatus } from '../../outbox/status.js';
+import type { Writ } from '../../writ.js';
+import { DEFAULT_PAGE, intParam, MAX_PAGE } from './read-routes.js';
+
+const SINK = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function sinkParam(writ: Writ, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!SINK.test(value) || !writ.config.outbox.sinks.some((s) => s.name === value)) {
+    throw new WritError('NOT_FOUND', `no outbox sink named ${JSON.stringify(value)}; GET /v1/outbox/sinks lists them`);
+  }
+  return value;
+}
+
+function running(writ: Writ): Dispatcher {
+  if (writ.outbox) return writ.outbox;
+  throw new WritError('UNAVAILABLE', 'this writ process does not run the outbox dispatcher (outbox.enabled is false or no sinks are configured); send this to the process that does', { retryAfter: 60 });
+}
+
+/**
+ * The outbox (docs/outbox.md): events in commit order, each sink's delivery state, dead letters and
+ * delivery log; and two operator actions, retry and redrive. Like POST …/checkpoint these carry no
+ * credential: they change no state and no ledger, only when already-recorded events are sent again
+ * (at-least-once delivery allows that at any time). writ listens on loopback by default; expose it
+ * only behind a proxy that restricts /v1/outbox to operators.
+ */
+export function outboxRoutes(app: FastifyInstance, writ: Writ): void {
+  app.get('/v1/outbox/sinks', async () => outboxStatus(writ.store, writ.config.outbox, writ.outbox, writ.now()));
+
+  app.get<{ Querystring: { after?: string; limit?: string } }>('/v1/outbox/events', async (request) => {
+    const after = intParam(request.query.after, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    const items = await writ.store.readOutbox(after, limit);
+    return { head: await writ.store.outboxHead(), items, next: items.length === limit ? items[items.length - 1].seq : null };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/outbox/events/:id', async (request) => {
+    const row = EVENT_ID.test(request.params.id) ? await writ.store.outboxEventById(request.params.id) : null;
+    if (!row) throw new WritError('NOT_FOUND', `no outbox event ${JSON.stringify(request.params.id)}`);
+    return row;
+  });
+
+  app.get<{ Querystring: { sink?: string; limit?: string } }>('/v1/outbox/dead-letters', async (request) => {
+    const sink = sinkParam(writ, request.query.sink);
+    const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    return { items: await writ.store.deadLetters(sink, limit) };
+  });
+
+  app.get<{ Params: { sink: string }; Querystring: { limit?: string } }>('/v1/outbox/sinks/:sink/deliveries', async (request) => {
+    const sink = sinkParam(writ, request.params.sink)!;
+    const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    return { sink, items: await writ.store.deliveryLog(sink, limit) };
+  });
+
+  app.post<{ Querystring: { sink?: string } }>('/v1/outbox/retry', async (request) => {
+    const sink = sinkParam(writ, request.query.sink);
+    return { retried: running(writ).retry(sink) };
+  });
+
+  app.post<{ Querystring: { sink?: string; id?: string } }>('/v1/outbox/dead-letters/redrive', async (request) => {
+    const sink = sinkParam(writ, request.query.sink);
+    const id = request.query.id;
+    if (id !== undefined && !EVENT_ID.test(id)) throw new WritError('INVALID_ENVELOPE', 'query parameter id must be an event id (a UUID)');
+    const marked = await running(writ).redrive(sink, id ?? null);
+    if (id !== undefined && marked === 0) throw new WritError('NOT_FOUND', `event ${id} is not a dead letter${sink ? ` of sink ${sink}` : ''}; GET /v1/outbox/dead-letters lists them`);
+    return { marked };
+  });
+}

@@ -1,0 +1,154 @@
+import { strict as assert } from 'node:assert';
+import { chmodSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../src/config/config.js';
+import { openWrit } from '../src/writ.js';
+import { startHarness, type Harness } from './support/harness.js';
+import { orderViolation, testOutbox, waitUntil, webhookSecret, WebhookReceiver } from './support/outbox.js';
+
+/**
+ * Webhook delivery against a real node:http endpoint that verifies every request with the
+ * standardwebhooks library (docs/outbox.md). Events are produced by real signed commands.
+ */
+
+async function upserts(h: Harness, skus: readonly string[], rounds: number): Promise<void> {
+  for (let n = 0; n < rounds; n++) {
+    for (const sku of skus) {
+      const r = await h.post(h.sign('UpsertProduct', { sku, name: `${sku} #${n}`, price: { amount: n, currency: 'EUR' } }));
+      assert.equal(r.status, 200, r.raw);
+    }
+  }
+}
+
+async function allDelivered(h: Harness, receiver: WebhookReceiver): Promise<boolean> {
+  return receiver.ids().size === (await h.writ.store.outboxHead());
+}
+
+describe('outbox: webhook sink', () => {
+  const { file, secret } = webhookSecret();
+  let receiver: WebhookReceiver;
+  let h: Harness;
+
+  before(async () => {
+    receiver = await WebhookReceiver.start(secret);
+    h = await startHarness(testOutbox([{ name: 'hook', kind: 'webhook', url: receiver.url, secretFile: file, concurrency: 8 }]));
+  });
+
+  after(async () => {
+    await h?.close();
+    await receiver?.close();
+  });
+
+  it('delivers every event once, signed per Standard Webhooks, in order per entity', async () => {
+    await upserts(h, ['a', 'b', 'c', 'd'], 10);
+    await waitUntil(() => allDelivered(h, receiver), 'every event is delivered');
+    assert.equal(receiver.badSignatures, 0);
+    assert.ok(receiver.accepted.every((d) => d.id === d.body.id), 'webhook-id is the event id');
+    assert.equal(orderViolation(receiver.accepted), null);
+    const rows = await h.writ.store.readOutbox(0, 1000);
+    assert.deepEqual(new Set(rows.map((r) => r.id)), receiver.ids());
+  });
+
+  it('loses nothing while the endpoint answers 500, and keeps each entity in order after it recovers', async () => {
+    receiver.answer = () => 500;
+    const before = receiver.attempts;
+    await upserts(h, ['a', 'b', 'e'], 4);
+    await waitUntil(() => receiver.attempts > before + 6, 'the failing endpoint has been retried');
+    receiver.answer = () => 200;
+    await waitUntil(() => allDelivered(h, receiver), 'every event is delivered after recovery');
+    assert.equal(receiver.badSignatures, 0);
+    assert.equal(orderViolation(receiver.accepted), null);
+    const status = (await h.get('/v1/outbox/sinks')).body;
+    assert.equal(status.sinks[0].name, 'hook');
+    assert.match(status.sinks[0].lastError.message, /answered 500/);
+    const log = (await h.get('/v1/outbox/sinks/hook/deliveries?limit=1000')).body.items as Array<{ status: number | null; error: string | null }>;
+    assert.ok(log.some((d) => d.status === 500 && d.error !== null), 'the failed attempts are in the delivery log');
+  });
+
+  it('dead-letters an event after maxAttempts, lets the entity continue, and redrive delivers it', async () => {
+    receiver.answer = (body) => (body.target === 'product/poison' && body.version === 1 ? 503 : 200);
+    await upserts(h, ['poison'], 1);
+    await upserts(h, ['poison', 'f'], 1);
+    const [first] = (await h.writ.store.readOutbox((await h.writ.store.outboxHead()) - 3, 3)).filter((r) => r.target === 'product/poison');
+    await waitUntil(async () => (await h.get('/v1/outbox/dead-letters?sink=hook')).body.items.length === 1, 'the event is a dead letter');
+    const dead = (await h.get('/v1/outbox/dead-letters?sink=hook')).body.items[0];
+    assert.equal(dead.eventId, first.id);
+    assert.equal(dead.attempts, 4);
+    // The entity's later event went on; everything but the dead letter is delivered.
+    await waitUntil(async () => receiver.ids().size === (await h.writ.store.outboxHead()) - 1, 'all but the dead letter are delivered');
+    assert.ok(!receiver.ids().has(first.id));
+    assert.equal((await h.get('/v1/outbox/sinks')).body.sinks[0].deadLetters, 1);
+
+    receiver.answer = () => 200;
+    const r = await h.app.inject({ method: 'POST', url: `/v1/outbox/dead-letters/redrive?sink=hook&id=${first.id}` });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(JSON.parse(r.body).marked, 1);
+    await waitUntil(() => allDelivered(h, receiver), 'the redriven event is delivered');
+    await waitUntil(async () => (await h.get('/v1/outbox/dead-letters')).body.items.length === 0, 'the dead letter is resolved');
+    assert.equal(receiver.badSignatures, 0);
+  });
+
+  it('refuses redrive of an event that is not a dead letter, and an unknown sink', async () => {
+    const missing = await h.app.inject({ method: 'POST', url: '/v1/outbox/dead-letters/redrive?id=01890000-0000-7000-8000-000000000000' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(JSON.parse(missing.body).code, 'NOT_FOUND');
+    const sink = await h.app.inject({ method: 'POST', url: '/v1/outbox/retry?sink=nope' });
+    assert.equal(sink.statusCode, 404);
+  });
+});
+
+describe('outbox: a webhook answering 410 Gone', () => {
+  const { file, secret } = webhookSecret();
+  let receiver: WebhookReceiver;
+  let h: Harness;
+
+  before(async () => {
+    receiver = await WebhookReceiver.start(secret);
+    receiver.answer = () => 410;
+    h = await startHarness(testOutbox([{ name: 'gone', kind: 'webhook', url: receiver.url, secretFile: file }]));
+  });
+
+  after(async () => {
+    await h?.close();
+    await receiver?.close();
+  });
+
+  it('disables the sink (persisted, visible in status) until retry enables it', async () => {
+    await upserts(h, ['x', 'y'], 2);
+    await waitUntil(async () => (await h.get('/v1/outbox/sinks')).body.sinks[0].disabled !== null, 'the sink is disabled');
+    const attempts = receiver.attempts;
+    await h.writ.outbox!.flush();
+    const state = (await h.writ.store.sinkStates()).find((s) => s.sink === 'gone');
+    assert.match(state?.disabledReason ?? '', /410/);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(receiver.attempts, attempts, 'a disabled sink is not called');
+    assert.equal(receiver.accepted.length, 0);
+
+    // A restart keeps it disabled.
+    await h.restart();
+    assert.notEqual((await h.get('/v1/outbox/sinks')).body.sinks[0].disabled, null);
+
+    receiver.answer = () => 200;
+    const r = await h.app.inject({ method: 'POST', url: '/v1/outbox/retry?sink=gone' });
+    assert.deepEqual(JSON.parse(r.body), { retried: ['gone'] });
+    await waitUntil(async () => receiver.ids().size === (await h.writ.store.outboxHead()), 'every event is delivered once enabled');
+    assert.equal((await h.get('/v1/outbox/sinks')).body.sinks[0].disabled, null);
+    assert.equal(orderViolation(receiver.accepted), null);
+  });
+});
+
+describe('outbox: the webhook secret file', () => {
+  it('refuses to start with a secret its group or others can read', async () => {
+    const { file } = webhookSecret();
+    chmodSync(file, 0o644);
+    const h = await startHarness();
+    try {
+      const config = loadConfig(h.home, testOutbox([{ name: 'loose', kind: 'webhook', url: 'http://127.0.0.1:9/hook', secretFile: file }]));
+      await h.writ.close();
+      await assert.rejects(openWrit(config), /accessible to every user \(mode 0644\).*chmod 600/);
+    } finally {
+      await h.writ.close().catch(() => undefined);
+      await h.close().catch(() => undefined);
+    }
+  });
+});
