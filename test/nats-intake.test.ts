@@ -3,8 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
 import { loadConfig } from '../src/config/config.js';
+import { CODES } from '../src/core/codes.js';
 import { NatsCommandClient } from '../src/transports/nats/client.js';
 import { NatsIntake, type NatsIntakeOptions } from '../src/transports/nats/intake.js';
+import { runWrit } from './support/cli.js';
 import { newSigner, startHarness, type Harness } from './support/harness.js';
 import { NatsServer, natsUnavailable } from './support/nats.js';
 import { AnswerCollector, consumerInfo, drainedConsumer, eventually } from './support/nats-intake.js';
@@ -171,6 +173,20 @@ describe('the NATS command intake', { skip: skip ?? false }, () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('submits from the CLI with `writ submit --nats`, exiting with the answer\'s exit code', async () => {
+    const input = JSON.stringify({ action: 'UpsertProduct', payload: { sku: 'nats-cli', name: 'From the CLI', price: { amount: 5, currency: 'EUR' } } });
+    const ok = await runWrit(['--home', h.home, 'submit', '--nats', server.url, '-'], { input });
+    assert.equal(ok.code, 0, ok.stderr);
+    const answer = JSON.parse(ok.stdout) as { status: string; requestId: string };
+    assert.equal(answer.status, 'OK');
+    assert.equal((await okRecords(answer.requestId)).length, 1);
+    const bad = await runWrit(['--home', h.home, 'submit', '--nats', server.url, '-'], { input: JSON.stringify({ action: 'UpsertProduct', payload: { sku: 'nats-cli-2' } }) });
+    assert.equal(bad.code, CODES.INVALID_PAYLOAD.exit, bad.stdout + bad.stderr);
+    const unreachable = await runWrit(['--home', h.home, 'submit', '--nats', 'nats://127.0.0.1:1', '-'], { input });
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /cannot reach NATS at nats:\/\/127\.0\.0\.1:1/);
   });
 
   it('refuses to start on a stream that is not a work queue over its subjects, saying what to do', async () => {
