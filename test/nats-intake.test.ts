@@ -31,7 +31,8 @@ describe('the NATS command intake', { skip: skip ?? false }, () => {
 
   before(async () => {
     server = await NatsServer.start();
-    h = await startHarness({ nats: { url: server.url, ackWaitMs: 2000, nakDelayMs: 200 } });
+    // Rate limits out of the way: the shutdown test queues hundreds of commands of one actor.
+    h = await startHarness({ limits: { rate: 100_000_000, windowSeconds: 60 }, nats: { url: server.url, ackWaitMs: 2000, nakDelayMs: 200 } });
     const config = loadConfig(h.home);
     options = { ...config.nats, url: server.url };
     intake = await NatsIntake.start(options, h.writ.pipeline);
@@ -158,6 +159,48 @@ describe('the NATS command intake', { skip: skip ?? false }, () => {
     }
   });
 
+  it('shuts down cleanly: commands in flight finish and are acknowledged, the rest stay queued for the next start', async () => {
+    const collector = await AnswerCollector.open(server.url, `writ.result.${h.tenant}.>`);
+    try {
+      // Few in flight at once (the consumer's max_ack_pending follows), so that most are still queued at
+      // the close; a NAK delay longer than the close, so that no handed-back command comes back meanwhile.
+      await intake.close();
+      intake = await NatsIntake.start({ ...options, maxInFlight: 8, nakDelayMs: 3000 }, h.writ.pipeline);
+      const envs = Array.from({ length: 300 }, (_, i) => product(`nats-stop-${i}`));
+      const nc = await connect({ servers: server.url });
+      const js = jetstream(nc);
+      await Promise.all(envs.map((e) => js.publish(`writ.cmd.${h.tenant}`, JSON.stringify(e))));
+      await nc.close();
+      await eventually('the first answers', async () => (collector.answers.length >= 20 ? true : undefined));
+      const closed = intake;
+      await intake.close();
+      const answeredAtClose = collector.answers.length;
+      assert.ok(answeredAtClose < envs.length, 'every command was answered before the close; nothing was left to queue');
+      const info = await consumerInfo(server.url);
+      // Every delivery the closed intake took was either answered and acknowledged, or NAKed back to the
+      // queue (those count as ack-pending on the server until they are delivered again); none was dropped.
+      const s = closed.status();
+      assert.equal(s.inFlight, 0);
+      assert.equal(s.state, 'closed');
+      assert.equal(s.lastError, null, JSON.stringify(s.lastError));
+      assert.equal(s.acked, answeredAtClose, 'each answer was acknowledged');
+      assert.equal(s.received, s.acked + s.nakked, 'a delivery was neither acknowledged nor handed back');
+      assert.equal(info.num_ack_pending, s.nakked, 'the server holds deliveries the intake never settled');
+      assert.equal(info.num_pending + info.num_ack_pending, envs.length - answeredAtClose, 'what was not answered is still queued');
+      intake = await NatsIntake.start(options, h.writ.pipeline);
+      assert.equal((await consumerInfo(server.url)).config.max_ack_pending, options.maxInFlight, 'the consumer follows nats.maxInFlight');
+      await eventually('an answer for every command', async () => (envs.every((e) => collector.for(e.requestId).length > 0) ? true : undefined));
+      for (const e of envs) {
+        assert.equal(collector.for(e.requestId)[0].body.status, 'OK', collector.for(e.requestId)[0].text);
+        assert.equal(collector.for(e.requestId).length, 1, `${e.requestId} answered ${collector.for(e.requestId).length} times`);
+        assert.equal((await okRecords(e.requestId)).length, 1);
+      }
+      await drainedConsumer(server.url);
+    } finally {
+      await collector.close();
+    }
+  });
+
   it('shows its state in /healthz', async () => {
     const { buildServer } = await import('../src/transports/http/server.js');
     const app = buildServer(h.writ, { health: { nats: () => intake.status() } });
@@ -169,7 +212,7 @@ describe('the NATS command intake', { skip: skip ?? false }, () => {
       assert.equal(nats.consumer, 'writ-intake');
       assert.equal(nats.inFlight, 0);
       assert.equal(typeof nats.acked, 'number');
-      assert.ok((nats.acked as number) >= 1);
+      assert.ok((nats.acked as number) >= 1, JSON.stringify(nats));
     } finally {
       await app.close();
     }

@@ -90,7 +90,9 @@ export class NatsIntake {
     })();
     void (async () => {
       for await (const m of this.messages!) this.take(m);
-    })().catch((err) => this.state.error(`consuming stopped: ${(err as Error).message}`));
+    })().catch((err) => {
+      if (!this.closing) this.state.error(`consuming stopped: ${(err as Error).message}`);
+    });
     const refresh = setInterval(() => void consumer.info().then((i) => this.state.onInfo(i), (err: Error) => this.state.error(`consumer info: ${err.message}`)), 2000);
     // A command still being applied after a third of ack_wait asks the server for more time, so it is not delivered twice meanwhile.
     const third = Math.max(100, Math.floor(o.ackWaitMs / 3));
@@ -126,8 +128,10 @@ export class NatsIntake {
   private take(m: JsMsg): void {
     this.state.received++;
     if (this.closing) {
-      // Shutting down: hand it back at once, for another instance or the next start.
-      m.nak();
+      // Shutting down: hand it back, for another instance or the next start (after a delay, or
+      // the server would deliver it straight back to this process while it still listens).
+      m.nak(this.options.nakDelayMs);
+      this.state.nakked++;
       return;
     }
     if (this.inFlight.size >= this.options.maxInFlight) {
@@ -200,17 +204,22 @@ export class NatsIntake {
   }
 
   /**
-   * Clean shutdown: stops taking messages, lets the commands in flight finish (each is answered
-   * and acknowledged), flushes, then closes the connection.
+   * Clean shutdown: stops taking commands (what still arrives is NAKed back to the queue), lets the
+   * commands in flight finish (each answered and acknowledged), then drains the connection, which
+   * also hands back what was already on its way to this process, flushes, and closes.
    */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
-    await this.messages?.close().catch(() => undefined);
     if (this.inFlight.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     await this.repairing;
-    // drain() flushes the acks and answers; a connection that is down cannot, so it is bounded.
+    // The last acks free server-side slots (max_ack_pending), into which the server may already be
+    // sending more commands: a round trip lets those arrive here and be NAKed before unsubscribing.
+    await this.nc.flush().catch(() => undefined);
+    // Not messages.close(): that drops the deliveries already on the wire, which would then wait out
+    // ack_wait. drain() lets them reach take() (NAKed) before it unsubscribes. A connection that is
+    // down cannot drain, so that is bounded.
     const drained = this.nc.drain().catch(() => undefined);
     const limit = new Promise((resolve) => setTimeout(resolve, 5000).unref());
     await Promise.race([drained, limit]);
