@@ -159,7 +159,7 @@ describe('the NATS command intake', { skip: skip ?? false }, () => {
     }
   });
 
-  it('shuts down cleanly: commands in flight finish and are acknowledged, the rest stay queued for the next start', async () => {
+  it('shuts down cleanly: commands in flight finish and are acknowledged, the rest stay queued for the next start', async (t) => {
     const collector = await AnswerCollector.open(server.url, `writ.result.${h.tenant}.>`);
     try {
       // Few in flight at once (the consumer's max_ack_pending follows), so that most are still queued at
@@ -185,7 +185,10 @@ describe('the NATS command intake', { skip: skip ?? false }, () => {
       assert.equal(s.lastError, null, JSON.stringify(s.lastError));
       assert.equal(s.acked, answeredAtClose, 'each answer was acknowledged');
       assert.equal(s.received, s.acked + s.nakked, 'a delivery was neither acknowledged nor handed back');
-      assert.equal(info.num_ack_pending, s.nakked, 'the server holds deliveries the intake never settled');
+      // The server may have had a few more on the wire when the connection closed (its consumer runs
+      // apart from the connection): those come back after ack_wait, which the restart below waits out.
+      assert.ok(info.num_ack_pending >= s.nakked, 'a NAK did not reach the server');
+      t.diagnostic(`at the close: ${s.acked} answered and acknowledged, ${s.nakked} handed back, ${info.num_ack_pending - s.nakked} on the wire (back after ack_wait)`);
       assert.equal(info.num_pending + info.num_ack_pending, envs.length - answeredAtClose, 'what was not answered is still queued');
       intake = await NatsIntake.start(options, h.writ.pipeline);
       assert.equal((await consumerInfo(server.url)).config.max_ack_pending, options.maxInFlight, 'the consumer follows nats.maxInFlight');

@@ -12,6 +12,9 @@ import { IntakeState, redactUrl, type NatsIntakeStatus } from './intake-state.js
 import { ensureConsumer, ensureStream } from './stream.js';
 import { HEADERS, isSubject, resultSubject, tenantOfSubject } from './subjects.js';
 
+/** How long no delivery must arrive before a closing intake unsubscribes. */
+const QUIET_MS = 50;
+
 /** What the intake hands commands to: the pipeline (Pipeline.submit). */
 export interface CommandSink {
   submit(submission: Submission): Promise<Reply>;
@@ -38,6 +41,7 @@ export class NatsIntake {
   private drained: (() => void) | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private repairing: Promise<void> | undefined;
+  private loop: Promise<void> | undefined;
 
   private constructor(
     private readonly options: NatsIntakeOptions,
@@ -88,7 +92,7 @@ export class NatsIntake {
         if (n.type === 'stream_not_found' || n.type === 'consumer_not_found') this.repair(n.type);
       }
     })();
-    void (async () => {
+    this.loop = (async () => {
       for await (const m of this.messages!) this.take(m);
     })().catch((err) => {
       if (!this.closing) this.state.error(`consuming stopped: ${(err as Error).message}`);
@@ -205,8 +209,8 @@ export class NatsIntake {
 
   /**
    * Clean shutdown: stops taking commands (what still arrives is NAKed back to the queue), lets the
-   * commands in flight finish (each answered and acknowledged), then drains the connection, which
-   * also hands back what was already on its way to this process, flushes, and closes.
+   * commands in flight finish (each answered and acknowledged), waits until no more deliveries
+   * arrive, stops the consumer, and drains the connection (flushing acks, NAKs and answers).
    */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -214,12 +218,20 @@ export class NatsIntake {
     for (const t of this.timers) clearInterval(t);
     if (this.inFlight.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     await this.repairing;
-    // The last acks free server-side slots (max_ack_pending), into which the server may already be
-    // sending more commands: a round trip lets those arrive here and be NAKed before unsubscribing.
-    await this.nc.flush().catch(() => undefined);
-    // Not messages.close(): that drops the deliveries already on the wire, which would then wait out
-    // ack_wait. drain() lets them reach take() (NAKed) before it unsubscribes. A connection that is
-    // down cannot drain, so that is bounded.
+    // The last acks free server-side slots (max_ack_pending), into which the server's consumer sends
+    // more commands a moment later: wait until deliveries stop (bounded), NAKing each, so that the
+    // server's slots are held by handed-back commands and nothing is left on the wire at the close.
+    for (let waited = 0; waited < 2000; waited += QUIET_MS) {
+      const seen = this.state.received;
+      await this.nc.flush().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, QUIET_MS));
+      if (this.state.received === seen) break;
+    }
+    // Stopping the consumer first lets what it buffered reach take() (NAKed); a connection drain
+    // would end its iterator with an error and drop those, to come back only after ack_wait.
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+    // drain() flushes the acks, NAKs and answers; a connection that is down cannot, so it is bounded.
     const drained = this.nc.drain().catch(() => undefined);
     const limit = new Promise((resolve) => setTimeout(resolve, 5000).unref());
     await Promise.race([drained, limit]);
