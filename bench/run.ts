@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { benchHttp } from './http.js';
 import { benchLedger } from './ledger.js';
+import { benchNatsIntake } from './nats.js';
 import { benchPipeline, benchStages } from './pipeline.js';
 import { rawSha256PerSecond, rawSqlite, rawVerifyPerSecond } from './raw.js';
 import { emit } from './support.js';
@@ -20,6 +21,7 @@ await benchStages(quick ? 300 : 1000);
 // HTTP before the pipeline runs: those leave a hundred megabytes of writes for the disk to flush,
 // which would slow this benchmark's commits (the pipeline benchmark is bound by CPU, not fsync).
 await benchHttp(quick ? 4000 : 20000, 64);
+await benchNatsIntake(quick ? 2000 : 10000, 64);
 await benchPipeline(quick ? 6000 : 12000, () => rawVerifyPerSecond(quick ? 2000 : 4000), quick ? 1 : 3);
 // Last: the ledger benchmark writes a database of hundreds of megabytes (a million records in full).
 await benchLedger(quick ? 100_000 : 1_000_000, sqlite);

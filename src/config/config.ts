@@ -332,7 +332,10 @@ function mergeInput(a: ConfigInput, b: ConfigInput): ConfigInput {
   return out as ConfigInput;
 }
 
-/** The effective config for logs: file paths stay, secrets never appear (they live only in files). */
+/**
+ * The effective config for logs: file paths stay, secrets never appear (they live only in files,
+ * except a user and password written into a URL such as nats.url, which are masked here).
+ */
 export function describeConfig(config: Config): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(config), (key, value: unknown) => (key === 'url' && typeof value === 'string' ? value.replace(/\/\/[^@/]*@/g, '//***@') : value)) as Record<string, unknown>;
 }

@@ -20,6 +20,7 @@ export interface CodeSpec {
 export const CODES = {
   INVALID_ENVELOPE: { http: 400, exit: 10, mcp: -32602, transient: false, hint: 'The command envelope is malformed; fix the field named in the message and sign again.' },
   PAYLOAD_TOO_LARGE: { http: 413, exit: 11, mcp: -32602, transient: false, hint: 'The request body exceeds the size limit; send a smaller payload.' },
+  TENANT_MISMATCH: { http: 400, exit: 14, mcp: -32602, transient: false, hint: "The command arrived on another tenant's route (the NATS subject names one tenant, the envelope another); publish it on <subjectPrefix>.<the envelope's tenant>." },
   UNKNOWN_ACTION: { http: 400, exit: 12, mcp: -32601, transient: false, hint: 'No such action in the catalog; GET /v1/actions lists them.' },
   INVALID_PAYLOAD: { http: 400, exit: 13, mcp: -32602, transient: false, hint: "The payload does not match the action's JSON Schema; see details.errors." },
   UNAUTHENTICATED: { http: 401, exit: 20, mcp: -32001, transient: false, hint: 'No accepted credential was presented; sign the envelope or send a bearer token as configured in auth.require.' },

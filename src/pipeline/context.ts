@@ -13,6 +13,11 @@ export interface Submission {
   readonly bearer?: string;
   /** Milliseconds since the epoch when the transport received it. */
   readonly receivedAt: number;
+  /**
+   * The tenant whose route carried the command (a NATS subject `<prefix>.<tenant>`), when the
+   * transport routes by tenant: the authenticated envelope MUST name the same one (TENANT_MISMATCH).
+   */
+  readonly tenant?: string;
 }
 
 /** The state of one command as it passes the stages; each stage fills in its part. */

@@ -68,6 +68,10 @@ export class Pipeline {
       const input = d.intakePool ? await d.intakePool.prepare(submission) : intake(submission, d.intake);
       if (timed) t = this.clock.add('intake', t);
       ctx = await authenticate(input, submission, { ...d.auth, now: d.now });
+      // After authentication, because a bearer token may supply the tenant; refused like a bad credential, never stored.
+      if (submission.tenant !== undefined && ctx.envelope.tenant !== submission.tenant) {
+        throw new WritError('TENANT_MISMATCH', `the command names tenant ${JSON.stringify(ctx.envelope.tenant)} but came in on the route of tenant ${JSON.stringify(submission.tenant)}`);
+      }
       if (timed) t = this.clock.add('authenticate', t);
     } catch (err) {
       this.counters.unauthenticated++;

@@ -6,3 +6,8 @@ export function logError(msg: string, err: unknown, fields: Record<string, unkno
   const e = err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : { value: String(err) };
   process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg, ...fields, err: e }) + '\n');
 }
+
+/** One JSON line on stdout for an event worth an operator's eye (per NATS message, …); same rule: no secrets. */
+export function logInfo(msg: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(JSON.stringify({ level: 'info', time: new Date().toISOString(), msg, ...fields }) + '\n');
+}

@@ -226,9 +226,9 @@ export class ServerProcess {
     private readonly tail: string[],
   ) {}
 
-  /** Starts `node bin/writ --home <home> serve --port 0` and waits for its `writ serving` line. */
-  static async start(home: string, timeoutMs = 20_000): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Starts `node bin/writ --home <home> serve --port 0 [...args]` and waits for its `writ serving` line. */
+  static async start(home: string, timeoutMs = 20_000, args: readonly string[] = []): Promise<ServerProcess> {
+    const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     const keep = (line: string) => {
       tail.push(line);

@@ -1,10 +1,35 @@
 import type { Command } from 'commander';
 import { isInitialised } from '../../home/init.js';
 import { signEnvelope } from '../../sdk/sign.js';
-import { CliError, clientOf, configOf, exitCodeOf, globals, print, readJsonInput, signerOf } from './context.js';
+import { CliError, clientOf, configOf, exitCodeOf, globals, print, readJsonInput, signerOf, type GlobalOptions } from './context.js';
 
 function tenantOf(opts: { tenant?: string }, cmd: Command): string {
   return opts.tenant ?? configOf(globals(cmd)).tenant;
+}
+
+/** `writ submit --nats`: publishes on `<subjectPrefix>.<tenant>` and waits for the answer on its own inbox. */
+async function submitOverNats(url: string, envelope: Record<string, unknown>, opts: { tenant?: string; bearer?: string; timeout: string }, g: GlobalOptions): Promise<{ status: number; body: unknown }> {
+  const timeoutMs = Number(opts.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new CliError('--timeout must be a positive number of milliseconds', 2);
+  const home = isInitialised(g.home) ? configOf(g) : undefined;
+  const tenant = (envelope.tenant as string | undefined) ?? opts.tenant ?? home?.tenant;
+  if (!tenant) throw new CliError('the envelope names no tenant; add --tenant (the subject is <subjectPrefix>.<tenant>)', 2);
+  // Loaded only for --nats, so other commands do not load the NATS client.
+  const { NatsCommandClient } = await import('../nats/client.js');
+  let client;
+  try {
+    client = await NatsCommandClient.connect(url, home ? { subjectPrefix: home.nats.subjectPrefix } : {});
+  } catch (err) {
+    throw new CliError((err as Error).message, 1);
+  }
+  try {
+    const a = await client.submit(tenant, JSON.stringify(envelope), { ...(opts.bearer ? { bearer: opts.bearer } : {}), timeoutMs });
+    return { status: a.status, body: a.body };
+  } catch (err) {
+    throw new CliError((err as Error).message, 1);
+  } finally {
+    await client.close();
+  }
 }
 
 export function registerCommandCommands(program: Command): void {
@@ -32,15 +57,17 @@ export function registerCommandCommands(program: Command): void {
     .option('--key-id <id>', 'key id of --key')
     .option('--tenant <tenant>', 'tenant, when the envelope has none (default from config)')
     .option('--bearer <token>', 'send a bearer token instead of signing')
-    .action(async (file: string, opts: { key?: string; keyId?: string; tenant?: string; bearer?: string }, cmd: Command) => {
+    .option('--nats <url>', 'publish to the NATS command intake of `writ serve --nats` and wait for the answer, instead of HTTP')
+    .option('--timeout <ms>', 'with --nats: how long to wait for the answer', '30000')
+    .action(async (file: string, opts: { key?: string; keyId?: string; tenant?: string; bearer?: string; nats?: string; timeout: string }, cmd: Command) => {
       const g = globals(cmd);
       const input = await readJsonInput(file);
-      let envelope: unknown = input;
+      let envelope: Record<string, unknown> = input;
       if (!opts.bearer && (opts.key || !input.signature)) {
         const tenant = opts.tenant ?? (input.tenant as string | undefined) ?? configOf(g).tenant;
-        envelope = signEnvelope(input, signerOf(opts, g), { tenant }).envelope;
+        envelope = signEnvelope(input, signerOf(opts, g), { tenant }).envelope as unknown as Record<string, unknown>;
       }
-      const answer = await clientOf(g).submit(envelope, opts.bearer);
+      const answer = opts.nats ? await submitOverNats(opts.nats, envelope, opts, g) : await clientOf(g).submit(envelope, opts.bearer);
       print(answer.body);
       process.exitCode = exitCodeOf(answer);
     });

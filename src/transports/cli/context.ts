@@ -70,7 +70,7 @@ export async function readJsonInput(file: string | undefined): Promise<Record<st
 }
 
 /** The registry's exit code for an answer: 0 for OK, the code's exit code otherwise. */
-export function exitCodeOf(answer: HttpAnswer): number {
+export function exitCodeOf(answer: Pick<HttpAnswer, 'status' | 'body'>): number {
   const code = answer.body && typeof answer.body === 'object' ? (answer.body as { code?: unknown }).code : undefined;
   if (isCode(code)) return CODES[code].exit;
   return answer.status < 400 ? 0 : 1;

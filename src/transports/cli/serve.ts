@@ -4,17 +4,40 @@ import { describeConfig, loadConfig } from '../../config/config.js';
 import { initHome, isInitialised, summary } from '../../home/init.js';
 import { openWrit } from '../../writ.js';
 import { buildServer } from '../http/server.js';
+import type { NatsIntake } from '../nats/intake.js';
 import { CliError, globals, parsePort as port, print } from './context.js';
 
-async function serve(home: string, overrides: { host?: string; port?: number }, banner: boolean): Promise<void> {
-  const config = loadConfig(home, { server: { ...(overrides.host ? { host: overrides.host } : {}), ...(overrides.port !== undefined ? { port: overrides.port } : {}) } });
+interface ServeOptions {
+  host?: string;
+  port?: number;
+  nats?: string;
+}
+
+async function serve(home: string, overrides: ServeOptions, banner: boolean): Promise<void> {
+  const config = loadConfig(home, {
+    server: { ...(overrides.host ? { host: overrides.host } : {}), ...(overrides.port !== undefined ? { port: overrides.port } : {}) },
+    ...(overrides.nats ? { nats: { url: overrides.nats } } : {}),
+  });
   const writ = await openWrit(config);
-  const app = buildServer(writ, { logger: !banner });
+  let intake: NatsIntake | undefined;
+  const app = buildServer(writ, { logger: !banner, health: config.nats.url ? { nats: () => intake?.status() ?? { state: 'starting' } } : {} });
   app.log.info({ config: describeConfig(config) }, 'effective configuration');
   const address = await app.listen({ host: config.server.host, port: config.server.port });
+  if (config.nats.url) {
+    try {
+      // Loaded only when asked for: the NATS client is not needed by every `writ serve`.
+      const { NatsIntake } = await import('../nats/intake.js');
+      intake = await NatsIntake.start({ ...config.nats, url: config.nats.url, log: !banner }, writ.pipeline);
+    } catch (err) {
+      await app.close();
+      await writ.close();
+      throw new CliError(`the NATS command intake did not start: ${(err as Error).message}`, 2);
+    }
+  }
   const shutdown = async (signal: string) => {
     process.stderr.write(`writ: ${signal}, shutting down\n`);
-    await app.close();
+    // The intake first: it stops taking commands and finishes (and acknowledges) those in flight.
+    await Promise.all([intake?.close(), app.close()]);
     await writ.close();
     process.exit(0);
   };
@@ -24,7 +47,7 @@ async function serve(home: string, overrides: { host?: string; port?: number }, 
   if (banner) {
     process.stdout.write(
       [
-        `writ is serving at ${address}`,
+        `writ is serving at ${address}${intake ? `, taking commands from NATS ${intake.status().url} (${config.nats.subjectPrefix}.<tenant>)` : ''}`,
         `  home ${rel}, tenant ${config.tenant}, store ${writ.store.durability}`,
         '',
         'Submit a first command from another terminal:',
@@ -36,7 +59,7 @@ async function serve(home: string, overrides: { host?: string; port?: number }, 
       ].join('\n'),
     );
   } else {
-    process.stdout.write(JSON.stringify({ msg: 'writ serving', url: address, home: config.home, store: writ.store.durability }) + '\n');
+    process.stdout.write(JSON.stringify({ msg: 'writ serving', url: address, home: config.home, store: writ.store.durability, ...(intake ? { nats: intake.status().url } : {}) }) + '\n');
   }
 }
 
@@ -58,10 +81,11 @@ export function registerServeCommands(program: Command): void {
 
   program
     .command('serve')
-    .description('run the HTTP server on an initialised home')
+    .description('run the HTTP server on an initialised home (and the NATS command intake with --nats)')
     .option('--host <host>', 'address to listen on (default from config: 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default from config: 8787)', port)
-    .action(async (opts: { host?: string; port?: number }, cmd: Command) => {
+    .option('--nats <url>', 'also take commands from this NATS JetStream server (default from config: nats.url, off)')
+    .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);
       if (!isInitialised(g.home)) throw new CliError(`${g.home} is not a writ home; run \`writ init --home ${g.home}\` first`, 2);
       await serve(g.home, opts, false);
@@ -72,7 +96,8 @@ export function registerServeCommands(program: Command): void {
     .description('initialise the home on first run, then serve, printing how to submit a first command')
     .option('--host <host>', 'address to listen on')
     .option('--port <port>', 'port to listen on', port)
-    .action(async (opts: { host?: string; port?: number }, cmd: Command) => {
+    .option('--nats <url>', 'also take commands from this NATS JetStream server')
+    .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);
       if (!isInitialised(g.home)) {
         const created = await initHome(g.home, { host: opts.host, port: opts.port });

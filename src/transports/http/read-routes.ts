@@ -24,7 +24,7 @@ export function entityView(e: EntityRow) {
 }
 
 /** Read-only routes: entities (current and point-in-time), the catalog, ledger records, health. */
-export function readRoutes(app: FastifyInstance, writ: Writ): void {
+export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Record<string, () => unknown>> = {}): void {
   app.get<{ Params: { tenant: string; type: string; id: string }; Querystring: { at?: string } }>('/v1/entities/:tenant/:type/:id', async (request) => {
     const { tenant, type, id } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity');
@@ -71,7 +71,8 @@ export function readRoutes(app: FastifyInstance, writ: Writ): void {
     const problem = writ.store.problem();
     // A store that cannot write needs a restart: say so, so that a supervisor can act on it.
     if (problem) throw new WritError('UNAVAILABLE', `the store cannot accept writes: ${problem}`, { retryAfter: 5 });
-    return reply.send(await health(writ));
+    const sections = Object.fromEntries(Object.entries(extras).map(([name, read]) => [name, read()]));
+    return reply.send({ ...(await health(writ)), ...sections });
   });
 }
 

@@ -5,6 +5,7 @@ import { PATTERNS } from '../../core/envelope.js';
 import type { Reply } from '../../pipeline/context.js';
 import { errorAnswer } from '../../pipeline/reply.js';
 import type { Writ } from '../../writ.js';
+import { parseBearer } from '../bearer.js';
 import { approvalRoutes } from './approval-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { logRoutes } from './log-routes.js';
@@ -14,6 +15,8 @@ import { readRoutes } from './read-routes.js';
 export interface ServerOptions {
   /** Fastify logger: false in tests, true (JSON lines, no bodies) when serving. */
   readonly logger?: boolean;
+  /** Extra sections of GET /healthz, each read at request time (e.g. `nats`: the NATS intake's state). */
+  readonly health?: Readonly<Record<string, () => unknown>>;
 }
 
 /** Sends a WritError in the DESIGN §3 answer shape. */
@@ -29,10 +32,7 @@ function sendReply(reply: FastifyReply, r: Reply): FastifyReply {
 }
 
 function bearerOf(request: FastifyRequest): string | undefined {
-  const h = request.headers.authorization;
-  if (!h) return undefined;
-  const m = /^Bearer\s+(\S+)$/i.exec(h);
-  return m ? m[1] : h.trim() === '' ? undefined : '';
+  return parseBearer(request.headers.authorization);
 }
 
 /** The HTTP transport (DESIGN §7): Fastify routes over the pipeline and the read side of the store. */
@@ -93,7 +93,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
     return reply.type('application/json').send(o.response);
   });
 
-  readRoutes(app, writ);
+  readRoutes(app, writ, options.health ?? {});
   approvalRoutes(app, writ);
   logRoutes(app, writ);
   outboxRoutes(app, writ);
