@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { IntegrationBatch, WriteBatch } from '../port.js';
-import { tune, WAL_AUTOCHECKPOINT_PAGES } from './pragmas.js';
+import { tune, WAL_AUTOCHECKPOINT_PAGES, WRITER_CACHE_KIB } from './pragmas.js';
 
 type Db = Database.Database;
 
@@ -20,7 +20,7 @@ export class SqliteWriter {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    tune(this.db);
+    tune(this.db, WRITER_CACHE_KIB);
     this.s = statements(this.db);
     const s = this.s;
     this.applyBatch = this.db.transaction((batch: WriteBatch) => {
