@@ -26,15 +26,21 @@ export async function benchHttp(count: number, clients: number, serverArgs: read
   const server = spawn(process.execPath, [...serverArgs, fileURLToPath(new URL('./http-server.js', import.meta.url)), h.home], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     const lines = createInterface({ input: server.stdout! });
+    // The server's answers are JSON lines; anything else on its stdout (V8 tracing flags) is skipped.
     const nextLine = () =>
       new Promise<string>((resolve, reject) => {
-        lines.once('line', resolve);
+        const take = (line: string) => {
+          if (!line.startsWith('{')) return;
+          lines.off('line', take);
+          resolve(line);
+        };
+        lines.on('line', take);
         server.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));
       });
     const threadCpu = async () => {
       const line = nextLine();
       server.stdin!.write('cpu\n');
-      return JSON.parse(await line) as Record<string, number>;
+      return JSON.parse(await line) as { cpu: Record<string, number>; commands: number; commits: number; commitMs: number };
     };
     const { url, durability } = JSON.parse(await nextLine()) as { url: string; durability: string };
     const target = new URL(url);
@@ -63,7 +69,8 @@ export async function benchHttp(count: number, clients: number, serverArgs: read
     const threads1 = await threadCpu();
     // CPU per command by thread: less disturbed by other load on the machine than throughput.
     const usPerCmd: Record<string, number> = {};
-    for (const k of Object.keys(threads1)) usPerCmd[k] = Math.round(((threads1[k] - (threads0[k] ?? 0)) * 1e6) / count);
+    for (const k of Object.keys(threads1.cpu)) usPerCmd[k] = Math.round(((threads1.cpu[k] - (threads0.cpu[k] ?? 0)) * 1e6) / count);
+    const commits = threads1.commits - threads0.commits;
     usPerCmd.total = Math.round((serverCpu * 1e6) / count);
     for (const c of connections) c.close();
     emit({
@@ -80,6 +87,9 @@ export async function benchHttp(count: number, clients: number, serverArgs: read
       server_cores: round(serverCpu / run.seconds),
       client_cores: round((clientCpu.user + clientCpu.system) / 1e6 / run.seconds),
       server_cpu_us_per_cmd: usPerCmd,
+      // Group commit: commands per batch, and how long a batch took from hand-over to durable.
+      batch_mean: round((threads1.commands - threads0.commands) / commits, 1),
+      commit_ms_mean: round((threads1.commitMs - threads0.commitMs) / commits),
       errors,
     });
   } finally {
