@@ -16,6 +16,8 @@ const before = new Set(threadCpu().keys());
 const writ = await openWrit(config);
 const labels = new ThreadLabels(before, threadCpu().keys(), config.verify.workers);
 const app = buildServer(writ);
+// Wall time per stage (waiting included), to see where a command's latency goes.
+writ.pipeline.clock.enabled = true;
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 const start = new Map<number, number>();
 const commits = { count: 0, ms: 0 };
@@ -30,7 +32,7 @@ process.stdout.write(JSON.stringify({ url, durability: writ.store.durability }) 
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'cpu') return;
   const { commands } = writ.applier.stats;
-  process.stdout.write(JSON.stringify({ cpu: labels.split(start, threadCpu()), commands, commits: commits.count, commitMs: commits.ms }) + '\n');
+  process.stdout.write(JSON.stringify({ cpu: labels.split(start, threadCpu()), commands, commits: commits.count, commitMs: commits.ms, stageNs: { ...writ.pipeline.clock.ns } }) + '\n');
 });
 process.on('SIGTERM', () => {
   void app.close().then(() => writ.close()).then(() => process.exit(0));

@@ -40,7 +40,7 @@ export async function benchHttp(count: number, clients: number, serverArgs: read
     const threadCpu = async () => {
       const line = nextLine();
       server.stdin!.write('cpu\n');
-      return JSON.parse(await line) as { cpu: Record<string, number>; commands: number; commits: number; commitMs: number };
+      return JSON.parse(await line) as { cpu: Record<string, number>; commands: number; commits: number; commitMs: number; stageNs: Record<string, number> };
     };
     const { url, durability } = JSON.parse(await nextLine()) as { url: string; durability: string };
     const target = new URL(url);
@@ -90,6 +90,7 @@ export async function benchHttp(count: number, clients: number, serverArgs: read
       // Group commit: commands per batch, and how long a batch took from hand-over to durable.
       batch_mean: round((threads1.commands - threads0.commands) / commits, 1),
       commit_ms_mean: round((threads1.commitMs - threads0.commitMs) / commits),
+      stage_ms_mean: Object.fromEntries(Object.keys(threads1.stageNs).map((k) => [k, round((threads1.stageNs[k] - threads0.stageNs[k]) / 1e6 / count, 3)])),
       errors,
     });
   } finally {
