@@ -5,8 +5,8 @@ import type { WriteBatch } from '../port.js';
  * row after row (STRIDE values per row, in the statement's column order), documents already JSON.
  * The batch crosses to the writer thread by structured clone, whose cost grows with the number of
  * values and property names it copies: flat rows carry no property names and no nested documents,
- * which made the copy about a fifth cheaper on the event loop and about two thirds cheaper in the
- * writer (measured with v8.serialize / deserialize of batches like the HTTP benchmark's).
+ * which made the copy about a seventh cheaper on the event loop (the JSON of documents included) and
+ * about two thirds cheaper in the writer (v8.serialize / deserialize of batches like the HTTP benchmark's).
  */
 export interface BatchRows {
   readonly entities: unknown[];
