@@ -21,15 +21,28 @@ function cpuSeconds(pid: number): number {
  * pre-signed UpsertProduct commands one after another (LeanConnection: a wrk-style client, so the
  * load generator takes little of the two cores the server runs on).
  */
-export async function benchHttp(count: number, clients: number): Promise<void> {
+export async function benchHttp(count: number, clients: number, serverArgs: readonly string[] = []): Promise<void> {
   const h = await benchHome();
-  const server = spawn(process.execPath, [fileURLToPath(new URL('./http-server.js', import.meta.url)), h.home], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [...serverArgs, fileURLToPath(new URL('./http-server.js', import.meta.url)), h.home], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
-    const first = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: server.stdout! }).once('line', resolve);
-      server.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));
-    });
-    const { url, durability } = JSON.parse(first) as { url: string; durability: string };
+    const lines = createInterface({ input: server.stdout! });
+    // The server's answers are JSON lines; anything else on its stdout (V8 tracing flags) is skipped.
+    const nextLine = () =>
+      new Promise<string>((resolve, reject) => {
+        const take = (line: string) => {
+          if (!line.startsWith('{')) return;
+          lines.off('line', take);
+          resolve(line);
+        };
+        lines.on('line', take);
+        server.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));
+      });
+    const threadCpu = async () => {
+      const line = nextLine();
+      server.stdin!.write('cpu\n');
+      return JSON.parse(await line) as { cpu: Record<string, number>; commands: number; commits: number; commitMs: number; stageNs: Record<string, number> };
+    };
+    const { url, durability } = JSON.parse(await nextLine()) as { url: string; durability: string };
     const target = new URL(url);
     const host = `${target.hostname}:${target.port}`;
     const connections = await Promise.all(Array.from({ length: clients }, () => LeanConnection.open(target.hostname, Number(target.port))));
@@ -45,6 +58,7 @@ export async function benchHttp(count: number, clients: number): Promise<void> {
     await runConcurrent(signedProducts(h.admin, h.tenant, 1000, 'hw'), clients, async (b) => void (await post(b)));
     const bodies = signedProducts(h.admin, h.tenant, count, 'h');
     let errors = 0;
+    const threads0 = await threadCpu();
     const serverCpu0 = cpuSeconds(server.pid!);
     const clientCpu0 = process.cpuUsage();
     const run = await runConcurrent(bodies, clients, async (b) => {
@@ -52,6 +66,12 @@ export async function benchHttp(count: number, clients: number): Promise<void> {
     });
     const clientCpu = process.cpuUsage(clientCpu0);
     const serverCpu = cpuSeconds(server.pid!) - serverCpu0;
+    const threads1 = await threadCpu();
+    // CPU per command by thread: less disturbed by other load on the machine than throughput.
+    const usPerCmd: Record<string, number> = {};
+    for (const k of Object.keys(threads1.cpu)) usPerCmd[k] = Math.round(((threads1.cpu[k] - (threads0.cpu[k] ?? 0)) * 1e6) / count);
+    const commits = threads1.commits - threads0.commits;
+    usPerCmd.total = Math.round((serverCpu * 1e6) / count);
     for (const c of connections) c.close();
     emit({
       bench: 'http',
@@ -66,6 +86,11 @@ export async function benchHttp(count: number, clients: number): Promise<void> {
       // Cores busy on average: the load generator shares the machine's two cores with the server.
       server_cores: round(serverCpu / run.seconds),
       client_cores: round((clientCpu.user + clientCpu.system) / 1e6 / run.seconds),
+      server_cpu_us_per_cmd: usPerCmd,
+      // Group commit: commands per batch, and how long a batch took from hand-over to durable.
+      batch_mean: round((threads1.commands - threads0.commands) / commits, 1),
+      commit_ms_mean: round((threads1.commitMs - threads0.commitMs) / commits),
+      stage_ms_mean: Object.fromEntries(Object.keys(threads1.stageNs).map((k) => [k, round((threads1.stageNs[k] - threads0.stageNs[k]) / 1e6 / count, 3)])),
       errors,
     });
   } finally {

@@ -74,8 +74,22 @@ export function toHex(b: Uint8Array): string {
 
 /** Decodes lowercase hex, as writ and the C2SP verifier keys write it; throws WritError PROOF_INVALID otherwise. */
 export function fromHex(s: string): Uint8Array {
-  if (s.length % 2 !== 0 || !/^[0-9a-f]*$/.test(s)) throw invalid('invalid hex: expected an even number of lowercase hex digits');
+  if (s.length % 2 !== 0) throw invalid('invalid hex: expected an even number of lowercase hex digits');
   const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  // By character code, without a regular expression or substrings: the integrator decodes every
+  // leaf hash it folds into the tree, on the event loop.
+  for (let i = 0; i < out.length; i++) {
+    const hi = hexDigit(s.charCodeAt(2 * i));
+    const lo = hexDigit(s.charCodeAt(2 * i + 1));
+    if ((hi | lo) < 0) throw invalid('invalid hex: expected an even number of lowercase hex digits');
+    out[i] = (hi << 4) | lo;
+  }
   return out;
+}
+
+/** The value of a lowercase hex digit's character code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { CheckpointRow, DeadLetter, DeliveryRow, EntityRow, IntegrationBatch, LedgerRow, LogHead, NonceRow, OutboxProgress, OutboxRow, Redaction, SinkState, Store, StoredOutcome, TileRow, WriteBatch } from '../port.js';
+import { toRows } from './batch-rows.js';
 import { OutboxReads } from './outbox-sql.js';
 import { tune } from './pragmas.js';
 import { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_VERSION } from './schema.js';
@@ -80,7 +81,7 @@ export class SqliteStore implements Store {
   }
 
   async commit(batch: WriteBatch): Promise<void> {
-    await this.call({ op: 'commit', batch });
+    await this.call({ op: 'commit', rows: toRows(batch) });
   }
 
   problem(): string | undefined {

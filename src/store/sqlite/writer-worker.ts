@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { IntegrationBatch, OutboxProgress, WriteBatch } from '../port.js';
+import type { IntegrationBatch, OutboxProgress } from '../port.js';
+import type { BatchRows } from './batch-rows.js';
 import { SqliteWriter } from './writer.js';
 
 /**
@@ -7,7 +8,7 @@ import { SqliteWriter } from './writer.js';
  * later commit is refused until 'recover', because later batches may build on the failed one.
  */
 export type WriterRequest =
-  | { readonly id: number; readonly op: 'commit'; readonly batch: WriteBatch }
+  | { readonly id: number; readonly op: 'commit'; readonly rows: BatchRows }
   | { readonly id: number; readonly op: 'integrate'; readonly batch: IntegrationBatch }
   | { readonly id: number; readonly op: 'cosign'; readonly tenant: string; readonly scroll: string; readonly size: number; readonly note: string; readonly cosignatures: number }
   | { readonly id: number; readonly op: 'prune'; readonly now: number; readonly retentionMs: number }
@@ -28,7 +29,7 @@ parentPort?.on('message', (req: WriterRequest) => {
       case 'commit':
         if (failed) throw new Error(`an earlier batch failed (${failed}); refusing batches until recovery`);
         try {
-          writer.commit(req.batch);
+          writer.commit(req.rows);
         } catch (err) {
           failed = (err as Error).message;
           throw err;

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
-import type { IntegrationBatch, OutboxProgress, WriteBatch } from '../port.js';
+import type { IntegrationBatch, OutboxProgress } from '../port.js';
+import { STRIDE, type BatchRows } from './batch-rows.js';
 import { OutboxWrites } from './outbox-sql.js';
-import { tune, WAL_AUTOCHECKPOINT_PAGES } from './pragmas.js';
+import { tune, WAL_AUTOCHECKPOINT_PAGES, WRITER_CACHE_KIB } from './pragmas.js';
 
 type Db = Database.Database;
 
@@ -13,7 +14,7 @@ type Db = Database.Database;
 export class SqliteWriter {
   private readonly db: Db;
   private readonly s: ReturnType<typeof statements>;
-  private readonly applyBatch: (batch: WriteBatch) => void;
+  private readonly applyBatch: (rows: BatchRows) => void;
   private readonly applyIntegration: (batch: IntegrationBatch) => void;
   private readonly outbox: OutboxWrites;
 
@@ -22,25 +23,21 @@ export class SqliteWriter {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    tune(this.db);
+    tune(this.db, WRITER_CACHE_KIB);
     this.s = statements(this.db);
     this.outbox = new OutboxWrites(this.db);
     const s = this.s;
-    this.applyBatch = this.db.transaction((batch: WriteBatch) => {
-      for (const e of batch.entities) {
-        const args = [e.tenant, e.type, e.id, e.version, e.deleted ? null : JSON.stringify(e.doc), e.deleted ? 1 : 0, e.updatedAt, e.updatedBy, e.scroll, e.index];
-        s.putHistory.run(...args);
-      }
-      for (const { row: l, envelope } of batch.records) {
-        s.appendLedger.run(l.tenant, l.scroll, l.index, l.leaf, l.leafHash, l.requestId, l.actor, l.commandHash, l.outcome, l.code, envelope);
-      }
-      for (const e of batch.outbox) s.addOutbox.run(e.id, e.tenant, e.scroll, e.index, e.action, e.target, e.version, e.type, JSON.stringify(e.data), e.ts);
-      for (const o of batch.outcomes) s.putOutcome.run(o.tenant, o.actor, o.requestId, o.commandHash, o.sigDigest, o.httpStatus, o.response, o.createdAt, o.scroll, o.index);
-      for (const o of batch.outcomeUpdates ?? []) s.replaceOutcome.run(o.tenant, o.actor, o.requestId, o.commandHash, o.sigDigest, o.httpStatus, o.response, o.createdAt, o.scroll, o.index);
-      for (const n of batch.nonces) s.putNonce.run(n.tenant, n.actor, n.nonce, n.commandHash, n.expiresAt);
-      for (const r of batch.redactions ?? []) {
-        s.eraseEnvelope.run(r.tenant, r.scroll, r.index);
-        s.putRedaction.run(r.tenant, r.scroll, r.index, r.redactedAt, r.redactedBy, r.reason);
+    this.applyBatch = this.db.transaction((rows: BatchRows) => {
+      each(rows.entities, STRIDE.entities, s.putHistory);
+      each(rows.records, STRIDE.records, s.appendLedger);
+      each(rows.outbox, STRIDE.outbox, s.addOutbox);
+      each(rows.outcomes, STRIDE.outcomes, s.putOutcome);
+      each(rows.outcomeUpdates, STRIDE.outcomeUpdates, s.replaceOutcome);
+      each(rows.nonces, STRIDE.nonces, s.putNonce);
+      for (let i = 0; i < rows.redactions.length; i += STRIDE.redactions) {
+        const [tenant, scroll, index] = rows.redactions.slice(i, i + 3);
+        s.eraseEnvelope.run(tenant, scroll, index);
+        s.putRedaction.run(rows.redactions.slice(i, i + STRIDE.redactions));
       }
     });
     this.applyIntegration = this.db.transaction((batch: IntegrationBatch) => {
@@ -50,9 +47,9 @@ export class SqliteWriter {
     });
   }
 
-  /** Applies the batch in one transaction; it is durable when this returns (synchronous=FULL). */
-  commit(batch: WriteBatch): void {
-    this.applyBatch(batch);
+  /** Applies the batch (as toRows made it) in one transaction; it is durable when this returns (synchronous=FULL). */
+  commit(rows: BatchRows): void {
+    this.applyBatch(rows);
   }
 
   /** Writes tiles and the checkpoint over them in one transaction; durable when this returns. */
@@ -83,6 +80,11 @@ export class SqliteWriter {
   close(): void {
     this.db.close();
   }
+}
+
+/** Runs `statement` once per row of a flat parameter array. */
+function each(values: readonly unknown[], stride: number, statement: Database.Statement): void {
+  for (let i = 0; i < values.length; i += stride) statement.run(values.slice(i, i + stride));
 }
 
 const ENTITY_COLS = 'tenant, type, id, version, doc, deleted, updated_at, updated_by, scroll, idx';
