@@ -86,6 +86,22 @@ describe('outbox: NDJSON sink and export', () => {
   });
 });
 
+describe('outbox: status without sinks', () => {
+  it('says that no sink is configured and where to add one', async () => {
+    const h = await startHarness();
+    try {
+      const url = await h.listen();
+      const status = await runWrit(['--home', h.home, '--url', url, 'outbox', 'status']);
+      assert.equal(status.code, 0, status.stderr);
+      assert.deepEqual(JSON.parse(status.stdout).sinks, []);
+      assert.match(status.stderr, /no outbox sinks are configured/);
+      assert.match(status.stderr, /outbox\.sinks/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('store: schema v3 upgrade', () => {
   it('keeps the events of a v2 database and numbers them in id order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'writ-v2-'));

@@ -71,7 +71,15 @@ export function registerOutboxCommands(program: Command): void {
   outbox
     .command('status')
     .description('per sink: cursor, lag in events and age, last error, dead letters, disabled')
-    .action(async (_opts: unknown, cmd: Command) => print(ok(await clientOf(globals(cmd)).get('/v1/outbox/sinks'), 'outbox status')));
+    .action(async (_opts: unknown, cmd: Command) => {
+      const status = ok(await clientOf(globals(cmd)).get('/v1/outbox/sinks'), 'outbox status');
+      print(status);
+      if (Array.isArray(status.sinks) && status.sinks.length === 0) {
+        process.stderr.write('writ: no outbox sinks are configured; events stay in the outbox (writ outbox export reads them). Add sinks under "outbox.sinks" in config.json (docs/outbox.md) and restart writ.\n');
+      } else if (status.enabled === false) {
+        process.stderr.write('writ: this server does not run the dispatcher ("outbox.enabled": false); events wait in the outbox until a writ with it enabled runs.\n');
+      }
+    });
 
   outbox
     .command('retry')
