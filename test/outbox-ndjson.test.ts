@@ -66,6 +66,9 @@ describe('outbox: NDJSON sink and export', () => {
     const all = await runWrit(['--home', h.home, '--url', url, 'outbox', 'export']);
     assert.equal(all.code, 0, all.stderr);
     assert.deepEqual(lines(all.stdout), rows.map((r) => ({ ...r })));
+    const sinkLines = readFileSync(join(dir, 'events.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
+    const bySeq = new Map(sinkLines.map((l) => [(JSON.parse(l) as { seq: number }).seq, l]));
+    for (const l of all.stdout.split('\n').filter((x) => x !== '')) assert.equal(l, bySeq.get((JSON.parse(l) as { seq: number }).seq), 'export writes the bytes the sink wrote');
     assert.match(all.stderr, new RegExp(`${rows.length} events`));
 
     const to = join(dir, 'export.ndjson');

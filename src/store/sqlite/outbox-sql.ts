@@ -91,10 +91,11 @@ function readStatements(db: Db) {
   };
 }
 
+/** Keys in the order of the event's JSON (sink.ts eventJson), so the HTTP API and export send the same bytes. */
 function toEvent(r: Row): OutboxRow {
   return {
-    seq: r.seq as number,
     id: r.id as string,
+    seq: r.seq as number,
     tenant: r.tenant as string,
     scroll: r.scroll as string,
     index: r.idx as number,
