@@ -1,7 +1,7 @@
 import type { NatsSinkConfig, SinkConfig } from '../src/config/config.js';
-import type { Attempt, Sink } from '../src/outbox/sink.js';
+import { eventJson, type Attempt, type Sink } from '../src/outbox/sink.js';
 import { NatsSink } from '../src/outbox/sinks/nats.js';
-import type { OutboxRow } from '../src/store/port.js';
+import type { StoredOutboxRow } from '../src/store/port.js';
 import { NatsServer, natsServerBinary, natsServerVersion } from '../test/support/nats.js';
 import { BENCH_CONFIG, benchHome, emit, percentile, round, runConcurrent, signedProducts } from './support.js';
 
@@ -17,8 +17,8 @@ class TimedSink implements Sink {
     this.concurrency = inner.concurrency;
   }
 
-  async deliver(event: OutboxRow): Promise<Attempt> {
-    const a = await this.inner.deliver(event);
+  async deliver(event: StoredOutboxRow, json: string): Promise<Attempt> {
+    const a = await this.inner.deliver(event, json);
     if (a.ok) {
       this.lastAckAt = Date.now();
       this.lags.push(this.lastAckAt - Date.parse(event.ts));
@@ -34,10 +34,10 @@ class TimedSink implements Sink {
 /** The raw limit: the same client publishing to the same server with the same window, no dispatcher. */
 async function rawPublish(config: NatsSinkConfig, count: number): Promise<number> {
   const sink = new NatsSink({ ...config, name: 'raw', stream: 'WRIT_BENCH_RAW', subjectPrefix: 'bench.raw' });
-  const rows: OutboxRow[] = Array.from({ length: count }, (_, i) => ({ seq: i + 1, id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`, tenant: 't', scroll: 'commerce', index: i, action: 'UpsertProduct', target: `product/p-${i}`, version: 1, type: 'product.upserted', data: { actor: 'admin', requestId: `r${i}`, result: null, doc: { sku: `p-${i}`, name: `Product ${i}`, price: { amount: i, currency: 'EUR' } } }, ts: new Date().toISOString() }));
-  await sink.deliver(rows[0]);
+  const rows: StoredOutboxRow[] = Array.from({ length: count }, (_, i) => ({ seq: i + 1, id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`, tenant: 't', scroll: 'commerce', index: i, action: 'UpsertProduct', target: `product/p-${i}`, version: 1, type: 'product.upserted', data: JSON.stringify({ actor: 'admin', requestId: `r${i}`, result: null, doc: { sku: `p-${i}`, name: `Product ${i}`, price: { amount: i, currency: 'EUR' } } }), ts: new Date().toISOString() }));
+  await sink.deliver(rows[0], eventJson(rows[0]));
   const run = await runConcurrent(rows.slice(1), config.concurrency, async (row) => {
-    const a = await sink.deliver(row);
+    const a = await sink.deliver(row, eventJson(row));
     if (!a.ok) throw new Error(a.error);
   });
   await sink.close();

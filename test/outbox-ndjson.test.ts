@@ -50,11 +50,25 @@ describe('outbox: NDJSON sink and export', () => {
     assert.ok(rows.some((r) => r.action !== 'UpsertProduct'), 'the filter had something to leave out');
   });
 
+  it('writes each event as the bytes JSON.stringify gives for the parsed row, keys id, seq, …, data, ts', async () => {
+    const rows = await h.writ.store.readOutbox(0, 10_000);
+    const text = readFileSync(join(dir, 'events.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
+    const bySeq = new Map(text.map((l) => [(JSON.parse(l) as { seq: number }).seq, l]));
+    assert.equal(bySeq.size, rows.length);
+    for (const e of rows) {
+      const expected = JSON.stringify({ id: e.id, seq: e.seq, tenant: e.tenant, scroll: e.scroll, index: e.index, action: e.action, target: e.target, version: e.version, type: e.type, data: e.data, ts: e.ts });
+      assert.equal(bySeq.get(e.seq), expected);
+    }
+  });
+
   it('writ outbox export writes the outbox rows as NDJSON, from an id or a seq', async () => {
     const rows = await h.writ.store.readOutbox(0, 10_000);
     const all = await runWrit(['--home', h.home, '--url', url, 'outbox', 'export']);
     assert.equal(all.code, 0, all.stderr);
     assert.deepEqual(lines(all.stdout), rows.map((r) => ({ ...r })));
+    const sinkLines = readFileSync(join(dir, 'events.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
+    const bySeq = new Map(sinkLines.map((l) => [(JSON.parse(l) as { seq: number }).seq, l]));
+    for (const l of all.stdout.split('\n').filter((x) => x !== '')) assert.equal(l, bySeq.get((JSON.parse(l) as { seq: number }).seq), 'export writes the bytes the sink wrote');
     assert.match(all.stderr, new RegExp(`${rows.length} events`));
 
     const to = join(dir, 'export.ndjson');

@@ -1,16 +1,18 @@
 import type { OutboxConfig, SinkConfig } from '../config/config.js';
-import type { DeadLetter, DeliveryRow, OutboxRow, Store } from '../store/port.js';
+import type { DeadLetter, DeliveryRow, StoredOutboxRow, Store } from '../store/port.js';
 import { backoffMs } from './backoff.js';
 import { Deque } from './deque.js';
 import { passes } from './filter.js';
-import type { Attempt, Sink } from './sink.js';
+import { eventJson, type Attempt, type Sink } from './sink.js';
 
 /** Events held in memory past the cursor, per sink (read in batches of READ_BATCH). */
 const WINDOW = 4096;
 const READ_BATCH = 512;
 
 interface Item {
-  readonly row: OutboxRow;
+  readonly row: StoredOutboxRow;
+  /** The event's bytes, built once (only when it passes the filter) and sent on every attempt. */
+  json: string;
   readonly key: string;
   /** A dead letter asked back into delivery: outside the cursor and the per-entity order. */
   readonly redrive: boolean;
@@ -43,7 +45,7 @@ export interface RunnerDeps {
  * Ordering key of an event: its entity (tenant and target `type/id`); an event without a target is
  * ordered within its log. One key's events go one at a time, in seq order.
  */
-function keyOf(row: OutboxRow): string {
+function keyOf(row: StoredOutboxRow): string {
   return row.target === null ? `${row.tenant}\n@${row.scroll}` : `${row.tenant}\n${row.target}`;
 }
 
@@ -115,7 +117,7 @@ export class SinkRunner {
             break;
           }
           const want = Math.min(READ_BATCH, WINDOW - this.window.length);
-          const rows = await this.deps.store.readOutbox(this.readUpTo, want);
+          const rows = await this.deps.store.readStoredOutbox(this.readUpTo, want);
           for (const row of rows) this.add(row);
           this.advance();
           this.schedule();
@@ -129,14 +131,15 @@ export class SinkRunner {
     }
   }
 
-  private add(row: OutboxRow): void {
+  private add(row: StoredOutboxRow): void {
     this.readUpTo = row.seq;
-    const item: Item = { row, key: keyOf(row), redrive: false, failures: 0, nextAt: 0, state: 'queued' };
+    const item: Item = { row, json: '', key: keyOf(row), redrive: false, failures: 0, nextAt: 0, state: 'queued' };
     this.window.push(item);
     if (!passes(this.deps.config.filter, row)) {
       item.state = 'done';
       return;
     }
+    item.json = eventJson(row);
     const q = this.queues.get(item.key);
     if (q) q.push(item);
     else {
@@ -165,7 +168,7 @@ export class SinkRunner {
     item.state = 'inflight';
     this.inflight++;
     const t0 = performance.now();
-    void this.deps.sink.deliver(item.row).then(
+    void this.deps.sink.deliver(item.row, item.json).then(
       (a) => this.complete(item, a, performance.now() - t0),
       (err: unknown) => this.complete(item, { ok: false, error: `the sink failed: ${(err as Error).message}` }, performance.now() - t0),
     );
@@ -250,10 +253,10 @@ export class SinkRunner {
     this.redriveWanted = false;
     for (const d of await this.deps.store.deadLetters(this.name, 10_000, true)) {
       if (this.redriving.has(d.seq)) continue;
-      const row = await this.deps.store.outboxEventById(d.eventId);
+      const row = await this.deps.store.storedOutboxEventById(d.eventId);
       if (!row) continue;
       this.redriving.add(d.seq);
-      const item: Item = { row, key: keyOf(row), redrive: true, failures: 0, nextAt: 0, state: 'ready' };
+      const item: Item = { row, json: eventJson(row), key: keyOf(row), redrive: true, failures: 0, nextAt: 0, state: 'ready' };
       this.ready.push(item);
     }
     this.schedule();

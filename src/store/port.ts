@@ -76,6 +76,14 @@ export interface OutboxRow extends OutboxEvent {
   readonly seq: number;
 }
 
+/**
+ * An outbox row as stored, for delivery: `data` is the stored JSON text (written by JSON.stringify),
+ * so the dispatcher neither parses nor re-encodes it.
+ */
+export interface StoredOutboxRow extends Omit<OutboxRow, 'data'> {
+  readonly data: string;
+}
+
 /** The persisted delivery state of one sink. */
 export interface SinkState {
   readonly sink: string;
@@ -237,6 +245,9 @@ export interface Store {
   /** Outbox events with seq > afterSeq in seq (commit) order, at most `limit`. */
   readOutbox(afterSeq: number, limit: number): Promise<OutboxRow[]>;
   outboxEventById(id: string): Promise<OutboxRow | null>;
+  /** readOutbox with `data` left as its stored JSON text (what the dispatcher sends). */
+  readStoredOutbox(afterSeq: number, limit: number): Promise<StoredOutboxRow[]>;
+  storedOutboxEventById(id: string): Promise<StoredOutboxRow | null>;
   /** The highest seq written (0 when the outbox is empty). */
   outboxHead(): Promise<number>;
   sinkStates(): Promise<SinkState[]>;

@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NdjsonSinkConfig } from '../../config/config.js';
-import type { OutboxRow } from '../../store/port.js';
-import { errorText, eventJson, type Attempt, type Sink } from '../sink.js';
+import type { StoredOutboxRow } from '../../store/port.js';
+import { errorText, type Attempt, type Sink } from '../sink.js';
 
 /**
  * Appends one event per line to a file. Deliveries that arrive together form one batch: one write,
@@ -19,9 +19,9 @@ export class NdjsonSink implements Sink {
 
   constructor(private readonly config: NdjsonSinkConfig) {}
 
-  deliver(event: OutboxRow): Promise<Attempt> {
+  deliver(_event: StoredOutboxRow, json: string): Promise<Attempt> {
     return new Promise((done) => {
-      this.queue.push({ line: eventJson(event) + '\n', done });
+      this.queue.push({ line: json + '\n', done });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());

@@ -1,6 +1,6 @@
 import type { WebhookSinkConfig } from '../../config/config.js';
-import type { OutboxRow } from '../../store/port.js';
-import { errorText, eventJson, type Attempt, type Sink } from '../sink.js';
+import type { StoredOutboxRow } from '../../store/port.js';
+import { errorText, type Attempt, type Sink } from '../sink.js';
 import { loadWebhookSecret } from './webhook-secret.js';
 
 /**
@@ -20,8 +20,7 @@ export class WebhookSink implements Sink {
     this.signer = loadWebhookSecret(config.secretFile, config.name);
   }
 
-  async deliver(event: OutboxRow): Promise<Attempt> {
-    const body = eventJson(event);
+  async deliver(event: StoredOutboxRow, body: string): Promise<Attempt> {
     const now = new Date();
     const headers = {
       'content-type': 'application/json',

@@ -1,10 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { DeadLetter, DeliveryRow, OutboxProgress, OutboxRow, SinkState } from '../port.js';
+import type { DeadLetter, DeliveryRow, OutboxProgress, OutboxRow, SinkState, StoredOutboxRow } from '../port.js';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
 
 const EVENT_COLS = 'seq, id, tenant, scroll, idx, action, target, version, type, data, ts';
+/** The same columns named as StoredOutboxRow's fields, so a row needs no copying. */
+const STORED_COLS = 'seq, id, tenant, scroll, idx AS "index", action, target, version, type, data, ts';
 
 /** Reads of the outbox delivery tables (schema v3), on the reader connection. */
 export class OutboxReads {
@@ -21,6 +23,14 @@ export class OutboxReads {
   byId(id: string): OutboxRow | null {
     const row = this.s.byId.get(id) as Row | undefined;
     return row ? toEvent(row) : null;
+  }
+
+  readStored(afterSeq: number, limit: number): StoredOutboxRow[] {
+    return this.s.readStored.all(afterSeq, limit) as StoredOutboxRow[];
+  }
+
+  storedById(id: string): StoredOutboxRow | null {
+    return (this.s.storedById.get(id) as StoredOutboxRow | undefined) ?? null;
   }
 
   head(): number {
@@ -71,6 +81,8 @@ function readStatements(db: Db) {
   return {
     read: db.prepare(`SELECT ${EVENT_COLS} FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`),
     byId: db.prepare(`SELECT ${EVENT_COLS} FROM outbox WHERE id = ?`),
+    readStored: db.prepare(`SELECT ${STORED_COLS} FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`),
+    storedById: db.prepare(`SELECT ${STORED_COLS} FROM outbox WHERE id = ?`),
     head: db.prepare('SELECT MAX(seq) AS m FROM outbox'),
     sinks: db.prepare('SELECT * FROM outbox_sinks ORDER BY sink'),
     dead: db.prepare('SELECT * FROM outbox_dead WHERE (? IS NULL OR sink = ?) AND redrive >= ? ORDER BY sink, seq LIMIT ?'),
@@ -79,10 +91,11 @@ function readStatements(db: Db) {
   };
 }
 
+/** Keys in the order of the event's JSON (sink.ts eventJson), so the HTTP API and export send the same bytes. */
 function toEvent(r: Row): OutboxRow {
   return {
-    seq: r.seq as number,
     id: r.id as string,
+    seq: r.seq as number,
     tenant: r.tenant as string,
     scroll: r.scroll as string,
     index: r.idx as number,

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { CheckpointRow, DeadLetter, DeliveryRow, EntityRow, IntegrationBatch, LedgerRow, LogHead, NonceRow, OutboxProgress, OutboxRow, Redaction, SinkState, Store, StoredOutcome, TileRow, WriteBatch } from '../port.js';
+import type { CheckpointRow, DeadLetter, DeliveryRow, EntityRow, IntegrationBatch, LedgerRow, LogHead, NonceRow, OutboxProgress, OutboxRow, Redaction, SinkState, Store, StoredOutboxRow, StoredOutcome, TileRow, WriteBatch } from '../port.js';
 import { toRows } from './batch-rows.js';
 import { OutboxReads } from './outbox-sql.js';
 import { tune } from './pragmas.js';
@@ -166,6 +166,14 @@ export class SqliteStore implements Store {
 
   async outboxEventById(id: string): Promise<OutboxRow | null> {
     return this.o.byId(id);
+  }
+
+  async readStoredOutbox(afterSeq: number, limit: number): Promise<StoredOutboxRow[]> {
+    return this.o.readStored(afterSeq, limit);
+  }
+
+  async storedOutboxEventById(id: string): Promise<StoredOutboxRow | null> {
+    return this.o.storedById(id);
   }
 
   async outboxHead(): Promise<number> {
