@@ -53,7 +53,7 @@ async function rawPublish(config: NatsSinkConfig, count: number): Promise<number
  */
 export async function benchOutboxNats(count: number): Promise<void> {
   if (!natsServerBinary()) {
-    emit({ bench: 'outbox_nats', skipped: 'nats-server is not installed (apt-get install nats-server, or set NATS_SERVER)' });
+    emit({ bench: 'outbox_nats', skipped: true, reason: 'nats-server is not installed (apt-get install nats-server, or set NATS_SERVER)' });
     return;
   }
   const server = await NatsServer.start();
