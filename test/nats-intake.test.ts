@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
 import { loadConfig } from '../src/config/config.js';
@@ -156,6 +157,35 @@ describe('the NATS command intake', { skip: skip ?? false }, () => {
       await drainedConsumer(server.url);
     } finally {
       await nc.close();
+    }
+  });
+
+  it('asks for more time while a command waits on the store past ack_wait, so the message is not delivered twice', async () => {
+    // Another connection holds SQLite's write lock for longer than ack_wait (2 s here) but less than
+    // the writer's busy timeout (5 s): the command is in flight for about 3.5 s. Without working()
+    // the server would deliver the message again after 2 s.
+    const before = await drainedConsumer(server.url);
+    const blocker = new Database(h.writ.config.store.path);
+    blocker.pragma('busy_timeout = 5000');
+    blocker.exec('BEGIN IMMEDIATE');
+    let released = false;
+    try {
+      const env = product('nats-slow');
+      const pending = client.submit(h.tenant, JSON.stringify(env), { timeoutMs: 20_000 });
+      await new Promise((r) => setTimeout(r, 3500));
+      assert.equal(intake.status().inFlight, 1, 'the command is still being applied');
+      blocker.exec('COMMIT');
+      released = true;
+      const a = await pending;
+      assert.equal(a.status, 200, a.text);
+      assert.equal(a.replayed, false);
+      assert.equal((await okRecords(env.requestId)).length, 1, 'applied once');
+      const after = await drainedConsumer(server.url);
+      assert.equal(after.num_redelivered, before.num_redelivered, 'no delivery of the message beyond the first');
+      assert.equal(after.delivered.consumer_seq - before.delivered.consumer_seq, 1, 'delivered exactly once');
+    } finally {
+      if (!released) blocker.exec('ROLLBACK');
+      blocker.close();
     }
   });
 
