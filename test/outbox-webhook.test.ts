@@ -1,9 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { chmodSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../src/config/config.js';
+import { describeConfig, loadConfig } from '../src/config/config.js';
+import { eventJson } from '../src/outbox/sink.js';
+import { openSink } from '../src/outbox/sinks/index.js';
 import { openWrit } from '../src/writ.js';
 import { startHarness, type Harness } from './support/harness.js';
+import { freePort } from './support/nats.js';
 import { orderViolation, testOutbox, waitUntil, webhookSecret, WebhookReceiver } from './support/outbox.js';
 
 /**
@@ -152,3 +155,40 @@ describe('outbox: the webhook secret file', () => {
     }
   });
 });
+
+describe('outbox: credentials in sink URLs', () => {
+  it('refuses a webhook URL that carries a user or password, without quoting it', async () => {
+    const { file } = webhookSecret();
+    const h = await startHarness();
+    try {
+      assert.throws(
+        () => loadConfig(h.home, testOutbox([{ name: 'creds', kind: 'webhook', url: 'http://user:s3cret@127.0.0.1:9/hook', secretFile: file }])),
+        (err: Error) => /webhook sink "creds" carries a user or password/.test(err.message) && !err.message.includes('s3cret'),
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('names a NATS server without its password in delivery errors and in the described config', async () => {
+    const url = `nats://writ:s3cret@127.0.0.1:${await freePort()}`;
+    const h = await startHarness();
+    try {
+      const config = loadConfig(h.home, testOutbox([{ name: 'bus', kind: 'nats', url, timeoutMs: 500 }]));
+      assert.doesNotMatch(JSON.stringify(describeConfig(config)), /s3cret/);
+      const sink = openSink(config.outbox.sinks[0]);
+      try {
+        const row = { id: '0190a000-0000-7000-8000-000000000001', seq: 1, tenant: 't', scroll: 'commerce', index: 0, action: 'UpsertProduct', target: 'product/a', version: 1, type: 'product.upserted', data: '{}', ts: '2026-01-01T00:00:00Z' };
+        const attempt = await sink.deliver(row, eventJson(row));
+        assert.equal(attempt.ok, false, 'nothing listens on that port');
+        assert.match(attempt.error ?? '', /NATS nats:\/\/\*\*\*@127\.0\.0\.1/);
+        assert.doesNotMatch(attempt.error ?? '', /s3cret/);
+      } finally {
+        await sink.close();
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});
+

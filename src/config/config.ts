@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
+import { redactUrl } from '../util/redact-url.js';
 import { CONFIG_SCHEMA } from './schema.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -282,6 +283,10 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
   for (const sink of config.outbox.sinks) {
     if (names.has(sink.name)) problems.push(`/outbox/sinks: two sinks are named ${JSON.stringify(sink.name)}; names must be unique`);
     names.add(sink.name);
+    // fetch refuses such a URL (and its error would quote the password); deliveries are signed instead.
+    if (sink.kind === 'webhook' && URL.canParse(sink.url) && (new URL(sink.url).username || new URL(sink.url).password)) {
+      problems.push(`/outbox/sinks: the URL of webhook sink ${JSON.stringify(sink.name)} carries a user or password; remove it (receivers verify the webhook-signature header instead)`);
+    }
   }
   if (config.outbox.backoffCapMs < config.outbox.backoffBaseMs) {
     problems.push(`/outbox/backoffCapMs (${config.outbox.backoffCapMs}) must be at least /outbox/backoffBaseMs (${config.outbox.backoffBaseMs})`);
@@ -337,5 +342,5 @@ function mergeInput(a: ConfigInput, b: ConfigInput): ConfigInput {
  * except a user and password written into a URL such as nats.url, which are masked here).
  */
 export function describeConfig(config: Config): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(config), (key, value: unknown) => (key === 'url' && typeof value === 'string' ? value.replace(/\/\/[^@/]*@/g, '//***@') : value)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(config), (key, value: unknown) => (key === 'url' && typeof value === 'string' ? redactUrl(value) : value)) as Record<string, unknown>;
 }

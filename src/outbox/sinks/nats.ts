@@ -2,6 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NatsSinkConfig } from '../../config/config.js';
 import type { StoredOutboxRow } from '../../store/port.js';
+import { redactUrl } from '../../util/redact-url.js';
 import { errorText, type Attempt, type Sink } from '../sink.js';
 import { eventSubject } from '../subject.js';
 
@@ -28,9 +29,12 @@ export class NatsSink implements Sink {
   private closed = false;
   /** Subjects by tenant, scroll and action: a few combinations recur, and escaping costs per byte. */
   private readonly subjects = new Map<string, string>();
+  /** The server as errors name it (they reach status and the delivery log): without a credential. */
+  private readonly where: string;
 
   constructor(private readonly config: NatsSinkConfig) {
     this.concurrency = config.concurrency;
+    this.where = redactUrl(config.url);
   }
 
   private ensure(): Promise<Link> {
@@ -86,7 +90,7 @@ export class NatsSink implements Sink {
     } catch (err) {
       // A server that lost its store no longer has the stream: check it again on the next attempt.
       if (/no responders|stream not found|503/i.test((err as Error).message)) this.streamReady = false;
-      return { ok: false, error: `NATS ${this.config.url} stream ${this.config.stream}: ${errorText(err)}` };
+      return { ok: false, error: `NATS ${this.where} stream ${this.config.stream}: ${errorText(err)}` };
     }
   }
 

@@ -1,7 +1,7 @@
 import { jetstream, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import { connect, createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { DEFAULT_COMMANDS_SUBJECT_PREFIX } from '../../config/config.js';
-import { redactUrl } from './intake-state.js';
+import { redactUrl } from '../../util/redact-url.js';
 import { commandSubject, HEADERS } from './subjects.js';
 
 /** An answer that came back over NATS (DESIGN §3 body, HTTP-equivalent status from `Writ-Status`). */

@@ -21,14 +21,6 @@ export interface NatsIntakeStatus {
   readonly lastError: { readonly at: string; readonly message: string } | null;
 }
 
-/** A NATS URL (or comma-separated list) with any user and password replaced, for logs and /healthz. */
-export function redactUrl(url: string): string {
-  return url
-    .split(',')
-    .map((u) => u.replace(/\/\/[^@/]*@/, '//***@'))
-    .join(',');
-}
-
 /** The counters and connection state the intake keeps for status(). */
 export class IntakeState {
   received = 0;

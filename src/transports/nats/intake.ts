@@ -8,7 +8,8 @@ import { errorAnswer, toReply } from '../../pipeline/reply.js';
 import { logError, logInfo } from '../../util/log.js';
 import { parseBearer } from '../bearer.js';
 import { answerHeaders, disposition } from './disposition.js';
-import { IntakeState, redactUrl, type NatsIntakeStatus } from './intake-state.js';
+import { redactUrl } from '../../util/redact-url.js';
+import { IntakeState, type NatsIntakeStatus } from './intake-state.js';
 import { ensureConsumer, ensureStream } from './stream.js';
 import { HEADERS, isSubject, resultSubject, tenantOfSubject } from './subjects.js';
 
