@@ -39,7 +39,7 @@ export async function outboxStatus(store: Store, config: OutboxConfig, dispatche
     const runner = dispatcher?.runners.find((r) => r.name === c.name);
     const state = states.get(c.name);
     const cursor = runner ? runner.cursor : (state?.cursor ?? 0);
-    const oldest = cursor < head ? (await store.readOutbox(cursor, 1))[0] : undefined;
+    const oldest = cursor < head ? (await store.readStoredOutbox(cursor, 1))[0] : undefined;
     const disabled = runner ? runner.disabled : state?.disabledAt ? { at: state.disabledAt, reason: state.disabledReason ?? 'disabled' } : null;
     sinks.push({
       name: c.name,

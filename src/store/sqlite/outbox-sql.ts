@@ -4,9 +4,12 @@ import type { DeadLetter, DeliveryRow, OutboxProgress, OutboxRow, SinkState, Sto
 type Db = Database.Database;
 type Row = Record<string, unknown>;
 
-const EVENT_COLS = 'seq, id, tenant, scroll, idx, action, target, version, type, data, ts';
-/** The same columns named as StoredOutboxRow's fields, so a row needs no copying. */
-const STORED_COLS = 'seq, id, tenant, scroll, idx AS "index", action, target, version, type, data, ts';
+/**
+ * The columns named as StoredOutboxRow's fields, so a row needs no copying, and in the key order of
+ * the event's JSON (sink.ts eventJson), so that the parsed event the HTTP API and export give
+ * serialises to the bytes every sink sends.
+ */
+const STORED_COLS = 'id, seq, tenant, scroll, idx AS "index", action, target, version, type, data, ts';
 
 /** Reads of the outbox delivery tables (schema v3), on the reader connection. */
 export class OutboxReads {
@@ -14,15 +17,6 @@ export class OutboxReads {
 
   constructor(db: Db) {
     this.s = readStatements(db);
-  }
-
-  read(afterSeq: number, limit: number): OutboxRow[] {
-    return (this.s.read.all(afterSeq, limit) as Row[]).map(toEvent);
-  }
-
-  byId(id: string): OutboxRow | null {
-    const row = this.s.byId.get(id) as Row | undefined;
-    return row ? toEvent(row) : null;
   }
 
   readStored(afterSeq: number, limit: number): StoredOutboxRow[] {
@@ -79,8 +73,6 @@ export class OutboxReads {
 
 function readStatements(db: Db) {
   return {
-    read: db.prepare(`SELECT ${EVENT_COLS} FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`),
-    byId: db.prepare(`SELECT ${EVENT_COLS} FROM outbox WHERE id = ?`),
     readStored: db.prepare(`SELECT ${STORED_COLS} FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`),
     storedById: db.prepare(`SELECT ${STORED_COLS} FROM outbox WHERE id = ?`),
     head: db.prepare('SELECT MAX(seq) AS m FROM outbox'),
@@ -91,21 +83,9 @@ function readStatements(db: Db) {
   };
 }
 
-/** Keys in the order of the event's JSON (sink.ts eventJson), so the HTTP API and export send the same bytes. */
-function toEvent(r: Row): OutboxRow {
-  return {
-    id: r.id as string,
-    seq: r.seq as number,
-    tenant: r.tenant as string,
-    scroll: r.scroll as string,
-    index: r.idx as number,
-    action: r.action as string,
-    target: (r.target as string | null) ?? null,
-    version: (r.version as number | null) ?? null,
-    type: r.type as string,
-    data: JSON.parse(r.data as string) as unknown,
-    ts: r.ts as string,
-  };
+/** The event with its `data` parsed; the spread keeps the keys in their order. */
+export function parsedEvent(row: StoredOutboxRow): OutboxRow {
+  return { ...row, data: JSON.parse(row.data) as unknown };
 }
 
 /** Writes of the dispatcher's progress and redrive requests, on the writer thread's connection. */

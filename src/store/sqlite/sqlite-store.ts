@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { CheckpointRow, DeadLetter, DeliveryRow, EntityRow, IntegrationBatch, LedgerRow, LogHead, NonceRow, OutboxProgress, OutboxRow, Redaction, SinkState, Store, StoredOutboxRow, StoredOutcome, TileRow, WriteBatch } from '../port.js';
 import { toRows } from './batch-rows.js';
-import { OutboxReads } from './outbox-sql.js';
+import { OutboxReads, parsedEvent } from './outbox-sql.js';
 import { tune } from './pragmas.js';
 import { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_VERSION } from './schema.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
@@ -161,11 +161,12 @@ export class SqliteStore implements Store {
   }
 
   async readOutbox(afterSeq: number, limit: number): Promise<OutboxRow[]> {
-    return this.o.read(afterSeq, limit);
+    return this.o.readStored(afterSeq, limit).map(parsedEvent);
   }
 
   async outboxEventById(id: string): Promise<OutboxRow | null> {
-    return this.o.byId(id);
+    const row = this.o.storedById(id);
+    return row ? parsedEvent(row) : null;
   }
 
   async readStoredOutbox(afterSeq: number, limit: number): Promise<StoredOutboxRow[]> {
