@@ -1,6 +1,7 @@
-import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { WritError } from '../core/errors.js';
+import { insecureAdvice, PrivateFileError, readPrivateFile } from '../util/private-file.js';
 import { TotpSecret } from './totp.js';
 
 /**
@@ -37,28 +38,16 @@ export function totpSecretPath(config: { readonly home: string; readonly approva
  * @throws TotpSecretError naming the path and the fix
  */
 export function loadTotpSecret(path: string): TotpSecret {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new TotpSecretError('missing', path, `no TOTP secret at ${path}; create it with \`writ totp provision\``);
-    }
-    throw new TotpSecretError('not-a-file', path, `cannot open the TOTP secret ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
   let text: string;
   try {
-    // The mode is read from the open descriptor, so it is the mode of the file that is read.
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new TotpSecretError('not-a-file', path, `the TOTP secret ${path} is not a regular file`);
-    const loose = stat.mode & 0o077;
-    if (loose !== 0 && process.platform !== 'win32') {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
-      throw new TotpSecretError('insecure', path, `the TOTP secret ${path} is accessible to ${loose & 0o007 ? 'every user' : 'its group'} (mode ${mode}); make it private with \`chmod 600 ${path}\``);
-    }
-    text = readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
+    text = readPrivateFile(path);
+  } catch (err) {
+    if (!(err instanceof PrivateFileError)) throw err;
+    const p = err.problem;
+    if (p.kind === 'cannot-open' && p.code === 'ENOENT') throw new TotpSecretError('missing', path, `no TOTP secret at ${path}; create it with \`writ totp provision\``);
+    if (p.kind === 'cannot-open') throw new TotpSecretError('not-a-file', path, `cannot open the TOTP secret ${path}: ${p.code}`);
+    if (p.kind === 'not-a-file') throw new TotpSecretError('not-a-file', path, `the TOTP secret ${path} is not a regular file`);
+    throw new TotpSecretError('insecure', path, `the TOTP secret ${path} ${insecureAdvice(path, p)}`);
   }
   try {
     return TotpSecret.fromBase32(text);

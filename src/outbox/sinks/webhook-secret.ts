@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
+import { insecureAdvice, PrivateFileError, readPrivateFile } from '../../util/private-file.js';
 
 /**
  * Reads a webhook sink's `whsec_` secret (Standard Webhooks: `whsec_` + base64 of the key) from its
@@ -7,25 +7,15 @@ import { Webhook } from 'standardwebhooks';
  * who reads it can forge deliveries. Errors name the file and the fix, never the content.
  */
 export function loadWebhookSecret(path: string, sink: string): Webhook {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new Error(`outbox sink ${sink}: cannot open its secret ${path} (${code}); write a whsec_ secret there with mode 0600`);
-  }
   let text: string;
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new Error(`outbox sink ${sink}: its secret ${path} is not a regular file`);
-    const loose = stat.mode & 0o077;
-    if (loose !== 0 && process.platform !== 'win32') {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
-      throw new Error(`outbox sink ${sink}: its secret ${path} is accessible to ${loose & 0o007 ? 'every user' : 'its group'} (mode ${mode}); make it private with \`chmod 600 ${path}\``);
-    }
-    text = readFileSync(fd, 'utf8').trim();
-  } finally {
-    closeSync(fd);
+    text = readPrivateFile(path).trim();
+  } catch (err) {
+    if (!(err instanceof PrivateFileError)) throw err;
+    const p = err.problem;
+    if (p.kind === 'cannot-open') throw new Error(`outbox sink ${sink}: cannot open its secret ${path} (${p.code}); write a whsec_ secret there with mode 0600`);
+    if (p.kind === 'not-a-file') throw new Error(`outbox sink ${sink}: its secret ${path} is not a regular file`);
+    throw new Error(`outbox sink ${sink}: its secret ${path} ${insecureAdvice(path, p)}`);
   }
   if (!/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/.test(text)) {
     throw new Error(`outbox sink ${sink}: ${path} does not hold a secret of the form whsec_<base64> (at least 12 bytes); generate one with \`echo whsec_$(openssl rand -base64 32)\``);
