@@ -39,6 +39,8 @@ export class NdjsonSink implements Sink {
       if (this.fd === null) {
         mkdirSync(dirname(this.config.path), { recursive: true });
         this.fd = openSync(this.config.path, 'a', 0o640);
+        // A new file's name is durable only once its folder is synced (fsync of the file alone does not cover it).
+        if (this.config.fsync === 'batch' && fstatSync(this.fd).size === 0) syncFolder(dirname(this.config.path));
       }
       size = fstatSync(this.fd).size;
       const bytes = Buffer.from(batch.map((b) => b.line).join(''), 'utf8');
@@ -73,5 +75,18 @@ export class NdjsonSink implements Sink {
   async close(): Promise<void> {
     if (this.queue.length) this.flush();
     this.closeFd();
+  }
+}
+
+/** fsyncs a folder, so that a file created in it survives a crash; best effort where folders cannot be synced. */
+function syncFolder(folder: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(folder, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* not possible on every platform */
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
 }
