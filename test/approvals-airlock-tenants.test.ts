@@ -1,12 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { base32Encode } from '../src/approvals/totp.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { DEPLOYMENT_SCOPE } from '../src/state/scope.js';
-import { held, type Held } from './support/approvals.js';
-import { newSigner, rid, startHarness, type Harness } from './support/harness.js';
+import { held, startAirlockHarness, type Held } from './support/approvals.js';
+import { newSigner, rid, type Harness } from './support/harness.js';
 import { refHotp } from './support/reference.js';
 import { assertError, assertOk, leaves, ManualClock } from './support/stage-helpers.js';
 
@@ -58,13 +55,7 @@ describe('airlock windows across tenants', () => {
   }
 
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
-    writeFileSync(join(h.home, 'keys', 'totp.secret'), base32Encode(KEY) + '\n', { mode: 0o600 });
-    writeFileSync(
-      join(h.home, 'policies', 'airlock.cedar'),
-      '@approval("quorum=1 roles=publisher")\n@airlock("floor=120 ceiling=600")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"UpsertProduct", resource);\n',
-    );
-    await h.restart();
+    h = await startAirlockHarness(clock, KEY);
     actors[h.tenant] = await people(h.tenant);
     actors[B] = await people(B);
   });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { base32Encode } from '../src/approvals/totp.js';
 import { CODES } from '../src/core/codes.js';
 import type { Signer } from '../src/sdk/sign.js';
-import { approvalDoc, finalOutcome, held, poster, type Held, type Post } from './support/approvals.js';
+import { approvalDoc, finalOutcome, held, poster, startAirlockHarness, type Held, type Post } from './support/approvals.js';
 import { runWrit } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { assertError, assertOk, leaves, leavesFor, ManualClock } from './support/stage-helpers.js';
@@ -33,13 +33,7 @@ describe('the airlock', () => {
   let paul: Signer;
   let n = 0;
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
-    writeFileSync(join(h.home, 'keys', 'totp.secret'), base32Encode(KEY) + '\n', { mode: 0o600 });
-    writeFileSync(
-      join(h.home, 'policies', 'airlock.cedar'),
-      '@approval("quorum=1 roles=publisher")\n@airlock("floor=120 ceiling=600")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"UpsertProduct", resource);\n',
-    );
-    await h.restart();
+    h = await startAirlockHarness(clock, KEY);
     post = poster(h, clock);
     mia = await h.actor('mia', ['merch']);
     paul = await h.actor('paul', ['publisher']);

@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { base32Encode } from '../../src/approvals/totp.js';
 import type { Signer } from '../../src/sdk/sign.js';
-import type { Harness } from './harness.js';
+import { startHarness, type Harness } from './harness.js';
 import type { ManualClock } from './stage-helpers.js';
 
 /** Helpers for the tests of commands held for approval. */
@@ -41,3 +44,20 @@ export async function finalOutcome(h: Harness, held: Held): Promise<{ status: nu
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return { status: res.status, commandStatus: String(res.headers['writ-command-status']), body: res.body };
 }
+
+/**
+ * A harness on `clock` with `key` as the airlock's TOTP secret and a home policy under which an
+ * UpsertProduct by role merch needs one publisher's approval and the airlock (floor 120 s, ceiling
+ * 600 s); the sweeper is off, so the tests decide when time passes.
+ */
+export async function startAirlockHarness(clock: ManualClock, key: Buffer): Promise<Harness> {
+  const h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+  writeFileSync(join(h.home, 'keys', 'totp.secret'), base32Encode(key) + '\n', { mode: 0o600 });
+  writeFileSync(
+    join(h.home, 'policies', 'airlock.cedar'),
+    '@approval("quorum=1 roles=publisher")\n@airlock("floor=120 ceiling=600")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"UpsertProduct", resource);\n',
+  );
+  await h.restart();
+  return h;
+}
+
