@@ -81,6 +81,17 @@ describe('re-checks of a held command at execution', () => {
     await assertEndedRefused(cmd, JSON.parse(decided.body), 'KEY_REVOKED');
   });
 
+  it('sees a block of the requester applied in the same batch as the approval, before it', async () => {
+    const cmd = await heldPublish('blocked-same-batch', nora);
+    const [blocked, decided] = await Promise.all([
+      h.writ.pipeline.system(h.tenant, 'writ.SetFlag', { subject: 'actor:nora', flag: 'blocked' }, rid()),
+      h.writ.pipeline.system(h.tenant, 'writ.Approve', { approvalId: cmd.id, commandHash: cmd.hash }, rid()),
+    ]);
+    assert.equal(blocked.httpStatus, 200, blocked.body);
+    await assertEndedRefused(cmd, JSON.parse(decided.body), 'BLOCKED');
+    assertOk(await post(h.admin, 'writ.SetFlag', { subject: 'actor:nora', flag: 'none' }));
+  });
+
   it('refuses a held command that policy no longer allows (a forbid added between hold and approval)', async () => {
     const cmd = await heldPublish('forbidden', nora);
     writeFileSync(join(h.home, 'policies', 'freeze.cedar'), 'forbid (principal, action == Writ::Action::"PublishPageVersion", resource);\n');

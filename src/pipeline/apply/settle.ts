@@ -9,7 +9,7 @@ import type { ActorDoc } from '../../packs/access/handlers.js';
 import type { KeyDoc } from '../../packs/writ/handlers.js';
 import { SYSTEM_TYPES, type Directory } from '../../state/directory.js';
 import { keyRefusal, validityOf } from '../../state/key-validity.js';
-import { flagRefusal } from '../../state/flags.js';
+import { flagIn, flagsRefusal } from '../../state/flags.js';
 import type { EntityRow } from '../../store/port.js';
 import { logError } from '../../util/log.js';
 import type { CommandContext, Reply } from '../context.js';
@@ -76,7 +76,9 @@ async function recheck(deps: SettleDeps, held: CommandContext): Promise<void> {
   if (!action) throw new WritError('UNKNOWN_ACTION', `there is no action ${JSON.stringify(env.action)} any more`);
   if (!action.validate(env.payload)) throw new WritError('INVALID_PAYLOAD', `the payload of ${action.name} no longer matches its schema`);
   held.target = deps.catalog.target(action, env.payload, env.target);
-  const flagged = flagRefusal(deps.directory, env.tenant, env.actor, action.name);
+  // Through the overlay, as the key: a flag set just before this decision counts though the directory has not seen it.
+  const flagOf = async (subject: string) => flagIn(await deps.read(env.tenant, SYSTEM_TYPES.flag, subject));
+  const flagged = flagsRefusal({ tenant: await flagOf('tenant'), actor: await flagOf(`actor:${env.actor}`) }, env.tenant, env.actor, action.name);
   if (flagged) throw flagged;
   const row = await deps.read(env.tenant, 'actor', env.actor);
   held.roles = row && !row.deleted ? (row.doc as ActorDoc).roles : [];
