@@ -3,8 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Signer } from '../src/sdk/sign.js';
-import { approvalDoc, held, poster, type Held, type Post } from './support/approvals.js';
+import { approvalDoc, held, poster, startAirlockHarness, type Held, type Post } from './support/approvals.js';
 import { newSigner, rid, startHarness, type Harness } from './support/harness.js';
+import { refHotp } from './support/reference.js';
 import { assertError, assertOk, ManualClock } from './support/stage-helpers.js';
 
 /**
@@ -138,5 +139,35 @@ describe('separation of duties on held commands', () => {
     const review = (await h.get(`/v1/entities/${h.tenant}/review/${cmd.id}`)).body.doc;
     assert.deepEqual([review.status, review.requester, review.openedBy, review.beneficiary], ['open', 'ann', 'bob', 'cy']);
     assert.equal(assertOk(await closeReview(abe, cmd)).result.status, 'closed');
+  });
+});
+
+describe('the airlock and the beneficiary', () => {
+  const key = Buffer.from('writ separation of duties, 32 b!', 'ascii');
+  // 5 s into a TOTP window, so that the code computed here is the server's current one.
+  const clock = new ManualClock(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
+  let h: Harness;
+  let post: Post;
+  before(async () => {
+    h = await startAirlockHarness(clock, key);
+    // Role ops may grant roles, each after a publisher's approval and the airlock.
+    writeFileSync(join(h.home, 'policies', 'ops.cedar'), '@approval("quorum=1 roles=publisher")\n@airlock("floor=120 ceiling=600")\npermit (principal in Writ::Role::"ops", action == Writ::Action::"AssignRole", resource);\n');
+    await h.restart();
+    post = poster(h, clock);
+  });
+  after(() => h.close());
+
+  it('refuses to let the beneficiary of an approved grant stage it, though it holds the approving role; another approver may', async () => {
+    const opal = await h.actor('opal', ['ops']);
+    const pia = await h.actor('pia', ['publisher']);
+    const pat = await h.actor('pat', ['publisher']);
+    const cmd = await held(h, clock, opal, 'AssignRole', { actor: 'pia', role: 'editor' });
+    assertError(await post(pia, 'writ.Approve', { approvalId: cmd.id, commandHash: cmd.hash }), 'SELF_APPROVAL');
+    assert.equal(assertOk(await post(pat, 'writ.Approve', { approvalId: cmd.id, commandHash: cmd.hash })).result.status, 'approved');
+    const code = refHotp(key, Math.floor(clock.ms / 30_000));
+    const res = await post(pia, 'writ.Stage', { approvalId: cmd.id, code });
+    assertError(res, 'SELF_APPROVAL');
+    assert.match(res.body.message, /pia is the beneficiary of this command.*may not stage or land it/);
+    assert.equal(assertOk(await post(pat, 'writ.Stage', { approvalId: cmd.id, code })).result.airlock, 'staged', 'the code was good: only who presented it was refused');
   });
 });
