@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../src/config/config.js';
 import type { Signer } from '../src/sdk/sign.js';
+import { openWrit } from '../src/writ.js';
 import { approvalDoc, held, poster, startAirlockHarness, type Held, type Post } from './support/approvals.js';
 import { newSigner, rid, startHarness, type Harness } from './support/harness.js';
 import { refHotp } from './support/reference.js';
@@ -169,5 +171,37 @@ describe('the airlock and the beneficiary', () => {
     assertError(res, 'SELF_APPROVAL');
     assert.match(res.body.message, /pia is the beneficiary of this command.*may not stage or land it/);
     assert.equal(assertOk(await post(pat, 'writ.Stage', { approvalId: cmd.id, code })).result.airlock, 'staged', 'the code was good: only who presented it was refused');
+  });
+});
+
+describe("a deployment pack's grants", () => {
+  const clock = new ManualClock();
+  let h: Harness;
+  const pack = (beneficiary: string, required: string) =>
+    ['pack: clubs', 'scroll: clubs', 'actions:', '  AdmitMember:', '    description: Admit a member to a club.', '    entity: membership', '    id: "{club}:{member}"', '    effect: upsert', '    event: member.admitted', `    beneficiary: "${beneficiary}"`, `    payload: { type: object, additionalProperties: false, required: [${required}], properties: { club: { type: string }, member: { type: string } } }`, ''].join('\n');
+  before(async () => {
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    mkdirSync(join(h.home, 'packs', 'clubs'), { recursive: true });
+    writeFileSync(join(h.home, 'packs', 'clubs', 'actions.yaml'), pack('actor:{member}', 'club, member'));
+    writeFileSync(join(h.home, 'packs', 'clubs', 'policies.cedar'), '@approval("quorum=1 roles=admin")\npermit (principal in Writ::Role::"clerk", action in Writ::Action::"pack:clubs", resource);\n');
+    await h.restart();
+  });
+  after(() => h.close());
+
+  it('declare their beneficiary in actions.yaml, and it is kept from deciding as the built-in ones are', async () => {
+    const post = poster(h, clock);
+    const clerk = await h.actor('clerk', ['clerk']);
+    const kim = await h.actor('kim', ['admin', 'breakglass']);
+    const cmd = await held(h, clock, clerk, 'AdmitMember', { club: 'chess', member: 'kim' });
+    assert.equal((await approvalDoc(h, cmd.id)).beneficiary, 'kim');
+    assertError(await post(kim, 'writ.Approve', { approvalId: cmd.id, commandHash: cmd.hash }), 'SELF_APPROVAL');
+    assertError(await post(kim, 'writ.BreakGlass', { approvalId: cmd.id, commandHash: cmd.hash, reason: 'mine' }), 'SELF_APPROVAL');
+    assert.equal(assertOk(await post(h.admin, 'writ.Approve', { approvalId: cmd.id, commandHash: cmd.hash })).result.status, 'executed');
+  });
+
+  it('refuse to load when the beneficiary names a payload field that may be missing', async () => {
+    writeFileSync(join(h.home, 'packs', 'clubs', 'actions.yaml'), pack('actor:{member}', 'club'));
+    await assert.rejects(openWrit(loadConfig(h.home)), /the beneficiary of AdmitMember names member, which its payload does not require/);
+    writeFileSync(join(h.home, 'packs', 'clubs', 'actions.yaml'), pack('actor:{member}', 'club, member'));
   });
 });

@@ -68,6 +68,12 @@ function render(template: string, payload: Record<string, unknown>): string {
   return template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, field: string) => String(payload[field]));
 }
 
+/** The `{field}`s of `template` that the payload schema does not require (a beneficiary must always be named). */
+function missingFields(template: string | undefined, schema: Record<string, unknown>): string[] {
+  const required = (schema.required as string[] | undefined) ?? [];
+  return [...(template ?? '').matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]).filter((f) => !required.includes(f));
+}
+
 const ACTOR_SUBJECT = 'actor:';
 
 /** The actor a command of `action` with `payload` grants something to, if its action declares one. */
@@ -109,6 +115,8 @@ export async function loadCatalog(dirs: readonly string[], builtinHandlers: Read
           if (!handler) throw new Error(`${yamlPath}: action ${actionName} names handler ${effect.name}, which the pack does not export`);
         }
         const schema = spec.payload as Record<string, unknown>;
+        const unnamed = missingFields(spec.beneficiary, schema);
+        if (unnamed.length) throw new Error(`${yamlPath}: the beneficiary of ${actionName} names ${unnamed.join(', ')}, which its payload does not require; name required string fields only`);
         let validate;
         try {
           validate = ajv.compile(schema);
