@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Signer } from '../src/sdk/sign.js';
 import { approvalDoc, finalOutcome, held, poster, type Held, type Post } from './support/approvals.js';
 import { newSigner, rid, startHarness, type Harness } from './support/harness.js';
-import { assertError, assertOk, leavesFor, ManualClock, registerKey } from './support/stage-helpers.js';
+import { assignRole, assertOk, hmacSigner, leavesFor, ManualClock, registerKey, tempDir, writeSecret } from './support/stage-helpers.js';
 
 /**
  * A held command is checked again when a decision is about to run it (docs/security.md, "Writes,
@@ -22,13 +22,16 @@ describe('re-checks of a held command at execution', () => {
   let ivy: Signer;
   let nora: Signer;
   const eve = newSigner('eve#1');
+  const mac = writeSecret(tempDir(), 'mac.secret');
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    // mac signs with an HS256 key from config (auth.hmacKeys), which state holds only once revoked.
+    h = await startHarness({ approvals: { sweepEnabled: false }, auth: { hmacKeys: [{ tenant: 'default', actor: 'mac', keyId: 'mac#1', secretFile: mac.file }] } }, { now: clock.now });
     post = poster(h, clock);
     erin = await h.actor('erin', ['editor']);
     paul = await h.actor('paul', ['publisher']);
     ivy = await h.actor('ivy', ['editor']);
     nora = await h.actor('nora', ['editor']);
+    await assignRole(h, 'mac', 'editor');
     await registerKey(h, 'eve', eve, { notAfter: new Date(clock.now() + 3600_000).toISOString() }, ['editor']);
   });
   after(() => h.close());
@@ -65,6 +68,12 @@ describe('re-checks of a held command at execution', () => {
     const answer = await assertEndedRefused(cmd, decision, 'KEY_REVOKED');
     assert.match(answer.message, /key "erin#1" was revoked/);
     assert.equal(await pageStatus('revoked'), 'approved', 'nothing was published');
+  });
+
+  it('refuses a held command signed with a configured HMAC key revoked before the approval', async () => {
+    const cmd = await heldPublish('hmac', hmacSigner('mac#1', mac.secret));
+    assertOk(await post(h.admin, 'writ.RevokeKey', { keyId: 'mac#1' }));
+    await assertEndedRefused(cmd, assertOk(await approve(cmd)), 'KEY_REVOKED');
   });
 
   it('sees a revocation applied in the same batch as the approval, before it', async () => {
