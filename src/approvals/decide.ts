@@ -12,6 +12,9 @@ import { EXPIRE_ACTION, expiryRequestId, lapsed, type ApprovalDoc, type Approval
  * - Past its TTL a pending command can no longer be decided (APPROVAL_EXPIRED, see LapsedApproval).
  * - Quorum counts distinct approvers holding one of the required roles (any role when none is
  *   named); the requester's own approval counts only with `self=true`; nobody counts twice.
+ * - The beneficiary of a command (the actor it grants something to) never counts, whatever `self`
+ *   says; break-glass is refused to both the requester and the beneficiary (separation of duties,
+ *   docs/security.md).
  * - One rejection by a holder of a required role rejects; the requester may always withdraw its
  *   own command (declining must never cost more than approving).
  */
@@ -90,10 +93,21 @@ function needed(requirement: ApprovalRequirement): string {
   return requirement.roles.length ? `one of the roles ${requirement.roles.join(', ')}` : 'a role';
 }
 
+/**
+ * Refuses the actor a held command grants something to (its beneficiary) the decision `verb`:
+ * nobody approves, lands or breaks the glass on their own grant. `instead` says who must.
+ */
+export function notBeneficiary(doc: ApprovalDoc, actor: string, verb: string, instead: string): void {
+  if (doc.beneficiary !== undefined && actor === doc.beneficiary) {
+    throw new WritError('SELF_APPROVAL', `${actor} is the beneficiary of this command (it grants ${actor} something) and may not ${verb} it; ${instead}`);
+  }
+}
+
 /** Adds an approval; the result has status `approved` when it completes the quorum. */
 export function approve(doc: ApprovalDoc, d: Decider): ApprovalDoc {
   const r = doc.requirement;
   if (d.actor === doc.requester && !r.allowSelf) throw new WritError('SELF_APPROVAL', `${d.actor} requested this command and may not approve it (${r.policy} does not allow self-approval)`);
+  notBeneficiary(doc, d.actor, 'approve', `it needs ${needed(r)} held by others (${r.policy})`);
   if (!mayDecide(r, d.roles)) throw new WritError('FORBIDDEN', `${d.actor} may not approve this command: it needs ${needed(r)} (${r.policy})`, { details: { roles: r.roles } });
   if (doc.approvals.some((a) => a.actor === d.actor)) {
     throw new WritError('INVALID_STATE', `${d.actor} approved this command already; each approver counts once`, { details: { field: 'approvals', current: doc.approvals.map((a) => a.actor) } });
@@ -111,8 +125,14 @@ export function reject(doc: ApprovalDoc, d: Decider, reason: string): ApprovalDo
   return { ...doc, status: 'rejected', rejections: [...doc.rejections, { actor: d.actor, at: d.now, roles: [...d.roles], reason }] };
 }
 
-/** Runs the command at once (policy decides who may break the glass); a review is opened with it. */
+/**
+ * Runs the command at once (policy decides who may break the glass); a review is opened with it.
+ * Not by its requester nor its beneficiary: break-glass skips the quorum, never the second person.
+ */
 export function breakGlass(doc: ApprovalDoc, d: Decider, reason: string): ApprovalDoc {
+  const instead = 'another holder of role breakglass must, or its approvers approve it';
+  if (d.actor === doc.requester) throw new WritError('SELF_APPROVAL', `${d.actor} requested this command and may not break the glass on it; ${instead}`);
+  notBeneficiary(doc, d.actor, 'break the glass on', instead);
   return { ...doc, status: 'approved', breakGlass: { actor: d.actor, at: d.now, reason, reviewId: doc.id } };
 }
 

@@ -66,6 +66,11 @@ export interface ApprovalDoc {
   readonly status: ApprovalStatus;
   readonly tenant: string;
   readonly requester: string;
+  /**
+   * The actor the command grants something to (its action's `beneficiary` in actions.yaml), fixed
+   * when it was held; absent when it grants nobody in particular. Never counts as an approver.
+   */
+  readonly beneficiary?: string;
   readonly requestId: string;
   readonly commandHash: string;
   readonly action: string;

@@ -54,13 +54,32 @@ export class Catalog {
 
   /** Derives `{type, id}` of the target from the payload; checks an explicit target agrees. */
   target(action: ActionDef, payload: Record<string, unknown>, explicit: string | undefined): { type: string; id: string } {
-    const id = action.id.replace(/\{([A-Za-z0-9_]+)\}/g, (_, field: string) => String(payload[field]));
+    const id = render(action.id, payload);
     const derived = `${action.entity}/${id}`;
     if (explicit !== undefined && explicit !== derived) {
       throw new WritError('INVALID_PAYLOAD', `target ${JSON.stringify(explicit)} does not match the payload (expected ${JSON.stringify(derived)})`);
     }
     return { type: action.entity, id };
   }
+}
+
+/** A template with `{field}` standing for a payload field (an action's `id`, its `beneficiary`). */
+function render(template: string, payload: Record<string, unknown>): string {
+  return template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, field: string) => String(payload[field]));
+}
+
+/** The `{field}`s of `template` that the payload schema does not require (a beneficiary must always be named). */
+function missingFields(template: string | undefined, schema: Record<string, unknown>): string[] {
+  const required = (schema.required as string[] | undefined) ?? [];
+  return [...(template ?? '').matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]).filter((f) => !required.includes(f));
+}
+
+const ACTOR_SUBJECT = 'actor:';
+
+/** The actor a command of `action` with `payload` grants something to, if its action declares one. */
+export function beneficiaryOf(action: ActionDef, payload: Record<string, unknown>): string | undefined {
+  const subject = action.beneficiary === undefined ? '' : render(action.beneficiary, payload);
+  return subject.startsWith(ACTOR_SUBJECT) && subject.length > ACTOR_SUBJECT.length ? subject.slice(ACTOR_SUBJECT.length) : undefined;
 }
 
 export type HandlerModule = Record<string, Handler>;
@@ -96,6 +115,8 @@ export async function loadCatalog(dirs: readonly string[], builtinHandlers: Read
           if (!handler) throw new Error(`${yamlPath}: action ${actionName} names handler ${effect.name}, which the pack does not export`);
         }
         const schema = spec.payload as Record<string, unknown>;
+        const unnamed = missingFields(spec.beneficiary, schema);
+        if (unnamed.length) throw new Error(`${yamlPath}: the beneficiary of ${actionName} names ${unnamed.join(', ')}, which its payload does not require; name required string fields only`);
         let validate;
         try {
           validate = ajv.compile(schema);
@@ -113,6 +134,7 @@ export async function loadCatalog(dirs: readonly string[], builtinHandlers: Read
           effect,
           event: spec.event,
           ...(spec.secretFields ? { secretFields: spec.secretFields } : {}),
+          ...(spec.beneficiary ? { beneficiary: spec.beneficiary } : {}),
           validate,
           handler,
         });

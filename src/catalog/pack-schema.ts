@@ -42,6 +42,7 @@ export const PACK_SCHEMA = {
           },
           payload: { type: 'object' },
           secretFields: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+          beneficiary: { type: 'string', minLength: 1 },
         },
       },
     },

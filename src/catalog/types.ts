@@ -33,6 +33,13 @@ export interface ActionDef {
    * the stored body no longer re-verifies its signature.
    */
   readonly secretFields?: readonly string[];
+  /**
+   * Template (as `id`) of whom the command grants something (a role, a key, an entitlement, the
+   * lifting of a flag), in the flag subjects' notation: `actor:{actor}`. An action that names an
+   * actor there has that actor as its beneficiary, who may not approve it, break the glass on it
+   * or close its review (docs/security.md); anything else (`tenant`) names nobody in particular.
+   */
+  readonly beneficiary?: string;
 }
 
 /** What an effect decides; nothing is written until every check has passed. */

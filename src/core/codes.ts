@@ -41,7 +41,7 @@ export const CODES = {
   APPROVAL_EXPIRED: { http: 410, exit: 42, mcp: -32003, transient: false, hint: 'The approval request expired; submit the command again.' },
   APPROVAL_REJECTED: { http: 403, exit: 48, mcp: -32004, transient: false, hint: 'An approver (or the requester) rejected the command while it waited for approval; address the reason given, then submit it again with a new requestId.' },
   APPROVAL_MISMATCH: { http: 409, exit: 49, mcp: -32003, transient: false, hint: 'The decision names another commandHash than the pending command has; read the command (GET /v1/approvals/{id}) and decide on exactly that one.' },
-  SELF_APPROVAL: { http: 403, exit: 43, mcp: -32004, transient: false, hint: 'The requester may not approve their own command; ask another approver.' },
+  SELF_APPROVAL: { http: 403, exit: 43, mcp: -32004, transient: false, hint: 'Nobody decides alone on a command they requested or that grants them something (approve, break the glass, close its review); ask another approver.' },
   TOTP_INVALID: { http: 401, exit: 44, mcp: -32001, transient: false, hint: 'The one-time code is wrong; check that the authenticator clock is right and use the current code.' },
   TOTP_REPLAY: { http: 409, exit: 45, mcp: -32002, transient: false, hint: 'This code window was already used; wait for the next code.' },
   REVIEW_FLOOR_NOT_MET: { http: 425, exit: 46, mcp: -32003, transient: true, hint: 'The review period has not passed yet; land the command later.' },

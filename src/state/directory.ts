@@ -3,11 +3,11 @@ import { sha256Hex } from '../core/hash.js';
 import type { EntityRow, Store } from '../store/port.js';
 import type { KeyDoc } from '../packs/writ/handlers.js';
 import type { ActorDoc } from '../packs/access/handlers.js';
+import { flagIn, strongestFlag, type ActorFlags, type Flag } from './flags.js';
 
 /** Entity types the pipeline reads on every command; their current versions are cached here. */
 export const SYSTEM_TYPES = { key: 'key', actor: 'actor', flag: 'flag' } as const;
 
-export type Flag = 'blocked' | 'readonly';
 
 export interface KnownKey {
   readonly tenant: string;
@@ -68,8 +68,8 @@ export class Directory {
       } else if (row.type === SYSTEM_TYPES.actor) {
         this.roles.set(key, row.deleted ? [] : (row.doc as ActorDoc).roles);
       } else if (row.type === SYSTEM_TYPES.flag) {
-        const flag = row.deleted ? 'none' : (row.doc as { flag: string }).flag;
-        if (flag === 'blocked' || flag === 'readonly') this.flags.set(key, flag);
+        const flag = flagIn(row);
+        if (flag) this.flags.set(key, flag);
         else this.flags.delete(key);
       }
     }
@@ -84,25 +84,19 @@ export class Directory {
     return this.roles.get(`${tenant}\n${actor}`) ?? [];
   }
 
-  /** The flag set on the actor itself, ignoring its tenant's. */
-  actorFlagOf(tenant: string, actor: string): Flag | undefined {
-    return this.flags.get(`${tenant}\nactor:${actor}`);
-  }
-
   /** A key configured in auth.hmacKeys (its secret never enters state). */
   configured(tenant: string, keyId: string): KnownKey | undefined {
     return this.configuredKeys.find((k) => k.tenant === tenant && k.keyId === keyId);
   }
 
+  /** The flags on the actor and on its tenant. */
+  flagsOf(tenant: string, actor: string): ActorFlags {
+    return { tenant: this.flags.get(`${tenant}\ntenant`), actor: this.flags.get(`${tenant}\nactor:${actor}`) };
+  }
+
   /** The strongest flag on the actor or its tenant: blocked beats readonly. */
   flagOf(tenant: string, actor: string): { flag: Flag; subject: string } | undefined {
-    const onTenant = this.flags.get(`${tenant}\ntenant`);
-    const onActor = this.flags.get(`${tenant}\nactor:${actor}`);
-    if (onTenant === 'blocked') return { flag: 'blocked', subject: 'tenant' };
-    if (onActor === 'blocked') return { flag: 'blocked', subject: 'actor' };
-    if (onTenant) return { flag: onTenant, subject: 'tenant' };
-    if (onActor) return { flag: onActor, subject: 'actor' };
-    return undefined;
+    return strongestFlag(this.flagsOf(tenant, actor));
   }
 }
 

@@ -88,8 +88,8 @@ export async function startHarness(overrides: ConfigInput = {}, options: OpenOpt
       const reg = await h.post(h.sign('writ.RegisterKey', { actor: name, keyId: signer.keyId, alg: 'ed25519', publicKey: signer.publicPem }));
       if (reg.status !== 200) throw new Error(`registering ${name}: ${reg.raw}`);
       for (const role of roles) {
-        // Granting admin needs the approval of two other admins (access policy); the harness grants it on writ's own authority.
-        const r = role === 'admin' ? await writ.pipeline.system(init.tenant, 'AssignRole', { actor: name, role }, rid()).then((a) => ({ status: a.httpStatus, raw: a.body })) : await h.post(h.sign('AssignRole', { actor: name, role }));
+        // Granting admin or breakglass needs the approval of two other admins (access policy); the harness grants them on writ's own authority.
+        const r = role === 'admin' || role === 'breakglass' ? await writ.pipeline.system(init.tenant, 'AssignRole', { actor: name, role }, rid()).then((a) => ({ status: a.httpStatus, raw: a.body })) : await h.post(h.sign('AssignRole', { actor: name, role }));
         if (r.status !== 200) throw new Error(`assigning ${role} to ${name}: ${r.raw}`);
       }
       return signer;

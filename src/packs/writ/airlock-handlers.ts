@@ -26,11 +26,12 @@ function withRevert(error: WritError, doc: ApprovalDoc, expired: airlock.Reverte
   return new decide.RefusalWithFollowUp(error, { action: REVERT_ACTION, payload: { approvalId: doc.id }, requestId: ceilingRevertRequestId(doc.id, expired.expiresAtMs) });
 }
 
-/** Staging and landing take an approver: a holder of a required role, not the requester unless self=true. */
+/** Staging and landing take an approver: a holder of a required role, not the requester unless self=true, never the beneficiary. */
 async function mayOperate(ctx: EffectContext, doc: ApprovalDoc): Promise<void> {
   const d = await decider(ctx);
   const r = doc.requirement;
   if (d.actor === doc.requester && !r.allowSelf) throw new WritError('SELF_APPROVAL', `${d.actor} requested this command and may not stage or land it`);
+  decide.notBeneficiary(doc, d.actor, 'stage or land', 'another approver must');
   if (!decide.mayDecide(r, d.roles)) throw new WritError('FORBIDDEN', `${d.actor} may not stage or land this command: it needs ${r.roles.length ? `one of the roles ${r.roles.join(', ')}` : 'a role'}`);
 }
 

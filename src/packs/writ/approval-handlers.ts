@@ -12,13 +12,18 @@ import { unstage } from './airlock-index.js';
  * (`settle`) and the applier runs it, or records it refused, in the same transaction.
  */
 
-/** A break-glass execution's post-hoc review: open until an admin closes it (writ.CloseReview). */
+/**
+ * A break-glass execution's post-hoc review: open until an admin who took no part in it (not the
+ * requester, the breaker or the beneficiary) closes it (writ.CloseReview).
+ */
 export interface ReviewDoc {
   readonly id: string;
   readonly kind: 'break-glass';
   readonly status: 'open' | 'closed';
   readonly approvalId: string;
   readonly requester: string;
+  /** The actor the command granted something to, if any (see ApprovalDoc.beneficiary). */
+  readonly beneficiary?: string;
   readonly requestId: string;
   readonly action: string;
   readonly target: string;
@@ -74,6 +79,7 @@ export async function breakGlass(ctx: EffectContext): Promise<EffectPlan> {
     status: 'open',
     approvalId: doc.id,
     requester: doc.requester,
+    ...(doc.beneficiary !== undefined ? { beneficiary: doc.beneficiary } : {}),
     requestId: doc.requestId,
     action: doc.action,
     target: doc.target,
@@ -98,7 +104,11 @@ export function closeReview(ctx: EffectContext): EffectPlan {
   const review = ctx.current?.doc as ReviewDoc | undefined;
   if (!review) throw new WritError('NOT_FOUND', `there is no review ${JSON.stringify(ctx.target.id)}`);
   if (review.status !== 'open') throw new WritError('INVALID_STATE', `review ${review.id} was closed by ${review.closedBy} at ${review.closedAt}`, { details: { field: 'status', current: review.status, allowed: ['open'] } });
-  if (review.openedBy === ctx.envelope.actor) throw new WritError('SELF_APPROVAL', `${ctx.envelope.actor} broke the glass and may not close its own review; another admin must`);
+  // Policy lets admins close reviews; none who took part in the break-glass may review it.
+  const actor = ctx.envelope.actor;
+  const parts: Array<[string | undefined, string]> = [[review.openedBy, 'broke the glass'], [review.requester, 'requested the command'], [review.beneficiary, 'is the beneficiary of the command']];
+  const part = parts.find(([who]) => who === actor);
+  if (part) throw new WritError('SELF_APPROVAL', `${actor} ${part[1]} and may not close its review; an admin who is neither its requester, its breaker nor its beneficiary must`);
   const doc: ReviewDoc = { ...review, status: 'closed', closedBy: ctx.envelope.actor, closedAt: ctx.now, note: ctx.payload.note as string };
   return { writes: [{ ...ctx.target, doc }], result: { reviewId: doc.id, status: doc.status } };
 }

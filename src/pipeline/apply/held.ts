@@ -1,5 +1,6 @@
 import { APPROVAL_TYPE, OPEN_APPROVAL_TYPE, pendingSummary, type ApprovalDoc, type OpenApprovalDoc } from '../../approvals/pending.js';
 import { OPEN } from '../../approvals/airlock.js';
+import { beneficiaryOf } from '../../catalog/catalog.js';
 import { jcs } from '../../canonical/jcs.js';
 import { sha256Hex } from '../../core/hash.js';
 import type { CommandContext, Reply } from '../context.js';
@@ -21,11 +22,13 @@ export async function holdCommand(writer: LedgerWriter, w: Writes, ctx: CommandC
   const ts = new Date(nowMs).toISOString();
   const summary = pendingSummary(hold);
   const target = `${ctx.target!.type}/${ctx.target!.id}`;
+  const beneficiary = beneficiaryOf(action, env.payload);
   const doc: ApprovalDoc = {
     id: hold.approvalId,
     status: 'pending',
     tenant: env.tenant,
     requester: env.actor,
+    ...(beneficiary !== undefined ? { beneficiary } : {}),
     requestId: env.requestId,
     commandHash: ctx.commandHash,
     action: action.name,

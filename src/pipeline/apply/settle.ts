@@ -6,8 +6,10 @@ import { unsignedPart } from '../../core/envelope.js';
 import { WritError, toWritError } from '../../core/errors.js';
 import type { Policy } from '../../policy/cedar.js';
 import type { ActorDoc } from '../../packs/access/handlers.js';
-import type { Directory } from '../../state/directory.js';
-import { flagRefusal } from '../../state/flags.js';
+import type { KeyDoc } from '../../packs/writ/handlers.js';
+import { SYSTEM_TYPES, type Directory } from '../../state/directory.js';
+import { keyRefusal, validityOf } from '../../state/key-validity.js';
+import { flagIn, flagsRefusal } from '../../state/flags.js';
 import type { EntityRow } from '../../store/port.js';
 import { logError } from '../../util/log.js';
 import type { CommandContext, Reply } from '../context.js';
@@ -46,17 +48,37 @@ function heldContext(doc: ApprovalDoc, catalog: Catalog, nowMs: number): Command
 }
 
 /**
- * What the pipeline checked when the command came in, checked again now: the action and payload
- * (packs may have changed), the requester's flags, and policy with the roles it holds now. The
- * requirement itself stays the one the command was held under (its approvals were given to it).
+ * The requester's signing key, as state holds it now: read through the overlay, so a revocation
+ * planned earlier in this batch (or in one still committing) counts, though the directory has not
+ * seen it yet. A key configured in auth.hmacKeys has a state row only once it is revoked.
+ */
+async function keyStillValid(deps: SettleDeps, env: CommandContext['envelope'], keyId: string, nowMs: number): Promise<void> {
+  const row = await deps.read(env.tenant, SYSTEM_TYPES.key, keyId);
+  const doc = row && !row.deleted ? (row.doc as KeyDoc) : undefined;
+  const configured = deps.directory.configured(env.tenant, keyId);
+  // A configured HMAC key keeps its bounds from config; state adds only its revocation.
+  const key = configured ? { ...configured, revokedAt: doc?.revokedAt ? Date.parse(doc.revokedAt) : null } : doc ? { actor: doc.actor, ...validityOf(doc) } : undefined;
+  if (!key || key.actor !== env.actor) throw new WritError('UNKNOWN_KEY', `key ${JSON.stringify(keyId)} is no longer registered for actor ${JSON.stringify(env.actor)}`);
+  const invalid = keyRefusal(keyId, key, nowMs);
+  if (invalid) throw invalid;
+}
+
+/**
+ * What the pipeline checked when the command came in, checked again now: the requester's key (when
+ * the command was signed), the action and payload (packs may have changed), the requester's flags,
+ * and policy with the roles it holds now. The requirement itself stays the one the command was held
+ * under (its approvals were given to it).
  */
 async function recheck(deps: SettleDeps, held: CommandContext): Promise<void> {
   const env = held.envelope;
+  if (held.auth.keyId !== null) await keyStillValid(deps, env, held.auth.keyId, held.submission.receivedAt);
   const action = held.action;
   if (!action) throw new WritError('UNKNOWN_ACTION', `there is no action ${JSON.stringify(env.action)} any more`);
   if (!action.validate(env.payload)) throw new WritError('INVALID_PAYLOAD', `the payload of ${action.name} no longer matches its schema`);
   held.target = deps.catalog.target(action, env.payload, env.target);
-  const flagged = flagRefusal(deps.directory, env.tenant, env.actor, action.name);
+  // Through the overlay, as the key: a flag set just before this decision counts though the directory has not seen it.
+  const flagOf = async (subject: string) => flagIn(await deps.read(env.tenant, SYSTEM_TYPES.flag, subject));
+  const flagged = flagsRefusal({ tenant: await flagOf('tenant'), actor: await flagOf(`actor:${env.actor}`) }, env.tenant, env.actor, action.name);
   if (flagged) throw flagged;
   const row = await deps.read(env.tenant, 'actor', env.actor);
   held.roles = row && !row.deleted ? (row.doc as ActorDoc).roles : [];

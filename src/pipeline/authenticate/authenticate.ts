@@ -5,6 +5,7 @@ import { sha256Hex } from '../../core/hash.js';
 import { verifySignature } from '../../core/signature.js';
 import type { AuthRequire } from '../../config/config.js';
 import type { Directory } from '../../state/directory.js';
+import { keyRefusal } from '../../state/key-validity.js';
 import type { StoredOutcome } from '../../store/port.js';
 import type { CommandContext, Intake, Submission } from '../context.js';
 import type { JwtVerifier } from './jwt.js';
@@ -54,10 +55,8 @@ async function bySignature(input: Intake, submission: Submission, deps: Authenti
     throw new WritError('UNKNOWN_KEY', `key ${JSON.stringify(sig.keyId)} is not registered for actor ${JSON.stringify(envelope.actor)} in tenant ${JSON.stringify(envelope.tenant)}`);
   }
   if (key.alg !== sig.alg) throw new WritError('BAD_SIGNATURE', `key ${JSON.stringify(sig.keyId)} is a ${key.alg} key, but the signature says ${sig.alg}`);
-  const now = deps.now();
-  if (key.revokedAt !== null && key.revokedAt <= now) throw new WritError('KEY_REVOKED', `key ${JSON.stringify(sig.keyId)} was revoked`);
-  if (key.notBefore !== null && now < key.notBefore) throw new WritError('KEY_REVOKED', `key ${JSON.stringify(sig.keyId)} is not valid before ${new Date(key.notBefore).toISOString()}`);
-  if (key.notAfter !== null && now > key.notAfter) throw new WritError('KEY_REVOKED', `key ${JSON.stringify(sig.keyId)} expired at ${new Date(key.notAfter).toISOString()}`);
+  const invalid = keyRefusal(sig.keyId, key, deps.now());
+  if (invalid) throw invalid;
   const pre = input.verified;
   const ok =
     key.alg === 'hs256'

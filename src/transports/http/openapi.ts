@@ -168,7 +168,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
         Approval: {
           type: 'object',
           properties: {
-            id: { type: 'string' }, status: { enum: APPROVAL_STATUSES }, tenant: { type: 'string' }, requester: { type: 'string' }, requestId: { type: 'string' },
+            id: { type: 'string' }, status: { enum: APPROVAL_STATUSES }, tenant: { type: 'string' }, requester: { type: 'string' }, beneficiary: { type: 'string' }, requestId: { type: 'string' },
             commandHash: { type: 'string' }, action: { type: 'string' }, target: { type: 'string' }, requirement: { type: 'object' }, createdAt: { type: 'string' }, expiresAt: { type: 'string' },
             pending: { type: 'object' }, approvals: { type: 'array' }, rejections: { type: 'array' }, breakGlass: { type: 'object' }, settled: { type: 'object' }, deadlines: { type: 'object' },
           },
