@@ -63,6 +63,8 @@ export interface OpenOptions {
   readonly now?: () => number;
   /** Opens outbox sinks instead of openSink (benchmarks wrap a real sink to time its deliveries). */
   readonly openSink?: (config: SinkConfig) => Sink;
+  /** What this process is (`writ serve`, `writ init`, …): a second process on the home is told who holds it. */
+  readonly command?: string;
 }
 
 export function builtinPacksDir(): string {
@@ -122,9 +124,11 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile) });
   const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock } });
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
-  mkdirSync(dirname(config.store.path), { recursive: true });
+  // The data folder is private (0700) when writ creates it: the database holds every envelope.
+  mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
   const signer = openSigner(config);
-  const store = new SqliteStore({ path: config.store.path });
+  // Takes the home's writer lock: a second writ on the same store is refused here, naming the first.
+  const store = new SqliteStore({ path: config.store.path, command: options.command });
   let verifier: Verifier | undefined;
   let intakePool: IntakePool | undefined;
   let integrator: Integrator | undefined;
