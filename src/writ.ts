@@ -17,6 +17,7 @@ import { BUILTIN_HANDLERS } from './packs/index.js';
 import { airlockHandlers } from './packs/writ/airlock-handlers.js';
 import { PublishScheduler, SYSTEM_ACTOR } from './scheduler/scheduler.js';
 import { Applier } from './pipeline/apply/applier.js';
+import { readHmacSecret } from './pipeline/authenticate/hmac-secret.js';
 import { JwtVerifier } from './pipeline/authenticate/jwt.js';
 import { createVerifier, type Verifier } from './pipeline/authenticate/verifier.js';
 import { Freshness } from './pipeline/freshness/freshness.js';
@@ -94,7 +95,7 @@ function configuredHmacKeys(config: Config): KnownKey[] {
     actor: k.actor,
     keyId: k.keyId,
     alg: 'hs256' as const,
-    secret: readFileSync(k.secretFile),
+    secret: readHmacSecret(k.secretFile, `auth.hmacKeys (keyId ${k.keyId})`),
     notBefore: null,
     notAfter: null,
     revokedAt: null,
@@ -136,7 +137,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   try {
     const directory = await Directory.load(store, configuredHmacKeys(config));
     verifier = createVerifier(config.verify.workers);
-    const jwt = new JwtVerifier(config.auth.jwt);
+    const jwt = new JwtVerifier(config.auth.jwt, { skewSeconds: config.freshness.skewSeconds, now });
     const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, store);
     await freshness.preload(now());
     const idempotency = new Idempotency();
