@@ -73,7 +73,7 @@ export function createPrivateFile(path: string): void {
 function readHolder(lockPath: string): LockHolder | null {
   try {
     const h = JSON.parse(readFileSync(`${lockPath}.json`, 'utf8')) as LockHolder;
-    return typeof h.pid === 'number' && typeof h.host === 'string' ? h : null;
+    return Number.isSafeInteger(h.pid) && h.pid > 0 && typeof h.host === 'string' ? h : null;
   } catch {
     return null;
   }
