@@ -1,12 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/config.js';
 import { initHome } from '../src/home/init.js';
 import { openWrit } from '../src/writ.js';
-import { runWrit, startServer, type ServerChild } from './support/cli.js';
+import { BIN, ROOT, runWrit, startServer, type ServerChild } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /** Waits for a child to exit and returns its exit code (or signal). */
@@ -88,6 +90,39 @@ describe('one writer per home: in one process', () => {
     assert.equal((await h.get('/healthz')).status, 200);
     await h.restart();
     assert.equal((await h.post(h.sign('UpsertProduct', { sku: 'after-restart', name: 'x', price: { amount: 1, currency: 'EUR' } }))).status, 200);
+  });
+});
+
+/** Starts `writ witness serve --port 0`; resolves when it serves, rejects (with its stderr) when it exits first. */
+function startWitness(home: string): { child: ChildProcess; ready: Promise<void>; stderr: () => string } {
+  const child = spawn(process.execPath, [BIN, '--home', home, 'witness', 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const ready = new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('"writ witness serving"')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited (${code}):\n${err}`)));
+  });
+  return { child, ready, stderr: () => err };
+}
+
+describe('one writer per home: two real `writ witness serve` processes', () => {
+  it('refuses the second witness on the same state, which could otherwise cosign two split views', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'writ-witness-lock-'));
+    writeFileSync(join(home, 'config.json'), JSON.stringify({ witness: { logs: [] } }));
+    const first = startWitness(home);
+    let second: ReturnType<typeof startWitness> | undefined;
+    try {
+      await first.ready;
+      second = startWitness(home);
+      await assert.rejects(second.ready, /exited/);
+      assert.match(second!.stderr(), /in use by writ witness serve \(pid (\d+) on /, second.stderr());
+      assert.ok(second!.stderr().includes(`pid ${first.child.pid} `), second!.stderr());
+    } finally {
+      for (const w of [first, second]) if (w && w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 

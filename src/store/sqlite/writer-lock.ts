@@ -32,7 +32,11 @@ export interface LockHolder {
 export class WriterLock {
   private constructor(private readonly db: Database.Database, readonly path: string) {}
 
-  /** Takes the lock on `dbPath`, or throws an Error that names the holder and what to do. */
+  /**
+   * Takes the lock on `dbPath`, or throws an Error that names the holder and what to do. The caller
+   * MUST keep the returned lock referenced while it writes: a collected lock closes its connection,
+   * which drops the OS lock.
+   */
   static take(dbPath: string, command: string, now: () => number = Date.now): WriterLock {
     const path = `${dbPath}-lock`;
     createPrivateFile(path);
