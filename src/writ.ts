@@ -17,6 +17,7 @@ import { BUILTIN_HANDLERS } from './packs/index.js';
 import { airlockHandlers } from './packs/writ/airlock-handlers.js';
 import { PublishScheduler, SYSTEM_ACTOR } from './scheduler/scheduler.js';
 import { Applier } from './pipeline/apply/applier.js';
+import { readHmacSecret } from './pipeline/authenticate/hmac-secret.js';
 import { JwtVerifier } from './pipeline/authenticate/jwt.js';
 import { createVerifier, type Verifier } from './pipeline/authenticate/verifier.js';
 import { Freshness } from './pipeline/freshness/freshness.js';
@@ -63,6 +64,8 @@ export interface OpenOptions {
   readonly now?: () => number;
   /** Opens outbox sinks instead of openSink (benchmarks wrap a real sink to time its deliveries). */
   readonly openSink?: (config: SinkConfig) => Sink;
+  /** What this process is (`writ serve`, `writ init`, …): a second process on the home is told who holds it. */
+  readonly command?: string;
 }
 
 export function builtinPacksDir(): string {
@@ -92,7 +95,7 @@ function configuredHmacKeys(config: Config): KnownKey[] {
     actor: k.actor,
     keyId: k.keyId,
     alg: 'hs256' as const,
-    secret: readFileSync(k.secretFile),
+    secret: readHmacSecret(k.secretFile, `auth.hmacKeys (keyId ${k.keyId})`),
     notBefore: null,
     notAfter: null,
     revokedAt: null,
@@ -122,9 +125,11 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile) });
   const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock } });
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
-  mkdirSync(dirname(config.store.path), { recursive: true });
+  // The data folder is private (0700) when writ creates it: the database holds every envelope.
+  mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
   const signer = openSigner(config);
-  const store = new SqliteStore({ path: config.store.path });
+  // Takes the home's writer lock: a second writ on the same store is refused here, naming the first.
+  const store = new SqliteStore({ path: config.store.path, command: options.command });
   let verifier: Verifier | undefined;
   let intakePool: IntakePool | undefined;
   let integrator: Integrator | undefined;
@@ -132,7 +137,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   try {
     const directory = await Directory.load(store, configuredHmacKeys(config));
     verifier = createVerifier(config.verify.workers);
-    const jwt = new JwtVerifier(config.auth.jwt);
+    const jwt = new JwtVerifier(config.auth.jwt, { skewSeconds: config.freshness.skewSeconds, now });
     const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, store);
     await freshness.preload(now());
     const idempotency = new Idempotency();

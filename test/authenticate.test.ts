@@ -18,6 +18,16 @@ const HOUR = 3600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Runs `fn` and asserts that it left no ledger record behind. */
+/**
+ * Registers a key whose notAfter is a second away (a key already expired is refused at registration)
+ * and waits until it has passed.
+ */
+async function registerExpiring(h: Harness, actor: string, signer: Signer & { publicPem: string }, roles: readonly string[] = []): Promise<void> {
+  const notAfter = Date.now() + 1000;
+  await registerKey(h, actor, signer, { notAfter: iso(notAfter) }, roles);
+  await new Promise((r) => setTimeout(r, Math.max(0, notAfter - Date.now() + 50)));
+}
+
 async function leavesNoRecord(h: Harness, fn: () => Promise<void>): Promise<void> {
   const size = await ledgerSize(h);
   const counted = h.writ.pipeline.counters.unauthenticated;
@@ -148,7 +158,7 @@ describe('authenticate with envelope signatures', () => {
 
   it('rejects a key whose notAfter is in the past with KEY_REVOKED 401', async () => {
     const late = newSigner('late#1', 'es256');
-    await registerKey(h, 'late', late, { notAfter: iso(Date.now() - HOUR) }, ['editor']);
+    await registerExpiring(h, 'late', late, ['editor']);
     await leavesNoRecord(h, async () => assertError(await h.post(h.sign('UpsertProduct', product('late'), {}, late)), 'KEY_REVOKED'));
   });
 
@@ -184,7 +194,7 @@ describe('authenticate with envelope signatures', () => {
     assertError(await client.submit(tampered), 'BAD_SIGNATURE');
     assertError(await client.submit(h.sign('UpsertProduct', product('sock-ghost'), {}, newSigner('nobody#1'))), 'UNKNOWN_KEY');
     const late = newSigner('late#2');
-    await registerKey(h, 'late', late, { notAfter: iso(Date.now() - HOUR) });
+    await registerExpiring(h, 'late', late);
     const sizeAfterRegister = await ledgerSize(h);
     assert.equal(sizeAfterRegister, size + 1);
     assertError(await client.submit(h.sign('UpsertProduct', product('sock-late'), {}, late)), 'KEY_REVOKED');

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
+import { isDateTime } from '../core/date-time.js';
 import { WritError } from '../core/errors.js';
 import { declarativeEffect } from './effects.js';
 import { PACK_SCHEMA } from './pack-schema.js';
@@ -91,6 +92,9 @@ export type HandlerModule = Record<string, Handler>;
 export async function loadCatalog(dirs: readonly string[], builtinHandlers: Readonly<Record<string, HandlerModule>>): Promise<Catalog> {
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(ajv);
+  // ajv-formats accepts a leap second (23:59:60), which Date.parse cannot read: handlers compare
+  // these date-times, so the catalog takes only those writ's own checker accepts.
+  ajv.addFormat('date-time', isDateTime);
   const checkPack = ajv.compile(PACK_SCHEMA);
   const packs: Pack[] = [];
   for (const root of dirs) {

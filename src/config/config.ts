@@ -10,6 +10,8 @@ export const DEFAULT_TENANT = 'default';
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 export const DEFAULT_MAX_DEPTH = 32;
 export const DEFAULT_SKEW_SECONDS = 300;
+/** Longest a bearer token may live (exp − iat, or what is left of it): an hour, as OAuth access tokens. */
+export const DEFAULT_JWT_MAX_LIFETIME_SECONDS = 3600;
 export const DEFAULT_NONCE_CACHE_MAX = 1_000_000;
 export const DEFAULT_RETENTION_SECONDS = 24 * 3600;
 export const DEFAULT_RATE_LIMIT = 200;
@@ -134,7 +136,7 @@ export interface Config {
   readonly auth: {
     readonly require: AuthRequire;
     readonly hmacKeys: ReadonlyArray<{ readonly tenant: string; readonly actor: string; readonly keyId: string; readonly secretFile: string }>;
-    readonly jwt: { readonly hs256SecretFile?: string; readonly publicKeyFiles: readonly string[]; readonly issuer?: string; readonly audience?: string };
+    readonly jwt: { readonly hs256SecretFile?: string; readonly publicKeyFiles: readonly string[]; readonly issuer?: string; readonly audience?: string; readonly maxLifetimeSeconds: number };
   };
   readonly intake: { readonly maxBytes: number; readonly maxDepth: number };
   readonly freshness: { readonly skewSeconds: number; readonly nonceCacheMax: number };
@@ -172,7 +174,9 @@ export interface Config {
 }
 
 /** Config as written in `<home>/config.json`: every field optional, paths relative to the home. */
-export type ConfigInput = { [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K] };
+/** Any part of a config, at any depth (arrays are given whole). */
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+export type ConfigInput = { [K in keyof Config]?: Config[K] extends object ? DeepPartial<Config[K]> : Config[K] };
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[], where: string) {
@@ -225,6 +229,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
         publicKeyFiles: (m.auth?.jwt?.publicKeyFiles ?? []).map(at),
         ...(m.auth?.jwt?.issuer ? { issuer: m.auth.jwt.issuer } : {}),
         ...(m.auth?.jwt?.audience ? { audience: m.auth.jwt.audience } : {}),
+        maxLifetimeSeconds: m.auth?.jwt?.maxLifetimeSeconds ?? DEFAULT_JWT_MAX_LIFETIME_SECONDS,
       },
     },
     intake: { maxBytes: m.intake?.maxBytes ?? DEFAULT_MAX_BODY_BYTES, maxDepth: m.intake?.maxDepth ?? DEFAULT_MAX_DEPTH },

@@ -41,7 +41,7 @@ export const CONFIG_SCHEMA = {
         jwt: {
           type: 'object',
           additionalProperties: false,
-          properties: { hs256SecretFile: str, publicKeyFiles: { type: 'array', items: str }, issuer: str, audience: str },
+          properties: { hs256SecretFile: str, publicKeyFiles: { type: 'array', items: str }, issuer: str, audience: str, maxLifetimeSeconds: int(60, 30 * 86400) },
         },
       },
     },

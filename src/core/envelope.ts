@@ -1,4 +1,5 @@
 import { WritError } from './errors.js';
+import { dateTimeProblem } from './date-time.js';
 
 /** Signature algorithms an envelope may carry (DESIGN §2). */
 export type SignatureAlg = 'ed25519' | 'es256' | 'hs256';
@@ -74,7 +75,8 @@ export function checkEnvelopeShape(value: unknown, allowMissingIdentity: boolean
   str(o, 'tenant', PATTERNS.tenant, !allowMissingIdentity);
   str(o, 'nonce', PATTERNS.nonce, !allowMissingIdentity);
   str(o, 'timestamp', PATTERNS.timestamp, true);
-  if (Number.isNaN(Date.parse(o.timestamp as string))) throw bad('field "timestamp" is not a valid date');
+  const impossible = dateTimeProblem(o.timestamp as string);
+  if (impossible) throw bad(`field "timestamp" ${impossible}`);
   str(o, 'target', PATTERNS.target, false);
   if (o.expectedVersion !== undefined) {
     const ev = o.expectedVersion;

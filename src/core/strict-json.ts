@@ -14,10 +14,19 @@ export interface StrictJsonLimits {
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+/**
+ * RFC 8259 §8.1: a JSON text MUST NOT begin with a byte order mark. TextDecoder would drop it
+ * silently, but other parsers keep it or refuse it, so a signer and writ could disagree on the bytes.
+ */
+const BOM_REFUSED = 'body starts with a byte order mark (U+FEFF, bytes EF BB BF); send the JSON without it (RFC 8259 §8.1)';
+
 export function parseStrictJson(input: string | Uint8Array, limits: StrictJsonLimits): unknown {
   let text: string;
-  if (typeof input === 'string') text = input;
-  else {
+  if (typeof input === 'string') {
+    if (input.charCodeAt(0) === 0xfeff) throw invalid(BOM_REFUSED);
+    text = input;
+  } else {
+    if (input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf) throw invalid(BOM_REFUSED);
     try {
       text = decoder.decode(input);
     } catch {

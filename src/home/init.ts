@@ -48,7 +48,7 @@ export function summary(config: Config, created: boolean): InitResult {
 export async function initHome(homeArg: string, options: { tenant?: string; host?: string; port?: number } = {}): Promise<InitResult> {
   const home = resolve(homeArg);
   if (isInitialised(home)) throw new Error(`${home} is already a writ home (config.json exists); use it with --home, or choose another folder`);
-  mkdirSync(join(home, 'data'), { recursive: true });
+  mkdirSync(join(home, 'data'), { recursive: true, mode: 0o700 });
   mkdirSync(join(home, 'keys'), { recursive: true, mode: 0o700 });
   mkdirSync(join(home, 'policies'), { recursive: true });
   const tenant = options.tenant ?? DEFAULT_TENANT;
@@ -57,7 +57,7 @@ export async function initHome(homeArg: string, options: { tenant?: string; host
   writeKeyPair(config.ledger.logKeyFile);
   const admin = writeKeyPair(join(home, 'keys', 'admin.key'));
   writeFileSync(join(home, 'config.json'), JSON.stringify(fileConfig, null, 2) + '\n');
-  const writ = await openWrit(config);
+  const writ = await openWrit(config, { command: 'writ init' });
   try {
     for (const [action, payload, requestId] of [
       ['writ.RegisterKey', { actor: ADMIN_ACTOR, keyId: ADMIN_KEY_ID, alg: 'ed25519', publicKey: admin.publicPem }, 'init-register-admin-key'],

@@ -106,6 +106,7 @@ export class Pipeline {
         approval(ctx, now);
         if (timed) t = this.clock.add('approval', t);
       } catch (err) {
+        if (!(err instanceof WritError)) logError('unexpected error before apply; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
         return await d.applier.reject(ctx, toWritError(err));
       }
       // A command the approval stage held (ctx.hold) is written as PENDING instead of applied.

@@ -41,7 +41,12 @@ export function registerKey(ctx: EffectContext): EffectPlan {
   if (kind === undefined) throw new WritError('INVALID_PAYLOAD', 'publicKey is not an SPKI PEM public key');
   if (kind !== p.alg) throw new WritError('INVALID_PAYLOAD', `publicKey is a ${kind} key but alg is ${p.alg}`);
   if (p.notBefore && p.notAfter && Date.parse(p.notAfter) <= Date.parse(p.notBefore)) {
-    throw new WritError('INVALID_PAYLOAD', 'notAfter must be later than notBefore');
+    throw new WritError('INVALID_PAYLOAD', `notAfter (${p.notAfter}) must be later than notBefore (${p.notBefore})`);
+  }
+  // A key that expired before it was registered could never sign; registering one is a mistake
+  // (a wrong year, a local time taken for UTC) that should surface now, not at its first use.
+  if (p.notAfter && Date.parse(p.notAfter) <= Date.parse(ctx.now)) {
+    throw new WritError('INVALID_PAYLOAD', `notAfter ${p.notAfter} is already past (now is ${ctx.now}); give a notAfter in the future, or leave it out`);
   }
   const doc: KeyDoc = { actor: p.actor, keyId: p.keyId, alg: p.alg, publicKey: p.publicKey, notBefore: p.notBefore ?? null, notAfter: p.notAfter ?? null, revokedAt: null };
   return { writes: [{ ...ctx.target, doc }], result: { keyId: p.keyId, actor: p.actor, alg: p.alg } };

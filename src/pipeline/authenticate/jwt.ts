@@ -2,12 +2,21 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { WritError } from '../../core/errors.js';
+import { readHmacSecret } from './hmac-secret.js';
 
 export interface JwtSettings {
   readonly hs256SecretFile?: string;
   readonly publicKeyFiles: readonly string[];
   readonly issuer?: string;
   readonly audience?: string;
+  /** Longest a token may live: exp − iat, and exp − now (auth.jwt.maxLifetimeSeconds). */
+  readonly maxLifetimeSeconds: number;
+}
+
+/** How far the issuer's clock may be ahead of or behind writ's (freshness.skewSeconds), and writ's clock. */
+export interface JwtClock {
+  readonly skewSeconds: number;
+  readonly now: () => number;
 }
 
 /** Claims writ reads from a bearer token (DESIGN §2). */
@@ -23,9 +32,9 @@ export interface TokenClaims {
 export class JwtVerifier {
   private readonly keys: Array<{ alg: 'HS256' | 'EdDSA' | 'ES256'; key: KeyObject }> = [];
 
-  constructor(private readonly settings: JwtSettings) {
+  constructor(private readonly settings: JwtSettings, private readonly clock: JwtClock) {
     if (settings.hs256SecretFile) {
-      this.keys.push({ alg: 'HS256', key: createSecretKey(readFileSync(settings.hs256SecretFile)) });
+      this.keys.push({ alg: 'HS256', key: createSecretKey(readHmacSecret(settings.hs256SecretFile, 'auth.jwt.hs256SecretFile')) });
     }
     for (const file of settings.publicKeyFiles) {
       const key = createPublicKey(readFileSync(file, 'utf8'));
@@ -46,23 +55,54 @@ export class JwtVerifier {
     }
     const candidates = this.keys.filter((k) => k.alg === alg);
     if (candidates.length === 0) throw new WritError('UNAUTHENTICATED', `bearer tokens signed with ${String(alg)} are not accepted here`);
-    let lastError: unknown;
+    const nowMs = this.clock.now();
     for (const { key } of candidates) {
+      let payload: JWTPayload;
       try {
-        const { payload } = await jwtVerify(token, key, {
+        ({ payload } = await jwtVerify(token, key, {
           algorithms: [alg as string],
+          // A token without exp would be valid for ever: a leaked one could never be taken back.
+          requiredClaims: ['exp'],
+          clockTolerance: this.clock.skewSeconds,
+          currentDate: new Date(nowMs),
           ...(this.settings.issuer ? { issuer: this.settings.issuer } : {}),
           ...(this.settings.audience ? { audience: this.settings.audience } : {}),
-        });
-        return claimsOf(payload);
+        }));
       } catch (err) {
-        lastError = err;
+        // jose checks claims only once the signature verified: this key is the one, the claims are wrong.
+        if (err instanceof joseErrors.JWTExpired || err instanceof joseErrors.JWTClaimValidationFailed) throw this.claimRefused(err);
+        continue;
       }
+      this.checkLifetime(payload, Math.floor(nowMs / 1000));
+      return claimsOf(payload);
     }
-    if (lastError instanceof joseErrors.JWTExpired) throw new WritError('UNAUTHENTICATED', 'the bearer token has expired; get a new one');
-    if (lastError instanceof joseErrors.JWTClaimValidationFailed) throw new WritError('UNAUTHENTICATED', `the bearer token's "${lastError.claim}" claim is not accepted`);
-    if (lastError instanceof WritError) throw lastError;
     throw new WritError('UNAUTHENTICATED', 'the bearer token does not verify');
+  }
+
+  private claimRefused(err: InstanceType<typeof joseErrors.JWTClaimValidationFailed>): WritError {
+    const skew = this.clock.skewSeconds;
+    if (err instanceof joseErrors.JWTExpired) return new WritError('UNAUTHENTICATED', 'the bearer token has expired; get a new one');
+    if (err.reason === 'missing' && err.claim === 'exp') {
+      return new WritError('UNAUTHENTICATED', `the bearer token has no "exp" claim; writ accepts only tokens that expire, within ${this.settings.maxLifetimeSeconds} s (auth.jwt.maxLifetimeSeconds)`);
+    }
+    if (err.claim === 'nbf') return new WritError('UNAUTHENTICATED', `the bearer token's "nbf" claim is in the future beyond the allowed clock skew (${skew} s); check the issuer's clock`);
+    return new WritError('UNAUTHENTICATED', `the bearer token's "${err.claim}" claim is not accepted`);
+  }
+
+  /** A token issued in the future, or living longer than allowed, is refused even when it verifies. */
+  private checkLifetime(payload: JWTPayload, now: number): void {
+    const max = this.settings.maxLifetimeSeconds;
+    const skew = this.clock.skewSeconds;
+    const exp = payload.exp as number;
+    if (payload.iat !== undefined && payload.iat > now + skew) {
+      throw new WritError('UNAUTHENTICATED', `the bearer token's "iat" claim is in the future beyond the allowed clock skew (${skew} s); check the issuer's clock`);
+    }
+    // With iat, the whole life counts; without it, what is left of it (a token issued long ago with a
+    // far exp is refused either way).
+    const life = payload.iat !== undefined ? exp - payload.iat : exp - now;
+    if (life > max || exp - now > max + skew) {
+      throw new WritError('UNAUTHENTICATED', `the bearer token's lifetime (${life} s${payload.iat !== undefined ? ', exp − iat' : ' left'}) exceeds ${max} s (auth.jwt.maxLifetimeSeconds); issue shorter-lived tokens`);
+    }
   }
 }
 

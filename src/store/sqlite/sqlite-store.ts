@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { CheckpointRow, DeadLetter, DeliveryRow, EntityRow, IntegrationBatch, LedgerRow, LogHead, NonceRow, OutboxProgress, OutboxRow, Redaction, SinkState, Store, StoredOutboxRow, StoredOutcome, TileRow, WriteBatch } from '../port.js';
@@ -6,6 +7,7 @@ import { OutboxReads, parsedEvent } from './outbox-sql.js';
 import { tune } from './pragmas.js';
 import { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_VERSION } from './schema.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
+import { createPrivateFile, WriterLock } from './writer-lock.js';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
@@ -13,6 +15,13 @@ type Request = WriterRequest extends infer R ? (R extends { id: number } ? Omit<
 
 export interface SqliteOptions {
   readonly path: string;
+  /** What this process is (e.g. `writ serve`): a second writer is told who holds the store. */
+  readonly command?: string;
+  /**
+   * Opens beside a running writer without its lock, for a process that only reads (`writ verify`).
+   * Such a store must never be committed to.
+   */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -34,15 +43,31 @@ export class SqliteStore implements Store {
   private closed = false;
   /** Why the writer thread is gone, if it ended without being closed. */
   private dead: Error | undefined;
+  private readonly lock: WriterLock | null;
 
   constructor(options: SqliteOptions) {
-    // A read-write connection used only for reads: it creates the file and schema, and keeps the
-    // WAL's shared memory alive for the writer thread.
-    this.reader = new Database(options.path);
-    this.reader.pragma('journal_mode = WAL');
-    this.reader.pragma('synchronous = FULL');
-    tune(this.reader);
-    migrate(this.reader);
+    // The lock first: even creating the schema is a write.
+    this.lock = options.readOnly ? null : WriterLock.take(options.path, options.command ?? `node ${basename(process.argv[1] ?? '')}`.trim());
+    try {
+      // Created 0600 when new: SQLite gives its -wal and -shm files the database file's mode.
+      createPrivateFile(options.path);
+      // A read-write connection used only for reads: it creates the schema, and keeps the
+      // WAL's shared memory alive for the writer thread.
+      this.reader = new Database(options.path);
+    } catch (err) {
+      this.lock?.release();
+      throw err;
+    }
+    try {
+      this.reader.pragma('journal_mode = WAL');
+      this.reader.pragma('synchronous = FULL');
+      tune(this.reader);
+      migrate(this.reader);
+    } catch (err) {
+      this.reader.close();
+      this.lock?.release();
+      throw err;
+    }
     this.r = readerStatements(this.reader);
     this.o = new OutboxReads(this.reader);
     this.worker = new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: { path: options.path }, execArgv: [] });
@@ -252,6 +277,7 @@ export class SqliteStore implements Store {
     this.closed = true;
     await this.worker.terminate();
     this.reader.close();
+    this.lock?.release();
   }
 }
 

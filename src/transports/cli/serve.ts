@@ -14,11 +14,12 @@ interface ServeOptions {
 }
 
 async function serve(home: string, overrides: ServeOptions, banner: boolean): Promise<void> {
+  const command = banner ? 'writ start' : 'writ serve';
   const config = loadConfig(home, {
     server: { ...(overrides.host ? { host: overrides.host } : {}), ...(overrides.port !== undefined ? { port: overrides.port } : {}) },
     ...(overrides.nats ? { nats: { url: overrides.nats } } : {}),
   });
-  const writ = await openWrit(config);
+  const writ = await openWrit(config, { command });
   let intake: NatsIntake | undefined;
   const app = buildServer(writ, { logger: !banner, health: config.nats.url ? { nats: () => intake?.status() ?? { state: 'starting' } } : {} });
   app.log.info({ config: describeConfig(config) }, 'effective configuration');

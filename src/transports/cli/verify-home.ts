@@ -50,7 +50,7 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
     anchored.push(...(await a.readAll()));
     await a.close();
   }
-  const store = new SqliteStore({ path: config.store.path });
+  const store = new SqliteStore({ path: config.store.path, readOnly: true });
   try {
     const witnessed = await probeWitnesses(config, store);
     return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, progress: progressBar(opts.progress) });

@@ -1,7 +1,9 @@
-import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from '../../config/config.js';
+import { WriterLock } from '../../store/sqlite/writer-lock.js';
 import { buildWitnessServer, openWitness } from '../../witness/index.js';
 import { CliError, globals, parsePort as port } from './context.js';
 
@@ -20,6 +22,16 @@ async function serveWitness(home: string, opts: { host?: string; port?: number }
   if (config.logs.length === 0) {
     process.stderr.write(`writ: the witness follows no log yet; add {"origin" or "originPrefix", "vkey"} entries to witness.logs in ${resolve(home)}/config.json (until then every add-checkpoint gets 404)\n`);
   }
+  // One witness process per state file: two would each keep their own latest cosigned checkpoint
+  // in memory and could cosign two views of one log. Held until shutdown (and referenced until
+  // then: a collected lock would close its connection and drop the lock).
+  mkdirSync(dirname(config.statePath), { recursive: true, mode: 0o700 });
+  let lock: WriterLock;
+  try {
+    lock = WriterLock.take(config.statePath, 'writ witness serve');
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
   let app: FastifyInstance | undefined;
   const witness = await openWitness(config, {
     // Refused checkpoints signed by a trusted key may be evidence of a split view: keep them in the log.
@@ -30,6 +42,7 @@ async function serveWitness(home: string, opts: { host?: string; port?: number }
   const shutdown = async (signal: string) => {
     process.stderr.write(`writ: ${signal}, witness shutting down\n`);
     await app?.close();
+    lock.release();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -7,6 +7,8 @@ import { errorAnswer } from '../../pipeline/reply.js';
 import type { Writ } from '../../writ.js';
 import { parseBearer } from '../bearer.js';
 import { approvalRoutes } from './approval-routes.js';
+import { logError } from '../../util/log.js';
+import { answerClientError } from './client-error.js';
 import { buildOpenApi } from './openapi.js';
 import { logRoutes } from './log-routes.js';
 import { outboxRoutes } from './outbox-routes.js';
@@ -44,6 +46,8 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
     return503OnClosing: false,
     // Errors raised before routing (a URL that does not percent-decode) get the answer shape too.
     frameworkErrors: (error, _request, reply) => sendError(reply, new WritError('INVALID_ENVELOPE', `bad request: ${error.message}`)),
+    // And requests Node's HTTP parser refuses before Fastify sees them (framing errors).
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, () => writ.pipeline.counters.unauthenticated++),
   });
   let closing = false;
   app.addHook('preClose', async () => {
@@ -68,7 +72,9 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return sendError(reply, new WritError('INVALID_ENVELOPE', `bad request: ${error.message}`));
     }
-    request.log.error({ err: error }, 'unexpected error');
+    // Every INTERNAL answer is logged, whatever the Fastify logger (off under `writ start`): one JSON
+    // line on stderr naming the route, never the URL's values, the headers or the body.
+    logError('unexpected error; answered INTERNAL', error, { method: request.method, route: request.routeOptions.url ?? null, reqId: request.id });
     return sendError(reply, toWritError(error));
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, new WritError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`)));
