@@ -17,6 +17,7 @@ import { BUILTIN_HANDLERS } from './packs/index.js';
 import { airlockHandlers } from './packs/writ/airlock-handlers.js';
 import { PublishScheduler, SYSTEM_ACTOR } from './scheduler/scheduler.js';
 import { Applier } from './pipeline/apply/applier.js';
+import { ReadAccess } from './access/reads.js';
 import { JwtVerifier } from './pipeline/authenticate/jwt.js';
 import { createVerifier, type Verifier } from './pipeline/authenticate/verifier.js';
 import { Freshness } from './pipeline/freshness/freshness.js';
@@ -39,6 +40,8 @@ export interface Writ {
   readonly store: Store;
   readonly catalog: Catalog;
   readonly directory: Directory;
+  /** Who may read what, and who operates the deployment (docs/security.md). */
+  readonly access: ReadAccess;
   readonly pipeline: Pipeline;
   readonly applier: Applier;
   readonly freshness: Freshness;
@@ -133,6 +136,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const directory = await Directory.load(store, configuredHmacKeys(config));
     verifier = createVerifier(config.verify.workers);
     const jwt = new JwtVerifier(config.auth.jwt);
+    const access = new ReadAccess({ policy, directory, jwt, now, skewSeconds: config.freshness.skewSeconds, home: config.tenant, mode: config.auth.reads });
     const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, store);
     await freshness.preload(now());
     const idempotency = new Idempotency();
@@ -252,6 +256,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       store,
       catalog,
       directory,
+      access,
       pipeline,
       applier,
       freshness,

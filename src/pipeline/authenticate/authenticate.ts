@@ -49,15 +49,7 @@ async function bySignature(input: Intake, submission: Submission, deps: Authenti
   if (prior && prior.commandHash === input.commandHash && prior.sigDigest === sigDigest) {
     return context(envelope, input.canonical, input.commandHash, submission, { method: 'stored', keyId: sig.keyId, sigDigest }, prior);
   }
-  const key = deps.directory.key(envelope.tenant, sig.keyId);
-  if (!key || key.actor !== envelope.actor) {
-    throw new WritError('UNKNOWN_KEY', `key ${JSON.stringify(sig.keyId)} is not registered for actor ${JSON.stringify(envelope.actor)} in tenant ${JSON.stringify(envelope.tenant)}`);
-  }
-  if (key.alg !== sig.alg) throw new WritError('BAD_SIGNATURE', `key ${JSON.stringify(sig.keyId)} is a ${key.alg} key, but the signature says ${sig.alg}`);
-  const now = deps.now();
-  if (key.revokedAt !== null && key.revokedAt <= now) throw new WritError('KEY_REVOKED', `key ${JSON.stringify(sig.keyId)} was revoked`);
-  if (key.notBefore !== null && now < key.notBefore) throw new WritError('KEY_REVOKED', `key ${JSON.stringify(sig.keyId)} is not valid before ${new Date(key.notBefore).toISOString()}`);
-  if (key.notAfter !== null && now > key.notAfter) throw new WritError('KEY_REVOKED', `key ${JSON.stringify(sig.keyId)} expired at ${new Date(key.notAfter).toISOString()}`);
+  const key = deps.directory.usableKey(envelope.tenant, sig.keyId, envelope.actor, sig.alg, deps.now());
   const pre = input.verified;
   const ok =
     key.alg === 'hs256'
