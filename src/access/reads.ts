@@ -82,6 +82,11 @@ export class ReadAccess {
     throw new WritError('FORBIDDEN', `${what} needs the admin role of the deployment's home tenant${tenant ? ` or of tenant ${JSON.stringify(tenant)}` : ''}; ${identity.actor} of tenant ${JSON.stringify(identity.tenant)} does not hold it`);
   }
 
+  /** The actor a registered key belongs to, if it is registered in `tenant`. */
+  keyOwner(tenant: string, keyId: string): string | undefined {
+    return this.deps.directory.key(tenant, keyId)?.actor;
+  }
+
   /** The roles `identity` holds in state (AssignRole); a JWT's role claims give none. */
   roles(identity: Identity): readonly string[] {
     return this.deps.directory.rolesOf(identity.tenant, identity.actor);

@@ -1,10 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Identity } from '../../access/identity.js';
 import type { ReadAccess } from '../../access/reads.js';
-import type { ReadKind } from '../../policy/reads.js';
+import type { ReadFacts, ReadKind } from '../../policy/reads.js';
 
-/** What a tenant route reads, from its parameters and query: the kind and the resource. */
-export type ReadOf = (params: Record<string, string>, query: Record<string, string | undefined>) => { kind: ReadKind; resource: string };
+/** What a tenant route reads, from its parameters and query (and who asks): the kind, the resource, the facts. */
+export type ReadOf = (
+  params: Record<string, string>,
+  query: Record<string, string | undefined>,
+  who: { readonly identity: Identity | null; readonly access: ReadAccess; readonly tenant: string },
+) => { kind: ReadKind; resource: string; facts?: ReadFacts };
 
 /**
  * Who may call a route; every route declares one (`config: { access }`), or the server refuses to
@@ -91,8 +95,8 @@ async function check(request: FastifyRequest, declared: RouteAccess, access: Rea
     const tenant = tenantOf(request, access);
     access.sameTenant(identity, tenant);
     if (declared.read) {
-      const { kind, resource } = declared.read(request.params as Record<string, string>, request.query as Record<string, string | undefined>);
-      access.require(identity, kind, tenant, resource);
+      const { kind, resource, facts } = declared.read(request.params as Record<string, string>, request.query as Record<string, string | undefined>, { identity, access, tenant });
+      access.require(identity, kind, tenant, resource, facts);
     }
   }
 }

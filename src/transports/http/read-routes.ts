@@ -35,7 +35,11 @@ export function entityReadKind(type: string): ReadKind {
   return type === 'approval' ? 'envelope' : 'entity';
 }
 
-const entityRead: ReadOf = (p) => ({ kind: entityReadKind(p.type), resource: `${p.type}/${p.id ?? '*'}` });
+/** An entity read; one's own actor entity and keys are one's own (policy's `context.own`). */
+const entityRead: ReadOf = (p, _q, { identity, access, tenant }) => {
+  const owner = p.id === undefined ? undefined : p.type === 'actor' ? p.id : p.type === 'key' ? access.keyOwner(tenant, p.id) : undefined;
+  return { kind: entityReadKind(p.type), resource: `${p.type}/${p.id ?? '*'}`, facts: { own: owner !== undefined && owner === identity?.actor } };
+};
 
 /** Read-only routes: entities (current and point-in-time), the catalog, ledger records, health. */
 export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Record<string, () => unknown>> = {}): void {
