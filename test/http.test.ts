@@ -81,7 +81,7 @@ for (const transport of TRANSPORTS) describe(`the HTTP API over ${transport}`, (
   before(async () => {
     h = await startHarness();
     base = socket ? await h.listen() : 'http://inject.invalid';
-    client = new WritClient(base);
+    client = new WritClient(base, h.reader);
     for (const sku of ['a-1', 'a-2', 'a-3', 'a-4', 'a-5']) {
       const r = await post(h.sign('UpsertProduct', { sku, name: sku, price: { amount: 1, currency: 'EUR' } }));
       assert.equal(r.status, 200, r.text);

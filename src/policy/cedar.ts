@@ -158,7 +158,7 @@ export class Policy {
     const decides = req.facts?.decides === true;
     const key = this.memoised ? `read\n${req.tenant}\n${req.actor}\n${req.roles.join(',')}\n${req.kind}\n${own}\n${decides}` : null;
     const cached = key === null ? undefined : this.decisions.get(key);
-    const decision = cached ?? this.decide(req.tenant, req.actor, req.roles, readAction(req.kind), READS_GROUP, req.resource, { tenant: req.tenant, own, decides });
+    const decision = cached ?? this.decide(req.tenant, req.actor, req.roles, readAction(req.kind), READS_GROUP, req.resource, { tenant: req.tenant, own, decides, payload: {} });
     if (key !== null && cached === undefined) this.remember(key, decision);
     return decision.allowed && decision.requirement === null;
   }

@@ -41,7 +41,9 @@ export function readSchemaActions(): SchemaJson<string>[string]['actions'] {
       appliesTo: {
         principalTypes: ['Actor'],
         resourceTypes: ['Resource'],
-        context: { type: 'Record', attributes: { tenant: { type: 'String' }, own: { type: 'Boolean' }, decides: { type: 'Boolean' } } },
+        // An empty payload, so that a policy over every action that reads `context.payload has f`
+        // (as commands' policies do) stays valid; a read has no payload.
+        context: { type: 'Record', attributes: { tenant: { type: 'String' }, own: { type: 'Boolean' }, decides: { type: 'Boolean' }, payload: { type: 'Record', attributes: {} } } },
       },
     };
   }

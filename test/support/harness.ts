@@ -7,7 +7,7 @@ import { loadConfig, type ConfigInput } from '../../src/config/config.js';
 import { initHome, ADMIN_KEY_ID, type InitResult } from '../../src/home/init.js';
 import { loadPrivateKey } from '../../src/core/signature.js';
 import { READ_TOKEN_SCHEME } from '../../src/core/read-token.js';
-import { signEnvelope, signReadToken, type Signer } from '../../src/sdk/sign.js';
+import { signEnvelope, signReadToken, type ReadSigner, type Signer } from '../../src/sdk/sign.js';
 import { buildServer } from '../../src/transports/http/server.js';
 import { openWrit, type OpenOptions, type Writ } from '../../src/writ.js';
 import { readFileSync } from 'node:fs';
@@ -19,6 +19,8 @@ export interface Harness {
   readonly writ: Writ;
   readonly app: FastifyInstance;
   readonly admin: Signer;
+  /** The admin as a read signer of the home tenant: `new WritClient(url, h.reader)` reads as the CLI does. */
+  readonly reader: ReadSigner;
   readonly tenant: string;
   /** Signs an envelope (defaults filled) with `signer` (admin by default) and returns it. */
   sign(action: string, payload: Record<string, unknown>, extra?: Record<string, unknown>, signer?: Signer): Record<string, any>;
@@ -69,6 +71,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: OpenOpt
       return app;
     },
     admin,
+    reader: { ...admin, tenant: init.tenant },
     tenant: init.tenant,
     sign(action, payload, extra = {}, signer = admin) {
       return signEnvelope({ action, payload, ...extra }, signer, { tenant: init.tenant }).envelope as unknown as Record<string, any>;
