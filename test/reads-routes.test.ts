@@ -127,3 +127,23 @@ describe('authorization of every HTTP route', () => {
     }
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('names who may call every route, and the credentials of every route that needs one', async () => {
+    const h = await startHarness();
+    try {
+      const doc = (await h.getAs('/openapi.json', null)).body;
+      assert.ok(doc.components.securitySchemes.writSig);
+      for (const route of h.app.routeAccess.filter((r) => r.method !== 'HEAD')) {
+        const path = route.url.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\*$/, '{path}');
+        const op = doc.paths[path]?.[route.method.toLowerCase()];
+        assert.ok(op, `${route.method} ${route.url} is not in the OpenAPI document`);
+        assert.equal(typeof op['x-writ-access'], 'string', `${route.method} ${route.url}`);
+        const needs = route.access.kind !== 'public' && route.access.kind !== 'command';
+        assert.equal(Array.isArray(op.security), needs, `${route.method} ${route.url} security`);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});

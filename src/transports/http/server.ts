@@ -8,6 +8,7 @@ import type { Writ } from '../../writ.js';
 import { parseBearer } from '../bearer.js';
 import { installAccess } from './access.js';
 import { approvalRoutes } from './approval-routes.js';
+import { annotateAccess } from './openapi-access.js';
 import { buildOpenApi } from './openapi.js';
 import { logRoutes } from './log-routes.js';
 import { outboxRoutes } from './outbox-routes.js';
@@ -104,5 +105,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   outboxRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', { config: { access: { kind: 'public' } } }, async () => openapi);
+  // Who may call each operation, from the routes' own declarations (so the two cannot disagree).
+  annotateAccess(openapi as never, app.routeAccess);
   return app;
 }
