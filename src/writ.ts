@@ -136,7 +136,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const directory = await Directory.load(store, configuredHmacKeys(config));
     verifier = createVerifier(config.verify.workers);
     const jwt = new JwtVerifier(config.auth.jwt);
-    const access = new ReadAccess({ policy, directory, jwt, now, skewSeconds: config.freshness.skewSeconds, home: config.tenant, mode: config.auth.reads });
+    const access = new ReadAccess({ policy, directory, jwt, verifier, now, skewSeconds: config.freshness.skewSeconds, home: config.tenant, mode: config.auth.reads });
     const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, store);
     await freshness.preload(now());
     const idempotency = new Idempotency();

@@ -2,6 +2,7 @@ import { WritError } from '../core/errors.js';
 import { JWS_ALG, parseAuthorization, parseReadToken, READ_TOKEN_MAX_SECONDS, type KeyAlg } from '../core/read-token.js';
 import { verifySignature } from '../core/signature.js';
 import type { JwtVerifier } from '../pipeline/authenticate/jwt.js';
+import type { Verifier } from '../pipeline/authenticate/verifier.js';
 import type { Directory, KnownKey } from '../state/directory.js';
 
 /** Who is calling: an actor of a tenant, proven by a read token or a bearer JWT. */
@@ -22,6 +23,8 @@ export interface RequestLine {
 export interface IdentifyDeps {
   readonly directory: Directory;
   readonly jwt: JwtVerifier;
+  /** Checks Ed25519 and ES256 signatures (the worker threads of `verify.workers`, as for commands). */
+  readonly verifier: Verifier;
   readonly now: () => number;
   /** freshness.skewSeconds: how far a token's times may be from the server's clock. */
   readonly skewSeconds: number;
@@ -43,11 +46,14 @@ export async function identify(authorization: string | undefined, line: RequestL
   throw new WritError('UNAUTHENTICATED', 'the Authorization header must be "WritSig <read token>" or "Bearer <JWT>"');
 }
 
-function byReadToken(token: string, line: RequestLine, deps: IdentifyDeps): Identity {
+async function byReadToken(token: string, line: RequestLine, deps: IdentifyDeps): Promise<Identity> {
   const { header, claims, signingInput, signature } = parseReadToken(token);
   const now = deps.now();
   const key: KnownKey = deps.directory.usableKey(claims.tenant, header.kid, claims.sub, ALG_OF_JWS[header.alg], now);
-  const ok = key.alg === 'hs256' ? verifySignature({ alg: 'hs256', secret: key.secret! }, signingInput, signature) : verifySignature({ alg: key.alg, key: key.publicKey! }, signingInput, signature);
+  const ok =
+    key.alg === 'hs256'
+      ? verifySignature({ alg: 'hs256', secret: key.secret! }, signingInput, signature)
+      : await deps.verifier.verify({ alg: key.alg, spki: key.spki!, data: signingInput, sig: signature });
   if (!ok) throw new WritError('BAD_SIGNATURE', `the read token's signature does not verify with key ${JSON.stringify(header.kid)}`);
   // Times and binding are checked only once the claims are known to be the key holder's.
   const seconds = now / 1000;
