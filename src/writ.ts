@@ -18,6 +18,7 @@ import { airlockHandlers } from './packs/writ/airlock-handlers.js';
 import { PublishScheduler, SYSTEM_ACTOR } from './scheduler/scheduler.js';
 import { Applier } from './pipeline/apply/applier.js';
 import { readHmacSecret } from './pipeline/authenticate/hmac-secret.js';
+import { ReadAccess } from './access/reads.js';
 import { JwtVerifier } from './pipeline/authenticate/jwt.js';
 import { createVerifier, type Verifier } from './pipeline/authenticate/verifier.js';
 import { Freshness } from './pipeline/freshness/freshness.js';
@@ -40,6 +41,8 @@ export interface Writ {
   readonly store: Store;
   readonly catalog: Catalog;
   readonly directory: Directory;
+  /** Who may read what, and who operates the deployment (docs/security.md). */
+  readonly access: ReadAccess;
   readonly pipeline: Pipeline;
   readonly applier: Applier;
   readonly freshness: Freshness;
@@ -138,6 +141,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const directory = await Directory.load(store, configuredHmacKeys(config));
     verifier = createVerifier(config.verify.workers);
     const jwt = new JwtVerifier(config.auth.jwt, { skewSeconds: config.freshness.skewSeconds, now });
+    const access = new ReadAccess({ policy, directory, jwt, verifier, now, skewSeconds: config.freshness.skewSeconds, home: config.tenant, mode: config.auth.reads });
     const freshness = new Freshness({ skewSeconds: config.freshness.skewSeconds, cacheMax: config.freshness.nonceCacheMax }, store);
     await freshness.preload(now());
     const idempotency = new Idempotency();
@@ -257,6 +261,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       store,
       catalog,
       directory,
+      access,
       pipeline,
       applier,
       freshness,

@@ -93,7 +93,8 @@ describe('airlock windows across tenants', () => {
     const w = window();
     assertOk(await stage(B, b, code(w)));
     assert.deepEqual((await spentRecord()).stage, [w], 'windows more than one step old are forgotten');
-    assert.equal((await h.get(`/v1/entities/${DEPLOYMENT_SCOPE}/airlock-windows/spent`)).status, 404);
+    // No identity belongs to the reserved scope, so a read of it is another tenant's: refused.
+    assert.equal((await h.get(`/v1/entities/${DEPLOYMENT_SCOPE}/airlock-windows/spent`)).status, 403);
     assert.equal((await h.writ.store.getEntity(B, 'airlock-windows', 'spent')), null, 'no tenant keeps a record of its own');
   });
 });

@@ -95,9 +95,9 @@ describe('GET /v1/approvals', () => {
     assert.equal(rejected.answer.code, 'APPROVAL_REJECTED');
   });
 
-  it('answers NOT_FOUND for an unknown approval or tenant', async () => {
+  it('answers NOT_FOUND for an unknown approval, FORBIDDEN for another tenant', async () => {
     assertError(await h.get('/v1/approvals/no-such-id'), 'NOT_FOUND');
-    assertError(await h.get(`/v1/approvals/${cmds[0].id}?tenant=other`), 'NOT_FOUND');
+    assertError(await h.get(`/v1/approvals/${cmds[0].id}?tenant=other`), 'FORBIDDEN');
   });
 
   it('is described in the OpenAPI document', async () => {

@@ -47,7 +47,7 @@ describe('authenticate with envelope signatures', () => {
 
   before(async () => {
     h = await startHarness({ auth: { hmacKeys: [{ tenant: 'default', actor: 'mac', keyId: 'mac#1', secretFile: mac.file }] } });
-    client = new WritClient(await h.listen());
+    client = new WritClient(await h.listen(), h.reader);
     ed = await h.actor('ed', ['editor']);
     await registerKey(h, 'es', es, {}, ['editor']);
     await assignRole(h, 'mac', 'editor');
@@ -270,7 +270,7 @@ describe('authenticate with bearer tokens (auth.require = either)', () => {
 
   before(async () => {
     h = await startHarness({ auth: { require: 'either', jwt: { hs256SecretFile: keys.hs.file, publicKeyFiles: [keys.edFile, keys.esFile], issuer, audience } } });
-    client = new WritClient(await h.listen());
+    client = new WritClient(await h.listen(), h.reader);
     await assignRole(h, 'jwt-user', 'editor');
   });
   after(async () => {
@@ -402,7 +402,7 @@ describe('authenticate with bearer tokens only (auth.require = jwt)', () => {
 
   before(async () => {
     h = await startHarness({ auth: { require: 'jwt', jwt: { hs256SecretFile: keys.hs.file, publicKeyFiles: [] } } });
-    client = new WritClient(await h.listen());
+    client = new WritClient(await h.listen(), h.reader);
   });
   after(async () => {
     await h.close();

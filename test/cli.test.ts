@@ -91,6 +91,7 @@ describe('the writ command line', () => {
       assert.notEqual(new URL(url).port, '0');
       const health = await fetch(`${url}/healthz`);
       assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { status: 'ok' }, 'an anonymous caller learns liveness only');
     });
 
     it('writ submit signs an example with the admin key and exits 0', async () => {
@@ -99,9 +100,10 @@ describe('the writ command line', () => {
       const answer = json(run.stdout);
       assert.equal(answer.status, 'OK');
       assert.equal(answer.receipt.log, 'writ.local/default/commerce');
-      const e = await fetch(`${url}/v1/entities/default/product/sku-1`);
-      assert.equal(e.status, 200);
-      assert.equal((await e.json()).doc.name, 'Green tea, 100 g');
+      const get = await writ('get', '/v1/entities/default/product/sku-1');
+      assert.equal(get.code, 0, get.stdout + get.stderr);
+      assert.equal(json(get.stdout).doc.name, 'Green tea, 100 g');
+      assert.equal((await fetch(`${url}/v1/entities/default/product/sku-1`)).status, 401, 'without a signature the read is refused');
     });
 
     it('writ submit exits with the registry\'s exit code for a refused command', async () => {
@@ -119,7 +121,7 @@ describe('the writ command line', () => {
       assert.ok(existsSync(bob.keyFile));
       assert.equal(statSync(bob.keyFile).mode & 0o777, 0o600);
       assert.deepEqual(json(run.stdout).roles, ['editor']);
-      const actor = await (await fetch(`${url}/v1/entities/default/actor/bob`)).json();
+      const actor = json((await writ('get', '/v1/entities/default/actor/bob')).stdout);
       assert.deepEqual(actor.doc.roles, ['editor']);
     });
 

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadPrivateKey } from '../src/core/signature.js';
 import { ADMIN_KEY_ID, initHome } from '../src/home/init.js';
 import { signEnvelope, type Signer } from '../src/sdk/sign.js';
-import { chainProblems, checkAnswer, readLedgerOverHttp, ServerProcess, type LedgerEntry } from './support/robustness.js';
+import { chainProblems, checkAnswer, readLedgerOverHttp, ServerProcess, signedGet, type LedgerEntry } from './support/robustness.js';
 
 /**
  * A real `writ serve` child under concurrent signed load, killed with SIGKILL at a random moment and
@@ -107,7 +107,7 @@ describe('crash safety: a writ server killed with SIGKILL under load', () => {
    * the number of OK records naming it, those records carrying versions 1..n in log order.
    */
   async function verifyState(url: string, when: string): Promise<Map<string, LedgerEntry[]>> {
-    const ledger = await readLedgerOverHttp(url);
+    const ledger = await readLedgerOverHttp(url, { ...admin, tenant });
     assert.deepEqual(chainProblems(ledger), [], `${when}: the hash chain does not verify`);
     const rejected = ledger.filter((e) => e.record.actor === 'admin' && e.record.outcome !== 'OK');
     assert.deepEqual(rejected.map((e) => `${e.record.requestId} ${e.record.code}`), [], `${when}: valid commands were rejected`);
@@ -133,7 +133,7 @@ describe('crash safety: a writ server killed with SIGKILL under load', () => {
     }
     for (const [target, versions] of byTarget) {
       assert.deepEqual(versions, versions.map((_, i) => i + 1), `${when}: ${target} records carry versions ${versions.join(',')}`);
-      const res = await fetch(`${url}/v1/entities/${tenant}/${target}`);
+      const res = await signedGet(url, `/v1/entities/${tenant}/${target}`, { ...admin, tenant });
       const entity = (await res.json()) as { version: number };
       assert.equal(entity.version, versions.length, `${when}: ${target} is at version ${entity.version} after ${versions.length} OK records`);
     }

@@ -28,7 +28,7 @@ describe('freshness', () => {
 
   before(async () => {
     h = await startHarness({}, { now: clock.now });
-    client = new WritClient(await h.listen());
+    client = new WritClient(await h.listen(), h.reader);
     ed = await h.actor('ed', ['editor']);
   });
   after(() => h.close());
@@ -143,7 +143,7 @@ describe('freshness', () => {
     const first = sign('restart-1', {}, ed);
     assertOk(await h.post(first));
     await h.restart();
-    client = new WritClient(await h.listen());
+    client = new WritClient(await h.listen(), h.reader);
     // Start-up loads every unexpired nonce from the store back into memory.
     assert.ok(h.writ.freshness.cached >= 1, `preloaded ${h.writ.freshness.cached} nonces`);
     assert.equal(h.writ.freshness.complete(clock.ms), true);

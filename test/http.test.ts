@@ -54,14 +54,19 @@ for (const transport of TRANSPORTS) describe(`the HTTP API over ${transport}`, (
     statuses.push({ what: `${method} ${path}`, status: res.status });
     return { status: res.status, headers: res.headers, body: parsed, text };
   }
-  const get = (path: string) => call('GET', path);
+  /** GET as the home's admin: a read token for the target the server will see (fetch() normalises it). */
+  const get = (path: string) => {
+    const u = new URL(path, 'http://target.invalid');
+    return call('GET', path, undefined, { authorization: h.readAuth('GET', socket ? u.pathname + u.search : path) });
+  };
 
   /** GET with the path sent exactly as given (fetch() would normalise it). */
   function rawGet(path: string): Promise<{ code: number; text: string }> {
-    if (!socket) return h.app.inject({ method: 'GET', url: path }).then((r) => ({ code: r.statusCode, text: r.body }));
+    const headers = { authorization: h.readAuth('GET', path) };
+    if (!socket) return h.app.inject({ method: 'GET', url: path, headers }).then((r) => ({ code: r.statusCode, text: r.body }));
     return new Promise((resolve, reject) => {
       const url = new URL(base);
-      const req = httpRequest({ host: url.hostname, port: url.port, method: 'GET', path }, (res) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, method: 'GET', path, headers }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
@@ -76,7 +81,7 @@ for (const transport of TRANSPORTS) describe(`the HTTP API over ${transport}`, (
   before(async () => {
     h = await startHarness();
     base = socket ? await h.listen() : 'http://inject.invalid';
-    client = new WritClient(base);
+    client = new WritClient(base, h.reader);
     for (const sku of ['a-1', 'a-2', 'a-3', 'a-4', 'a-5']) {
       const r = await post(h.sign('UpsertProduct', { sku, name: sku, price: { amount: 1, currency: 'EUR' } }));
       assert.equal(r.status, 200, r.text);
@@ -171,12 +176,15 @@ for (const transport of TRANSPORTS) describe(`the HTTP API over ${transport}`, (
       assert.equal(olga.body.status, 'OK');
     });
 
-    it('answers 404 NOT_FOUND for an unknown requestId, a malformed one and another actor', async () => {
-      for (const path of [`/v1/commands/${h.tenant}/never-submitted-1`, `/v1/commands/${h.tenant}/short`, `/v1/commands/other-tenant/never-submitted-2`]) {
+    it('answers 404 NOT_FOUND for an unknown requestId, a malformed one and another actor, and 403 for another tenant', async () => {
+      for (const path of [`/v1/commands/${h.tenant}/never-submitted-1`, `/v1/commands/${h.tenant}/short`]) {
         const res = await get(path);
         assert.equal(res.status, 404, path);
         assertErrorShape(res.body, 'NOT_FOUND');
       }
+      const other = await get('/v1/commands/other-tenant/never-submitted-2');
+      assert.equal(other.status, 403);
+      assertErrorShape(other.body, 'FORBIDDEN');
       const env = h.sign('UpsertProduct', { sku: 'status-3', name: 'Tea', price: { amount: 1, currency: 'EUR' } });
       await post(env);
       assert.equal((await get(`/v1/commands/${h.tenant}/${env.requestId}?actor=someone-else`)).status, 404);
@@ -209,12 +217,15 @@ for (const transport of TRANSPORTS) describe(`the HTTP API over ${transport}`, (
       assertErrorShape(early.body, 'NOT_FOUND');
     });
 
-    it('answers 404 NOT_FOUND for a missing entity, an unknown type and an invalid tenant', async () => {
-      for (const path of [`/v1/entities/${h.tenant}/product/missing`, `/v1/entities/${h.tenant}/spaceship/a-1`, `/v1/entities/${h.tenant}/Bad_Type/a-1`, '/v1/entities/-bad-/product/a-1']) {
+    it('answers 404 NOT_FOUND for a missing entity and an unknown type, 403 for an invalid (so another) tenant', async () => {
+      for (const path of [`/v1/entities/${h.tenant}/product/missing`, `/v1/entities/${h.tenant}/spaceship/a-1`, `/v1/entities/${h.tenant}/Bad_Type/a-1`]) {
         const res = await get(path);
         assert.equal(res.status, 404, path);
         assertErrorShape(res.body, 'NOT_FOUND');
       }
+      const other = await get('/v1/entities/-bad-/product/a-1');
+      assert.equal(other.status, 403);
+      assertErrorShape(other.body, 'FORBIDDEN');
     });
 
     it('answers 400 for an ?at= that is not a non-negative integer', async () => {

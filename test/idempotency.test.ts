@@ -51,7 +51,7 @@ describe('idempotency', () => {
   before(async () => {
     h = await startHarness({ idempotency: { retentionSeconds: RETENTION_S }, limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000 } }, { now: clock.now });
     base = await h.listen();
-    client = new WritClient(base);
+    client = new WritClient(base, h.reader);
     ed = await h.actor('ed', ['editor']);
     nobody = await h.actor('nobody');
   });
@@ -186,7 +186,7 @@ describe('idempotency', () => {
   it('serves the stored answer at GET /v1/commands/{tenant}/{requestId}', async () => {
     const env = sign(product('lookup'));
     const first = await h.post(env);
-    const stored = await h.app.inject({ method: 'GET', url: `/v1/commands/${h.tenant}/${env.requestId}` });
+    const stored = await h.app.inject({ method: 'GET', url: `/v1/commands/${h.tenant}/${env.requestId}`, headers: { authorization: h.readAuth('GET', `/v1/commands/${h.tenant}/${env.requestId}`) } });
     assert.equal(stored.statusCode, 200);
     assert.equal(stored.body, first.raw);
     assert.equal(stored.headers['writ-command-status'], '200');
@@ -212,7 +212,7 @@ describe('idempotency', () => {
     assertOk(first);
     await h.restart();
     base = await h.listen();
-    client = new WritClient(base);
+    client = new WritClient(base, h.reader);
     assert.equal(h.writ.idempotency.inFlight, 0);
     const again = await h.post(env);
     assert.equal(again.raw, first.raw);

@@ -22,7 +22,7 @@ describe('limits: rate', () => {
 
   before(async () => {
     h = await startHarness({ limits: { rate: 5, windowSeconds: 60, maxBuckets: 100 } }, { now: clock.now });
-    client = new WritClient(await h.listen());
+    client = new WritClient(await h.listen(), h.reader);
     rl = await h.actor('rl', ['editor']);
     rs = await h.actor('rs', ['editor']);
     clock.advance(60_000); // the admin's bucket is full again
@@ -130,7 +130,7 @@ describe('limits: flags', () => {
 
   before(async () => {
     h = await startHarness();
-    client = new WritClient(await h.listen());
+    client = new WritClient(await h.listen(), h.reader);
     ed = await h.actor('ed', ['editor']);
     fl = await h.actor('fl', ['editor']);
     boss = await h.actor('boss', ['admin']);
@@ -221,7 +221,7 @@ describe('limits: flags', () => {
   it('keeps flags across a restart', async () => {
     assertOk(await setFlag('actor:fl', 'readonly'));
     await h.restart();
-    client = new WritClient(await h.listen());
+    client = new WritClient(await h.listen(), h.reader);
     assertError(await upsert('restart-fl', fl), 'READONLY');
     assertOk(await setFlag('actor:fl', 'none'));
     assertOk(await upsert('restart-fl-lifted', fl));

@@ -11,7 +11,7 @@ import { ADMIN_KEY_ID, initHome } from '../src/home/init.js';
 import { signEnvelope } from '../src/sdk/sign.js';
 import { NatsServer, natsUnavailable } from './support/nats.js';
 import { AnswerCollector, drainedConsumer, eventually } from './support/nats-intake.js';
-import { chainProblems, readLedgerOverHttp, ServerProcess } from './support/robustness.js';
+import { chainProblems, readLedgerOverHttp, ServerProcess, signedGet } from './support/robustness.js';
 
 const skip = natsUnavailable();
 const COMMANDS = 1000;
@@ -72,14 +72,14 @@ describe('NATS intake crash safety: writ killed with SIGKILL mid-queue', { skip:
       await drainedConsumer(server.url, 30_000);
 
       // Exactly once: one OK record per command, chains verify, each product at version 1.
-      const ledger = await readLedgerOverHttp(writ.url);
+      const ledger = await readLedgerOverHttp(writ.url, { ...admin, tenant });
       assert.deepEqual(chainProblems(ledger), []);
       const ok = new Map<string, number>();
       for (const e of ledger) if (e.record.outcome === 'OK' && e.record.action === 'UpsertProduct') ok.set(e.record.requestId, (ok.get(e.record.requestId) ?? 0) + 1);
       assert.deepEqual(ledger.filter((e) => e.record.outcome !== 'OK').map((e) => `${e.record.requestId} ${e.record.code}`), [], 'no command was rejected');
       for (const r of requestIds) assert.equal(ok.get(r), 1, `${r} has ${ok.get(r) ?? 0} OK records`);
       for (const i of [0, Math.floor(COMMANDS / 2), COMMANDS - 1]) {
-        const entity = (await (await fetch(`${writ.url}/v1/entities/${tenant}/product/crash-${i}`)).json()) as { version: number };
+        const entity = (await (await signedGet(writ.url, `/v1/entities/${tenant}/product/crash-${i}`, { ...admin, tenant })).json()) as { version: number };
         assert.equal(entity.version, 1);
       }
 
@@ -90,7 +90,7 @@ describe('NATS intake crash safety: writ killed with SIGKILL mid-queue', { skip:
         assert.ok(answers.every((a) => a.status === 200 && a.body.status === 'OK'), `${r}: ${answers.map((a) => a.text).join(' / ')}`);
         assert.equal(answers.filter((a) => !a.replayed).length <= 1, true, `${r} was answered as applied ${answers.filter((a) => !a.replayed).length} times`);
         assert.ok(answers.every((a) => a.text === answers[0].text), `${r}: answers differ`);
-        const stored = await (await fetch(`${writ.url}/v1/commands/${tenant}/${r}`)).text();
+        const stored = await (await signedGet(writ.url, `/v1/commands/${tenant}/${r}`, { ...admin, tenant })).text();
         assert.equal(answers[0].text, stored, `${r}: the answer is not the stored outcome`);
         replays += answers.filter((a) => a.replayed).length;
       }

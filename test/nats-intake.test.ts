@@ -238,7 +238,7 @@ describe('the NATS command intake', { skip: skip ?? false }, () => {
     const { buildServer } = await import('../src/transports/http/server.js');
     const app = buildServer(h.writ, { health: { nats: () => intake.status() } });
     try {
-      const res = await app.inject({ method: 'GET', url: '/healthz' });
+      const res = await app.inject({ method: 'GET', url: '/healthz', headers: { authorization: h.readAuth('GET', '/healthz') } });
       const nats = (JSON.parse(res.body) as { nats: Record<string, unknown> }).nats;
       assert.equal(nats.state, 'connected');
       assert.equal(nats.stream, 'WRIT_COMMANDS');

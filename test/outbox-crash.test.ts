@@ -7,7 +7,8 @@ import { loadPrivateKey } from '../src/core/signature.js';
 import { ADMIN_KEY_ID, initHome } from '../src/home/init.js';
 import { signEnvelope, type Signer } from '../src/sdk/sign.js';
 import { orderViolation, waitUntil, webhookSecret, WebhookReceiver } from './support/outbox.js';
-import { ServerProcess } from './support/robustness.js';
+import type { ReadSigner } from '../src/sdk/sign.js';
+import { ServerProcess, signedGet } from './support/robustness.js';
 
 /**
  * A real `writ serve` child delivering to a slow webhook endpoint is killed with SIGKILL in the
@@ -17,10 +18,10 @@ import { ServerProcess } from './support/robustness.js';
 
 const EVENTS = 150;
 
-async function allEventIds(url: string): Promise<string[]> {
+async function allEventIds(url: string, reader: ReadSigner): Promise<string[]> {
   const ids: string[] = [];
   for (let after = 0; ; ) {
-    const page = (await (await fetch(`${url}/v1/outbox/events?after=${after}&limit=1000`)).json()) as { items: Array<{ id: string; seq: number }>; next: number | null };
+    const page = (await (await signedGet(url, `/v1/outbox/events?after=${after}&limit=1000`, reader)).json()) as { items: Array<{ id: string; seq: number }>; next: number | null };
     ids.push(...page.items.map((e) => e.id));
     if (page.next === null) return ids;
     after = page.next;
@@ -68,7 +69,7 @@ describe('outbox: writ killed with SIGKILL in the middle of delivery', () => {
 
     const second = await ServerProcess.start(home);
     children.push(second);
-    const ids = await allEventIds(second.url);
+    const ids = await allEventIds(second.url, { ...admin, tenant });
     assert.ok(ids.length >= EVENTS);
     await waitUntil(() => ids.every((id) => receiver.ids().has(id)), 'every event is delivered after the restart', 60_000);
     assert.equal(receiver.badSignatures, 0);

@@ -114,7 +114,7 @@ describe('outbox: NATS JetStream sink', { skip: skip ?? false }, () => {
     const dead = await h.writ.store.deadLetters('fragile', 1000);
     assert.ok(dead.length > 0);
     assert.ok(dead.every((d) => d.attempts === 3 && /NATS/.test(d.lastError)));
-    const r = await h.app.inject({ method: 'POST', url: '/v1/outbox/dead-letters/redrive?sink=fragile' });
+    const r = await h.app.inject({ method: 'POST', url: '/v1/outbox/dead-letters/redrive?sink=fragile', headers: { authorization: h.readAuth('POST', '/v1/outbox/dead-letters/redrive?sink=fragile') } });
     assert.equal(JSON.parse(r.body).marked, dead.length);
     await waitUntil(async () => new Set((await streamMessages(server.url, 'EV_B')).map((m) => m.msgId)).size === head, 'redrive fills EV_B', 30_000);
     await waitUntil(async () => (await h.writ.store.deadLetters('fragile', 1000)).length === 0, 'no dead letter is left');

@@ -83,7 +83,7 @@ describe('outbox: webhook sink', () => {
     assert.equal((await h.get('/v1/outbox/sinks')).body.sinks[0].deadLetters, 1);
 
     receiver.answer = () => 200;
-    const r = await h.app.inject({ method: 'POST', url: `/v1/outbox/dead-letters/redrive?sink=hook&id=${first.id}` });
+    const r = await h.app.inject({ method: 'POST', url: `/v1/outbox/dead-letters/redrive?sink=hook&id=${first.id}`, headers: { authorization: h.readAuth('POST', `/v1/outbox/dead-letters/redrive?sink=hook&id=${first.id}`) } });
     assert.equal(r.statusCode, 200, r.body);
     assert.equal(JSON.parse(r.body).marked, 1);
     await waitUntil(() => allDelivered(h, receiver), 'the redriven event is delivered');
@@ -92,10 +92,10 @@ describe('outbox: webhook sink', () => {
   });
 
   it('refuses redrive of an event that is not a dead letter, and an unknown sink', async () => {
-    const missing = await h.app.inject({ method: 'POST', url: '/v1/outbox/dead-letters/redrive?id=01890000-0000-7000-8000-000000000000' });
+    const missing = await h.app.inject({ method: 'POST', url: '/v1/outbox/dead-letters/redrive?id=01890000-0000-7000-8000-000000000000', headers: { authorization: h.readAuth('POST', '/v1/outbox/dead-letters/redrive?id=01890000-0000-7000-8000-000000000000') } });
     assert.equal(missing.statusCode, 404);
     assert.equal(JSON.parse(missing.body).code, 'NOT_FOUND');
-    const sink = await h.app.inject({ method: 'POST', url: '/v1/outbox/retry?sink=nope' });
+    const sink = await h.app.inject({ method: 'POST', url: '/v1/outbox/retry?sink=nope', headers: { authorization: h.readAuth('POST', '/v1/outbox/retry?sink=nope') } });
     assert.equal(sink.statusCode, 404);
   });
 });
@@ -132,7 +132,7 @@ describe('outbox: a webhook answering 410 Gone', () => {
     assert.notEqual((await h.get('/v1/outbox/sinks')).body.sinks[0].disabled, null);
 
     receiver.answer = () => 200;
-    const r = await h.app.inject({ method: 'POST', url: '/v1/outbox/retry?sink=gone' });
+    const r = await h.app.inject({ method: 'POST', url: '/v1/outbox/retry?sink=gone', headers: { authorization: h.readAuth('POST', '/v1/outbox/retry?sink=gone') } });
     assert.deepEqual(JSON.parse(r.body), { retried: ['gone'] });
     await waitUntil(async () => receiver.ids().size === (await h.writ.store.outboxHead()), 'every event is delivered once enabled');
     assert.equal((await h.get('/v1/outbox/sinks')).body.sinks[0].disabled, null);

@@ -32,7 +32,7 @@ describe('recovery after a failed commit', () => {
     db.close();
 
     // Over a real socket: the answer shape and Retry-After as a client sees them.
-    const client = new WritClient(await h.listen());
+    const client = new WritClient(await h.listen(), h.reader);
     const envelope = h.sign('UpsertProduct', product('during'));
     const failed = await client.submit(envelope);
     assert.equal(failed.status, 503, JSON.stringify(failed.body));
@@ -69,7 +69,7 @@ describe('a store that cannot write any more', () => {
   after(() => h.close());
 
   it('answers commands UNAVAILABLE and fails /healthz, so that a supervisor restarts writ', async () => {
-    const client = new WritClient(await h.listen());
+    const client = new WritClient(await h.listen(), h.reader);
     assert.equal((await client.get('/healthz')).status, 200);
     // The writer thread dies (as it would on a fatal error).
     const store = h.writ.store as unknown as { worker: { terminate(): Promise<number> } };

@@ -57,7 +57,7 @@ describe('a deployment pack', () => {
     );
     writeFileSync(join(dir, 'policies.cedar'), 'permit (principal in Writ::Role::"admin", action in Writ::Action::"pack:notes", resource);\n');
     await h.restart();
-    client = new WritClient(await h.listen());
+    client = new WritClient(await h.listen(), h.reader);
   });
   after(() => h.close());
 

@@ -33,7 +33,7 @@ describe('writ verify', () => {
     }
     return ids;
   }
-  const checkpoint = async () => assert.equal((await h.app.inject({ method: 'POST', url: `/v1/logs/${h.tenant}/commerce/checkpoint` })).statusCode, 200);
+  const checkpoint = async () => assert.equal((await h.app.inject({ method: 'POST', url: `/v1/logs/${h.tenant}/commerce/checkpoint`, headers: { authorization: h.readAuth('POST', `/v1/logs/${h.tenant}/commerce/checkpoint`) } })).statusCode, 200);
   const restore = (file: string) => {
     for (const suffix of ['-wal', '-shm']) rmSync(db + suffix, { force: true });
     copyFileSync(file, db);
@@ -147,7 +147,7 @@ describe('writ verify', () => {
     const health = await h.get('/healthz');
     assert.ok(health.body.ledgerProblems.some((p: string) => /rolled back/.test(p)), JSON.stringify(health.body));
     await submit(300, 1);
-    const cp = await h.app.inject({ method: 'POST', url: `/v1/logs/${h.tenant}/commerce/checkpoint` });
+    const cp = await h.app.inject({ method: 'POST', url: `/v1/logs/${h.tenant}/commerce/checkpoint`, headers: { authorization: h.readAuth('POST', `/v1/logs/${h.tenant}/commerce/checkpoint`) } });
     assert.equal(cp.statusCode, 500);
     assert.equal(JSON.parse(cp.body).code, 'LEDGER_INCONSISTENT');
     await h.writ.close();
@@ -217,7 +217,7 @@ describe('writ verify', () => {
     assert.equal(afterwards.body.records[0].envelope, null);
     assert.equal(afterwards.body.records[0].redacted.reason, 'personal data');
     assert.equal(afterwards.body.records[0].leafHash, before.body.records[0].leafHash);
-    const receipt = await h.app.inject({ method: 'GET', url: `/v1/receipts/${h.tenant}/${redactedRequestId}?wait=true` });
+    const receipt = await h.app.inject({ method: 'GET', url: `/v1/receipts/${h.tenant}/${redactedRequestId}?wait=true`, headers: { authorization: h.readAuth('GET', `/v1/receipts/${h.tenant}/${redactedRequestId}?wait=true`) } });
     assert.equal(receipt.statusCode, 200, receipt.body);
     await verifyTlogProof(receipt.body, parseVerifierKey(h.writ.signer.vkey));
     await h.writ.close();

@@ -61,7 +61,7 @@ describe('two writ deployments witnessing each other', () => {
     for (const [me, other] of [['a', 'b'], ['b', 'a']] as const) {
       const { h } = homes[me];
       const [id] = await submit(h, 5);
-      const res = await h.app.inject({ method: 'GET', url: `/v1/receipts/${h.tenant}/${id}?wait=true` });
+      const res = await h.app.inject({ method: 'GET', url: `/v1/receipts/${h.tenant}/${id}?wait=true`, headers: { authorization: h.readAuth('GET', `/v1/receipts/${h.tenant}/${id}?wait=true`) } });
       assert.equal(res.statusCode, 200, res.body);
       const witnessKey = parseVerifierKey(homes[other].witness.vkey);
       const proved = await verifyTlogProof(res.body, parseVerifierKey(h.writ.signer.vkey), { witnesses: [witnessKey], witnessQuorum: 1 });
@@ -74,7 +74,7 @@ describe('two writ deployments witnessing each other', () => {
   it('keeps witnessing as the log grows (consistency proofs from the size the witness holds)', async () => {
     const { h } = homes.a;
     const [id] = (await submit(h, 300)).slice(-1);
-    const res = await h.app.inject({ method: 'GET', url: `/v1/receipts/${h.tenant}/${id}?wait=true` });
+    const res = await h.app.inject({ method: 'GET', url: `/v1/receipts/${h.tenant}/${id}?wait=true`, headers: { authorization: h.readAuth('GET', `/v1/receipts/${h.tenant}/${id}?wait=true`) } });
     assert.equal(res.statusCode, 200, res.body);
     const proved = await verifyTlogProof(res.body, parseVerifierKey(h.writ.signer.vkey), { witnesses: [parseVerifierKey(homes.b.witness.vkey)], witnessQuorum: 1 });
     assert.equal(proved.checkpoint.size, 305);
@@ -94,7 +94,7 @@ describe('two writ deployments witnessing each other', () => {
     });
     // The witness still holds the real log: the real next checkpoint is cosigned.
     const [id] = (await submit(h, 1)).slice(-1);
-    const res = await h.app.inject({ method: 'GET', url: `/v1/receipts/${h.tenant}/${id}?wait=true` });
+    const res = await h.app.inject({ method: 'GET', url: `/v1/receipts/${h.tenant}/${id}?wait=true`, headers: { authorization: h.readAuth('GET', `/v1/receipts/${h.tenant}/${id}?wait=true`) } });
     assert.equal(res.statusCode, 200, res.body);
     await verifyTlogProof(res.body, parseVerifierKey(h.writ.signer.vkey), { witnesses: [parseVerifierKey(homes.b.witness.vkey)], witnessQuorum: 1 });
   });
@@ -107,7 +107,7 @@ describe('two writ deployments witnessing each other', () => {
     copyFileSync(db, older);
     await h.restart();
     const [id] = (await submit(h, 20)).slice(-1);
-    assert.equal((await h.app.inject({ method: 'GET', url: `/v1/receipts/${h.tenant}/${id}?wait=true` })).statusCode, 200);
+    assert.equal((await h.app.inject({ method: 'GET', url: `/v1/receipts/${h.tenant}/${id}?wait=true`, headers: { authorization: h.readAuth('GET', `/v1/receipts/${h.tenant}/${id}?wait=true`) } })).statusCode, 200);
     await h.writ.close();
     // The attacker restores the older database and removes the local NDJSON anchor too.
     for (const suffix of ['-wal', '-shm']) rmSync(db + suffix, { force: true });

@@ -7,6 +7,8 @@ import { CONFIG_SCHEMA } from './schema.js';
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_TENANT = 'default';
+/** Reads are decided by policy; 'open' (no identity needed) is for a loopback development home. */
+export const DEFAULT_READS = 'policy';
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 export const DEFAULT_MAX_DEPTH = 32;
 export const DEFAULT_SKEW_SECONDS = 300;
@@ -135,6 +137,8 @@ export interface Config {
   readonly store: { readonly kind: 'sqlite'; readonly path: string };
   readonly auth: {
     readonly require: AuthRequire;
+    /** Who may read: 'policy' (an identity, and Cedar decides) or 'open' (anyone; loopback development only). */
+    readonly reads: 'policy' | 'open';
     readonly hmacKeys: ReadonlyArray<{ readonly tenant: string; readonly actor: string; readonly keyId: string; readonly secretFile: string }>;
     readonly jwt: { readonly hs256SecretFile?: string; readonly publicKeyFiles: readonly string[]; readonly issuer?: string; readonly audience?: string; readonly maxLifetimeSeconds: number };
   };
@@ -223,6 +227,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
     store: { kind: 'sqlite', path: at(m.store?.path ?? 'data/writ.db') },
     auth: {
       require: m.auth?.require ?? 'signature',
+      reads: m.auth?.reads ?? DEFAULT_READS,
       hmacKeys: (m.auth?.hmacKeys ?? []).map((k: any) => ({ ...k, secretFile: at(k.secretFile) })),
       jwt: {
         ...(m.auth?.jwt?.hs256SecretFile ? { hs256SecretFile: at(m.auth.jwt.hs256SecretFile) } : {}),

@@ -29,6 +29,7 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       properties: {
         require: { enum: ['signature', 'jwt', 'either'] },
+        reads: { enum: ['policy', 'open'] },
         hmacKeys: {
           type: 'array',
           items: {

@@ -17,6 +17,8 @@ export interface RequestUse {
 
 type Node = unknown;
 
+const CONTEXT_FACTS = new Set(['tenant', 'own', 'decides']);
+
 const isVar = (n: Node, name: string) => typeof n === 'object' && n !== null && (n as { Var?: unknown }).Var === name;
 const isPayload = (n: Node) => {
   const dot = typeof n === 'object' && n !== null ? (n as { '.'?: { left: Node; attr: string } })['.'] : undefined;
@@ -28,7 +30,7 @@ export function analyse(policies: Iterable<PolicyJson>): RequestUse {
   let all = false;
   const fields = new Set<string>();
 
-  /** Walks an expression; `context.tenant` and `context.payload.<f>` are the understood uses. */
+  /** Walks an expression; `context.tenant|own|decides` and `context.payload.<f>` are the understood uses. */
   function walk(n: Node): void {
     if (Array.isArray(n)) return n.forEach(walk);
     if (typeof n !== 'object' || n === null) return;
@@ -37,7 +39,8 @@ export function analyse(policies: Iterable<PolicyJson>): RequestUse {
     if (o.Var === 'context') all = true; // a use of the whole context not matched below
     const access = o['.'] ?? o.has;
     if (access && typeof access.attr === 'string') {
-      if (isVar(access.left, 'context') && access.attr === 'tenant' && o['.']) return;
+      // The tenant, and a read's own and decides (policy/reads.ts), are no payload facts.
+      if (isVar(access.left, 'context') && CONTEXT_FACTS.has(access.attr) && o['.']) return;
       if (isPayload(access.left)) {
         fields.add(access.attr);
         return;

@@ -3,6 +3,7 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { analyse, type RequestUse } from './analysis.js';
 import { compareDemand, requirementOf, type ApprovalRequirement, type Decision } from './requirement.js';
+import { readAction, READS_GROUP, type ReadFacts, type ReadKind } from './reads.js';
 import { factsOf, factValue, validateAgainstSchema, type Facts, type PolicyCatalog } from './schema.js';
 import { formatProblems, lineOf, splitSource, type LocatedPolicy, type PolicySource, type Problem } from './sources.js';
 
@@ -26,6 +27,17 @@ export interface PolicyRequest {
   readonly target: string;
   /** The command's payload; policies see its top-level string, integer and boolean fields. */
   readonly payload?: Readonly<Record<string, unknown>>;
+}
+
+/** A read (policy/reads.ts): who reads what kind of thing, in which tenant. */
+export interface ReadRequest {
+  readonly tenant: string;
+  readonly actor: string;
+  readonly roles: readonly string[];
+  readonly kind: ReadKind;
+  /** The resource read, `<type>/<id>` (e.g. `product/sku-1`, `ledger/commerce`, `outbox/events`). */
+  readonly resource: string;
+  readonly facts?: ReadFacts;
 }
 
 /** Every problem found while loading policies, each as `<file>:<line>: message`. */
@@ -127,24 +139,46 @@ export class Policy {
     let decision = this.decisions.get(key);
     if (!decision) {
       decision = this.evaluate(req);
-      if (this.decisions.size >= DECISION_CACHE_MAX) this.decisions.delete(this.decisions.keys().next().value!);
-      this.decisions.set(key, decision);
+      this.remember(key, decision);
     }
     return decision;
   }
 
+  private remember(key: string, decision: Decision): void {
+    if (this.decisions.size >= DECISION_CACHE_MAX) this.decisions.delete(this.decisions.keys().next().value!);
+    this.decisions.set(key, decision);
+  }
+
+  /**
+   * Whether policy lets the reader read: a permit without annotations matches and no forbid does.
+   * A permit that asks for approval does not grant a read (a read cannot wait for one).
+   */
+  mayRead(req: ReadRequest): boolean {
+    const own = req.facts?.own === true;
+    const decides = req.facts?.decides === true;
+    const key = this.memoised ? `read\n${req.tenant}\n${req.actor}\n${req.roles.join(',')}\n${req.kind}\n${own}\n${decides}` : null;
+    const cached = key === null ? undefined : this.decisions.get(key);
+    const decision = cached ?? this.decide(req.tenant, req.actor, req.roles, readAction(req.kind), READS_GROUP, req.resource, { tenant: req.tenant, own, decides, payload: {} });
+    if (key !== null && cached === undefined) this.remember(key, decision);
+    return decision.allowed && decision.requirement === null;
+  }
+
   /** One Cedar evaluation, without memoisation. */
   evaluate(req: PolicyRequest): Decision {
-    const principal = { type: 'Writ::Actor', id: req.actor };
+    return this.decide(req.tenant, req.actor, req.roles, req.action, `pack:${req.pack}`, req.target, { tenant: req.tenant, payload: this.payloadFacts(req) });
+  }
+
+  private decide(tenant: string, actor: string, roles: readonly string[], action: string, group: string, resource: string, context: Record<string, string | boolean | Record<string, unknown>>): Decision {
+    const principal = { type: 'Writ::Actor', id: actor };
     const answer = cedar.statefulIsAuthorized({
       principal,
-      action: { type: 'Writ::Action', id: req.action },
-      resource: { type: 'Writ::Resource', id: req.target },
-      context: { tenant: req.tenant, payload: this.payloadFacts(req) },
+      action: { type: 'Writ::Action', id: action },
+      resource: { type: 'Writ::Resource', id: resource },
+      context: context as never,
       preparsedPolicySetId: this.setId,
       entities: [
-        { uid: principal, attrs: { tenant: req.tenant }, parents: req.roles.map((r) => ({ type: 'Writ::Role', id: r })) },
-        this.actionEntity(req.action, req.pack),
+        { uid: principal, attrs: { tenant }, parents: roles.map((r) => ({ type: 'Writ::Role', id: r })) },
+        this.actionEntity(action, group),
       ],
     });
     if (answer.type === 'failure') return deny(answer.errors.map((e) => `error: ${e.message}`));
@@ -188,10 +222,10 @@ export class Policy {
     return `${req.tenant}\n${req.actor}\n${req.roles.join(',')}\n${req.action}${read ? `\n${JSON.stringify(this.payloadFacts(req))}` : ''}`;
   }
 
-  private actionEntity(name: string, pack: string): EntityJson {
+  private actionEntity(name: string, group: string): EntityJson {
     let e = this.actionEntities.get(name);
     if (!e) {
-      e = { uid: { type: 'Writ::Action', id: name }, attrs: {}, parents: [{ type: 'Writ::Action', id: `pack:${pack}` }] };
+      e = { uid: { type: 'Writ::Action', id: name }, attrs: {}, parents: [{ type: 'Writ::Action', id: group }] };
       this.actionEntities.set(name, e);
     }
     return e;

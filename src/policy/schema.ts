@@ -1,5 +1,6 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { SchemaJson, TypeOfAttribute } from '@cedar-policy/cedar-wasm/nodejs';
+import { readSchemaActions } from './reads.js';
 import { locate, type LocatedPolicy, type Problem } from './sources.js';
 
 /** What the schema needs of the catalog (declared structurally so the policy layer does not import it). */
@@ -58,10 +59,11 @@ export function factValue(type: FactType | undefined, value: unknown): string | 
  *   entity Role;  entity Actor in [Role] { tenant: String };  entity Resource;
  *   action "pack:<pack>";  action "<Name>" in ["pack:<pack>"] appliesTo {
  *     principal: Actor, resource: Resource, context: { tenant: String, payload: { <facts> } } };
+ * and the read actions `"read:<kind>"` in ["reads"] (policy/reads.ts), context { tenant, own, decides };
  * all in namespace Writ. Policies are validated against it (strict mode) at start-up.
  */
 export function cedarSchema(catalog: PolicyCatalog): SchemaJson<string> {
-  const actions: SchemaJson<string>[string]['actions'] = {};
+  const actions: SchemaJson<string>[string]['actions'] = readSchemaActions();
   for (const a of catalog.actions()) {
     actions[`pack:${a.pack}`] ??= {};
     const payload: Record<string, TypeOfAttribute<string>> = {};

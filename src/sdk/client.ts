@@ -1,3 +1,6 @@
+import { READ_TOKEN_SCHEME } from '../core/read-token.js';
+import { signReadToken, type ReadSigner } from './sign.js';
+
 /** A small HTTP client for a writ server (used by the CLI, the examples and the tests). */
 export interface HttpAnswer {
   readonly status: number;
@@ -6,12 +9,24 @@ export interface HttpAnswer {
 }
 
 export class WritClient {
-  constructor(readonly url: string) {}
+  /**
+   * @param url the server's base URL
+   * @param reader signs every request but command submission (reads, operator actions) with a
+   *   fresh read token for its method and path (docs/security.md); without it they go anonymous
+   */
+  constructor(
+    readonly url: string,
+    readonly reader?: ReadSigner,
+  ) {}
 
-  private async call(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  private async call(method: string, path: string, body?: string, headers: Record<string, string> = {}, signed = true): Promise<HttpAnswer> {
+    const target = new URL(path, this.url);
+    // The token names the request target exactly as the server will receive it.
+    const all: Record<string, string> = { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    if (this.reader && signed) all.authorization = `${READ_TOKEN_SCHEME} ${signReadToken(this.reader, method, target.pathname + target.search)}`;
     let res: Response;
     try {
-      res = await fetch(new URL(path, this.url), { method, body, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers } });
+      res = await fetch(target, { method, body, headers: all });
     } catch (err) {
       throw new Error(`cannot reach writ at ${this.url} (${(err as Error).cause ? String((err as { cause: Error }).cause.message) : (err as Error).message}); is \`writ serve\` running?`);
     }
@@ -25,8 +40,9 @@ export class WritClient {
     return { status: res.status, headers: res.headers, body: parsed };
   }
 
+  /** Submits a command envelope; the envelope's own signature (or `bearer`) authenticates it. */
   submit(envelope: unknown, bearer?: string): Promise<HttpAnswer> {
-    return this.call('POST', '/v1/commands', typeof envelope === 'string' ? envelope : JSON.stringify(envelope), bearer ? { authorization: `Bearer ${bearer}` } : {});
+    return this.call('POST', '/v1/commands', typeof envelope === 'string' ? envelope : JSON.stringify(envelope), bearer ? { authorization: `Bearer ${bearer}` } : {}, false);
   }
 
   get(path: string): Promise<HttpAnswer> {

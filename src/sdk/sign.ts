@@ -1,6 +1,7 @@
 import { jcsBytes } from '../canonical/jcs.js';
 import { unsignedPart, type Envelope, type PartialEnvelope } from '../core/envelope.js';
 import { sha256Hex } from '../core/hash.js';
+import { JWS_ALG, READ_TOKEN_MAX_SECONDS, READ_TOKEN_TYPE, readTokenOf, readTokenSigningInput } from '../core/read-token.js';
 import { uuidv7 } from '../core/uuid7.js';
 import { signBytes, type SignKey } from '../core/signature.js';
 
@@ -43,4 +44,27 @@ export function signEnvelope(input: Record<string, unknown>, signer: Signer, def
   const sig = signBytes(signer.key, canonical).toString('base64');
   const envelope = { ...filled, signature: { keyId: signer.keyId, alg: signer.key.alg, sig } } as unknown as Envelope;
   return { envelope, commandHash: sha256Hex(canonical) };
+}
+
+/** Who signs reads, and as whom: the key's tenant (and its actor when the key id does not say). */
+export interface ReadSigner extends Signer {
+  readonly tenant: string;
+  readonly actor?: string;
+}
+
+/**
+ * A read token (core/read-token.ts) for one request: `method` and `target` (the path with its
+ * query, exactly as sent), valid for `ttlSeconds` (default 60, at most 300) from `now`. Send it as
+ * `Authorization: WritSig <token>`.
+ */
+export function signReadToken(signer: ReadSigner, method: string, target: string, options: { now?: Date; ttlSeconds?: number } = {}): string {
+  const actor = signer.actor ?? actorOfKeyId(signer.keyId);
+  if (!actor) throw new Error(`key id ${JSON.stringify(signer.keyId)} does not name its actor (<actor>#<n>); give the actor`);
+  const iat = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  const ttl = Math.min(options.ttlSeconds ?? 60, READ_TOKEN_MAX_SECONDS);
+  const input = readTokenSigningInput(
+    { alg: JWS_ALG[signer.key.alg], typ: READ_TOKEN_TYPE, kid: signer.keyId },
+    { sub: actor, tenant: signer.tenant, iat, exp: iat + ttl, htm: method.toUpperCase(), htu: target },
+  );
+  return readTokenOf(input, signBytes(signer.key, Buffer.from(input, 'ascii')));
 }

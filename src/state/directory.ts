@@ -1,4 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { keyRefusal } from './key-validity.js';
+import { WritError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import type { EntityRow, Store } from '../store/port.js';
 import type { KeyDoc } from '../packs/writ/handlers.js';
@@ -78,6 +80,22 @@ export class Directory {
 
   key(tenant: string, keyId: string): KnownKey | undefined {
     return this.keys.get(`${tenant}\n${keyId}`);
+  }
+
+  /**
+   * The key `keyId` of `actor` in `tenant` if it may sign now with `alg`; otherwise the registry's
+   * refusal: UNKNOWN_KEY (not registered for that actor there), BAD_SIGNATURE (another algorithm),
+   * KEY_REVOKED (revoked, or outside notBefore/notAfter). Commands and reads check keys alike.
+   */
+  usableKey(tenant: string, keyId: string, actor: string, alg: string, now: number): KnownKey {
+    const key = this.key(tenant, keyId);
+    if (!key || key.actor !== actor) {
+      throw new WritError('UNKNOWN_KEY', `key ${JSON.stringify(keyId)} is not registered for actor ${JSON.stringify(actor)} in tenant ${JSON.stringify(tenant)}`);
+    }
+    if (key.alg !== alg) throw new WritError('BAD_SIGNATURE', `key ${JSON.stringify(keyId)} is a ${key.alg} key, but the signature says ${alg}`);
+    const invalid = keyRefusal(keyId, key, now);
+    if (invalid) throw invalid;
+    return key;
   }
 
   rolesOf(tenant: string, actor: string): readonly string[] {

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type ConfigInput } from '../../src/config/config.js';
 import { initHome, ADMIN_KEY_ID, type InitResult } from '../../src/home/init.js';
 import { loadPrivateKey } from '../../src/core/signature.js';
-import { signEnvelope, type Signer } from '../../src/sdk/sign.js';
+import { READ_TOKEN_SCHEME } from '../../src/core/read-token.js';
+import { signEnvelope, signReadToken, type ReadSigner, type Signer } from '../../src/sdk/sign.js';
 import { buildServer } from '../../src/transports/http/server.js';
 import { openWrit, type OpenOptions, type Writ } from '../../src/writ.js';
 import { readFileSync } from 'node:fs';
@@ -18,12 +19,22 @@ export interface Harness {
   readonly writ: Writ;
   readonly app: FastifyInstance;
   readonly admin: Signer;
+  /** The admin as a read signer of the home tenant: `new WritClient(url, h.reader)` reads as the CLI does. */
+  readonly reader: ReadSigner;
   readonly tenant: string;
   /** Signs an envelope (defaults filled) with `signer` (admin by default) and returns it. */
   sign(action: string, payload: Record<string, unknown>, extra?: Record<string, unknown>, signer?: Signer): Record<string, any>;
   /** POSTs an envelope (object or raw text) through inject(). */
   post(envelope: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: any; raw: string }>;
+  /** GETs through inject() as the admin (a signed read token), as the CLI reads. */
   get(path: string): Promise<{ status: number; headers: Record<string, unknown>; body: any }>;
+  /**
+   * A request through inject() as `signer` (of `tenant`, the home's by default), or anonymous when
+   * `signer` is null.
+   */
+  getAs(path: string, signer: Signer | null, options?: { method?: 'GET' | 'POST'; tenant?: string }): Promise<{ status: number; headers: Record<string, unknown>; body: any }>;
+  /** The `Authorization` value of a read token for `method` and `path`, signed by `signer` (admin by default). */
+  readAuth(method: string, path: string, signer?: Signer, tenant?: string): string;
   /** Registers a new Ed25519 actor with roles via signed admin commands; returns its signer. */
   actor(name: string, roles?: readonly string[]): Promise<Signer>;
   /** Listens on 127.0.0.1 on a free port; returns the base URL. */
@@ -48,6 +59,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: OpenOpt
   }
   const admin: Signer = { key: loadPrivateKey(readFileSync(init.keyFile, 'utf8')), keyId: ADMIN_KEY_ID };
   let writ = await openWrit(loadConfig(home), options);
+  let clock = options.now ?? Date.now;
   let app = buildServer(writ);
   const h: Harness = {
     home,
@@ -59,6 +71,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: OpenOpt
       return app;
     },
     admin,
+    reader: { ...admin, tenant: init.tenant },
     tenant: init.tenant,
     sign(action, payload, extra = {}, signer = admin) {
       return signEnvelope({ action, payload, ...extra }, signer, { tenant: init.tenant }).envelope as unknown as Record<string, any>;
@@ -73,8 +86,16 @@ export async function startHarness(overrides: ConfigInput = {}, options: OpenOpt
       }
       return { status: res.statusCode, headers: res.headers, body, raw: res.body };
     },
-    async get(path) {
-      const res = await app.inject({ method: 'GET', url: path });
+    readAuth(method, path, signer = admin, tenant = init.tenant) {
+      // Signed on writ's clock, so tests that move time keep a valid token.
+      return `${READ_TOKEN_SCHEME} ${signReadToken({ ...signer, tenant }, method, path, { now: new Date(clock()) })}`;
+    },
+    get(path) {
+      return h.getAs(path, admin);
+    },
+    async getAs(path, signer, { method = 'GET', tenant = init.tenant } = {}) {
+      const headers = signer ? { authorization: h.readAuth(method, path, signer, tenant) } : {};
+      const res = await app.inject({ method, url: path, headers });
       let body: any = res.body;
       try {
         body = JSON.parse(res.body);
@@ -101,6 +122,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: OpenOpt
       await app.close();
       await writ.close();
       writ = await openWrit(loadConfig(home), opts);
+      clock = opts.now ?? Date.now;
       app = buildServer(writ);
     },
     async close() {

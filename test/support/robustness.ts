@@ -10,6 +10,8 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CODES, isCode } from '../../src/core/codes.js';
+import { READ_TOKEN_SCHEME } from '../../src/core/read-token.js';
+import { signReadToken, type ReadSigner } from '../../src/sdk/sign.js';
 import type { Store } from '../../src/store/port.js';
 import type { LeafRecord } from './reference.js';
 
@@ -80,14 +82,19 @@ export async function readLedgerFromStore(store: Store): Promise<LedgerEntry[]> 
   return out;
 }
 
-/** Every record of every log a running server reports in /healthz, paged through GET …/records. */
-export async function readLedgerOverHttp(baseUrl: string): Promise<LedgerEntry[]> {
-  const health = (await (await fetch(`${baseUrl}/healthz`)).json()) as { logs: Array<{ tenant: string; scroll: string; size: number }> };
+/** A GET of a running server, signed by `reader` (a read token for exactly this path). */
+export function signedGet(baseUrl: string, path: string, reader: ReadSigner): Promise<Response> {
+  return fetch(new URL(path, baseUrl), { headers: { authorization: `${READ_TOKEN_SCHEME} ${signReadToken(reader, 'GET', path)}` } });
+}
+
+/** Every record of every log a running server lists (GET /v1/logs), paged through GET …/records as `reader`. */
+export async function readLedgerOverHttp(baseUrl: string, reader: ReadSigner): Promise<LedgerEntry[]> {
+  const health = (await (await fetch(`${baseUrl}/v1/logs`)).json()) as { logs: Array<{ tenant: string; scroll: string; size: number }> };
   const out: LedgerEntry[] = [];
   for (const log of health.logs) {
     let from: number | null = 0;
     while (from !== null) {
-      const res: Response = await fetch(`${baseUrl}/v1/ledger/${log.tenant}/${log.scroll}/records?from=${from}&limit=1000`);
+      const res: Response = await signedGet(baseUrl, `/v1/ledger/${log.tenant}/${log.scroll}/records?from=${from}&limit=1000`, reader);
       assert.equal(res.status, 200, `reading ${log.tenant}/${log.scroll} from ${from}`);
       const page = (await res.json()) as { records: Array<{ index: number; leafHash: string; leaf: string }>; next: number | null };
       for (const r of page.records) {
@@ -96,7 +103,7 @@ export async function readLedgerOverHttp(baseUrl: string): Promise<LedgerEntry[]
       }
       from = page.next;
     }
-    assert.ok(out.filter((e) => e.tenant === log.tenant && e.scroll === log.scroll).length >= log.size, `log ${log.tenant}/${log.scroll} is shorter than /healthz says`);
+    assert.ok(out.filter((e) => e.tenant === log.tenant && e.scroll === log.scroll).length >= log.size, `log ${log.tenant}/${log.scroll} is shorter than /v1/logs says`);
   }
   return out;
 }

@@ -5,7 +5,6 @@ import { sha256Hex } from '../../core/hash.js';
 import { verifySignature } from '../../core/signature.js';
 import type { AuthRequire } from '../../config/config.js';
 import type { Directory } from '../../state/directory.js';
-import { keyRefusal } from '../../state/key-validity.js';
 import type { StoredOutcome } from '../../store/port.js';
 import type { CommandContext, Intake, Submission } from '../context.js';
 import type { JwtVerifier } from './jwt.js';
@@ -50,13 +49,7 @@ async function bySignature(input: Intake, submission: Submission, deps: Authenti
   if (prior && prior.commandHash === input.commandHash && prior.sigDigest === sigDigest) {
     return context(envelope, input.canonical, input.commandHash, submission, { method: 'stored', keyId: sig.keyId, sigDigest }, prior);
   }
-  const key = deps.directory.key(envelope.tenant, sig.keyId);
-  if (!key || key.actor !== envelope.actor) {
-    throw new WritError('UNKNOWN_KEY', `key ${JSON.stringify(sig.keyId)} is not registered for actor ${JSON.stringify(envelope.actor)} in tenant ${JSON.stringify(envelope.tenant)}`);
-  }
-  if (key.alg !== sig.alg) throw new WritError('BAD_SIGNATURE', `key ${JSON.stringify(sig.keyId)} is a ${key.alg} key, but the signature says ${sig.alg}`);
-  const invalid = keyRefusal(sig.keyId, key, deps.now());
-  if (invalid) throw invalid;
+  const key = deps.directory.usableKey(envelope.tenant, sig.keyId, envelope.actor, sig.alg, deps.now());
   const pre = input.verified;
   const ok =
     key.alg === 'hs256'

@@ -38,7 +38,7 @@ async function boundHash(client: WritClient, tenant: string, id: string, expecte
 async function decide(cmd: Command, id: string, opts: AsOptions, action: string, extra: Record<string, unknown>): Promise<void> {
   const g = globals(cmd);
   const tenant = tenantOf(opts, g);
-  const client = clientOf(g);
+  const client = clientOf(g, opts);
   const commandHash = await boundHash(client, tenant, id, opts.hash);
   const { envelope } = signEnvelope({ action, tenant, payload: { approvalId: id, commandHash, ...extra } }, signerOf(opts, g));
   const answer = await client.submit(envelope);
@@ -60,11 +60,13 @@ export function registerApprovalCommands(program: Command): void {
     .description("list the tenant's approvals (oldest first)")
     .option('--tenant <tenant>', 'tenant (default from config)')
     .option('--status <status>', `only those with this status: ${APPROVAL_STATUSES.join(', ')}`)
-    .action(async (opts: { tenant?: string; status?: string }, cmd: Command) => {
+    .option('--key <file>', "private key that signs the reads (default: the home's admin key)")
+    .option('--key-id <id>', 'key id of --key')
+    .action(async (opts: { tenant?: string; status?: string; key?: string; keyId?: string }, cmd: Command) => {
       const g = globals(cmd);
       const tenant = tenantOf(opts, g);
       if (opts.status !== undefined && !(APPROVAL_STATUSES as readonly string[]).includes(opts.status)) throw new CliError(`--status must be one of ${APPROVAL_STATUSES.join(', ')}`, 2);
-      const client = clientOf(g);
+      const client = clientOf(g, opts);
       const items: unknown[] = [];
       let after: string | null = null;
       do {
@@ -82,9 +84,11 @@ export function registerApprovalCommands(program: Command): void {
     .description('one approval: the command, a preview of its effect now, the decisions so far, its deadline')
     .argument('<approvalId>')
     .option('--tenant <tenant>', 'tenant (default from config)')
-    .action(async (id: string, opts: { tenant?: string }, cmd: Command) => {
+    .option('--key <file>', "private key that signs the read: an approver sees the command it decides on (default: the home's admin key)")
+    .option('--key-id <id>', 'key id of --key')
+    .action(async (id: string, opts: { tenant?: string; key?: string; keyId?: string }, cmd: Command) => {
       const g = globals(cmd);
-      const answer = await show(clientOf(g), tenantOf(opts, g), id);
+      const answer = await show(clientOf(g, opts), tenantOf(opts, g), id);
       print(answer.body);
       process.exitCode = answer.status === 200 ? 0 : exitCodeOf(answer);
     });

@@ -80,9 +80,24 @@ export function registerCommandCommands(program: Command): void {
     .option('--actor <actor>', 'the actor, when several used the requestId')
     .action(async (requestId: string, opts: { tenant?: string; actor?: string }, cmd: Command) => {
       const g = globals(cmd);
-      const answer = await clientOf(g).get(`/v1/commands/${encodeURIComponent(tenantOf(opts, cmd))}/${encodeURIComponent(requestId)}${opts.actor ? `?actor=${encodeURIComponent(opts.actor)}` : ''}`);
+      const answer = await clientOf(g, opts).get(`/v1/commands/${encodeURIComponent(tenantOf(opts, cmd))}/${encodeURIComponent(requestId)}${opts.actor ? `?actor=${encodeURIComponent(opts.actor)}` : ''}`);
       print(answer.body);
       process.exitCode = answer.status === 200 ? 0 : exitCodeOf(answer);
+    });
+
+  program
+    .command('get')
+    .description('GET any route of the server, signed with your key, and print the answer (e.g. writ get /v1/entities/default/product/sku-1)')
+    .argument('<path>', 'the path and query, starting with /')
+    .option('--key <file>', "private key that signs the read (default: the home's admin key)")
+    .option('--key-id <id>', 'key id of --key')
+    .option('--tenant <tenant>', 'tenant your key is registered in (default from config)')
+    .action(async (path: string, opts: { key?: string; keyId?: string; tenant?: string }, cmd: Command) => {
+      if (!path.startsWith('/')) throw new CliError(`the path must start with / (e.g. /v1/entities/default/product/sku-1), got ${JSON.stringify(path)}`, 2);
+      const answer = await clientOf(globals(cmd), opts).get(path);
+      if (typeof answer.body === 'string') process.stdout.write(answer.body.endsWith('\n') ? answer.body : `${answer.body}\n`);
+      else print(answer.body);
+      process.exitCode = answer.status < 400 ? 0 : exitCodeOf(answer);
     });
 
   const ledger = program.command('ledger').description('read the ledger');
@@ -97,14 +112,16 @@ export function registerCommandCommands(program: Command): void {
       const tenant = tenantOf(opts, cmd);
       const n = Number(opts.lines);
       if (!Number.isInteger(n) || n < 1 || n > 1000) throw new CliError('--lines must be 1..1000', 2);
-      const client = clientOf(g);
-      const health = await client.get('/healthz');
-      if (health.status !== 200) throw new CliError(`cannot read /healthz: ${health.status}`, 1);
-      const logs = (health.body.logs as Array<{ tenant: string; scroll: string; size: number }>).filter((l) => l.tenant === tenant && (!opts.scroll || l.scroll === opts.scroll));
+      const client = clientOf(g, opts);
+      // The list of logs is public (GET /v1/logs); the records are the tenant's.
+      const list = await client.get('/v1/logs');
+      if (list.status !== 200) throw new CliError(`cannot read /v1/logs: ${list.status}`, 1);
+      const logs = (list.body.logs as Array<{ tenant: string; scroll: string; size: number }>).filter((l) => l.tenant === tenant && (!opts.scroll || l.scroll === opts.scroll));
       if (logs.length === 0) throw new CliError(`no log${opts.scroll ? ` ${opts.scroll}` : 's'} in tenant ${tenant} yet`, 40);
       for (const log of logs) {
         const from = Math.max(0, log.size - n);
         const page = await client.get(`/v1/ledger/${encodeURIComponent(tenant)}/${log.scroll}/records?from=${from}&limit=${n}`);
+        if (page.status !== 200) throw new CliError(`reading ${tenant}/${log.scroll}: ${page.body?.code ?? page.status} ${page.body?.message ?? ''}`.trim(), exitCodeOf(page) || 1);
         for (const r of page.body.records) process.stdout.write(JSON.stringify({ log: page.body.log, leafHash: r.leafHash, ...r.record }) + '\n');
       }
     });

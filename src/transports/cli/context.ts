@@ -30,10 +30,27 @@ export function configOf(opts: GlobalOptions): Config {
   return loadConfig(home);
 }
 
-export function clientOf(opts: GlobalOptions): WritClient {
-  if (opts.url) return new WritClient(opts.url);
-  const config = configOf(opts);
-  return new WritClient(`http://${config.server.host}:${config.server.port}`);
+/** Whose key signs a command's reads: --key/--key-id and --tenant when the command has them. */
+export interface ReaderOptions {
+  readonly key?: string;
+  readonly keyId?: string;
+  readonly tenant?: string;
+}
+
+/**
+ * A client of the home's server (or --url) whose reads and operator actions are signed with the
+ * key the command uses anyway (the home's admin key unless --key/--key-id), as an actor of
+ * --tenant (default: the home's tenant). Without a home and without --key, reads go anonymous.
+ */
+export function clientOf(opts: GlobalOptions, who: ReaderOptions = {}): WritClient {
+  const home = existsSync(join(resolve(opts.home), 'config.json')) ? configOf(opts) : undefined;
+  // configOf() explains what is wrong when there is neither --url nor a home.
+  const server = opts.url ? undefined : (home ?? configOf(opts)).server;
+  const url = opts.url ?? `http://${server!.host}:${server!.port}`;
+  if (!who.key && !existsSync(join(resolve(opts.home), 'keys', 'admin.key'))) return new WritClient(url);
+  const tenant = who.tenant ?? home?.tenant;
+  if (!tenant) throw new CliError('--tenant is needed to sign reads outside a writ home (the tenant your key is registered in)', 2);
+  return new WritClient(url, { ...signerOf(who, opts), tenant });
 }
 
 /** The signer named by --key/--key-id, or the home's admin key. */

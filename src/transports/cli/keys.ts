@@ -38,7 +38,7 @@ export function registerKeyCommands(program: Command): void {
       const roles = opts.roles.split(',').map((r) => r.trim()).filter(Boolean);
       const config = configOf(g);
       const tenant = opts.tenant ?? config.tenant;
-      const client = clientOf(g);
+      const client = clientOf(g, opts);
       const signer = signerOf(opts, g);
       const safe = opts.actor.replace(/[^A-Za-z0-9._-]/g, '_');
       let n = 1;
@@ -69,7 +69,7 @@ export function registerKeyCommands(program: Command): void {
     .action(async (opts: { tenant?: string }, cmd: Command) => {
       const g = globals(cmd);
       const tenant = opts.tenant ?? configOf(g).tenant;
-      const client = clientOf(g);
+      const client = clientOf(g, opts);
       const out: unknown[] = [];
       let after: string | null = null;
       do {
@@ -88,7 +88,7 @@ export function registerKeyCommands(program: Command): void {
     .action(async (keyId: string, opts: AsOptions & { reason?: string }, cmd: Command) => {
       const g = globals(cmd);
       const tenant = opts.tenant ?? configOf(g).tenant;
-      const answer = await run(clientOf(g), signerOf(opts, g), tenant, 'writ.RevokeKey', { keyId, ...(opts.reason ? { reason: opts.reason } : {}) });
+      const answer = await run(clientOf(g, opts), signerOf(opts, g), tenant, 'writ.RevokeKey', { keyId, ...(opts.reason ? { reason: opts.reason } : {}) });
       print(answer.body);
       process.exitCode = exitCodeOf(answer);
     });

@@ -95,7 +95,7 @@ export function registerLedgerCommands(program: Command): void {
     .option('-o, --out <file>', 'write the receipt to a file instead of standard output')
     .action(async (requestId: string, opts: { tenant?: string; actor?: string; wait: boolean; out?: string }, cmd: Command) => {
       const query = new URLSearchParams({ ...(opts.actor ? { actor: opts.actor } : {}), wait: String(opts.wait) });
-      const answer = await clientOf(globals(cmd)).get(`/v1/receipts/${encodeURIComponent(tenantOf(opts, cmd))}/${encodeURIComponent(requestId)}?${query}`);
+      const answer = await clientOf(globals(cmd), opts).get(`/v1/receipts/${encodeURIComponent(tenantOf(opts, cmd))}/${encodeURIComponent(requestId)}?${query}`);
       if (answer.status !== 200) {
         print(answer.body);
         process.exitCode = CODES[(answer.body?.code as keyof typeof CODES) ?? 'INTERNAL']?.exit ?? 1;
@@ -116,7 +116,7 @@ export function registerLedgerCommands(program: Command): void {
     .option('--key-id <id>', 'key id of --key')
     .action(async (tenant: string, requestId: string, opts: { reason: string; actor?: string; key?: string; keyId?: string }, cmd: Command) => {
       const g = globals(cmd);
-      const client = clientOf(g);
+      const client = clientOf(g, { ...opts, tenant });
       const status = await client.get(`/v1/commands/${encodeURIComponent(tenant)}/${encodeURIComponent(requestId)}${opts.actor ? `?actor=${encodeURIComponent(opts.actor)}` : ''}`);
       const receipt = status.body?.receipt as { log?: string; index?: number } | undefined;
       if (status.status !== 200 || !receipt?.log || receipt.index === undefined) {

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
+import { openReadsWarning } from '../../access/open-reads.js';
 import { describeConfig, loadConfig } from '../../config/config.js';
 import { initHome, isInitialised, summary } from '../../home/init.js';
 import { openWrit } from '../../writ.js';
@@ -11,6 +12,7 @@ interface ServeOptions {
   host?: string;
   port?: number;
   nats?: string;
+  forceOpenReads?: boolean;
 }
 
 async function serve(home: string, overrides: ServeOptions, banner: boolean): Promise<void> {
@@ -19,6 +21,14 @@ async function serve(home: string, overrides: ServeOptions, banner: boolean): Pr
     server: { ...(overrides.host ? { host: overrides.host } : {}), ...(overrides.port !== undefined ? { port: overrides.port } : {}) },
     ...(overrides.nats ? { nats: { url: overrides.nats } } : {}),
   });
+  let warning: string | null;
+  try {
+    warning = openReadsWarning(config, overrides.forceOpenReads === true);
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+  // Loud on every start: open reads must never go unnoticed (docs/security.md).
+  if (warning) process.stderr.write(`writ: ${warning}\n`);
   const writ = await openWrit(config, { command });
   let intake: NatsIntake | undefined;
   const app = buildServer(writ, { logger: !banner, health: config.nats.url ? { nats: () => intake?.status() ?? { state: 'starting' } } : {} });
@@ -53,7 +63,7 @@ async function serve(home: string, overrides: ServeOptions, banner: boolean): Pr
         '',
         'Submit a first command from another terminal:',
         `  ./bin/writ submit --home ${rel} examples/upsert-product.json`,
-        `  curl -s ${address}/v1/entities/${config.tenant}/product/sku-1`,
+        `  ./bin/writ get --home ${rel} /v1/entities/${config.tenant}/product/sku-1`,
         '',
         'Stop with Ctrl-C.',
         '',
@@ -86,6 +96,7 @@ export function registerServeCommands(program: Command): void {
     .option('--host <host>', 'address to listen on (default from config: 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default from config: 8787)', port)
     .option('--nats <url>', 'also take commands from this NATS JetStream server (default from config: nats.url, off)')
+    .option('--force-open-reads', 'start even though auth.reads is "open" and the host is not loopback (anyone reaching it reads everything)')
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);
       if (!isInitialised(g.home)) throw new CliError(`${g.home} is not a writ home; run \`writ init --home ${g.home}\` first`, 2);
@@ -98,6 +109,7 @@ export function registerServeCommands(program: Command): void {
     .option('--host <host>', 'address to listen on')
     .option('--port <port>', 'port to listen on', port)
     .option('--nats <url>', 'also take commands from this NATS JetStream server')
+    .option('--force-open-reads', 'start even though auth.reads is "open" and the host is not loopback')
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);
       if (!isInitialised(g.home)) {

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { mayDecide } from '../../approvals/decide.js';
 import { approvalSummary, listApprovals } from '../../approvals/listing.js';
 import { APPROVAL_STATUSES, APPROVAL_TYPE, type ApprovalDoc, type ApprovalStatus } from '../../approvals/pending.js';
 import { previewOf } from '../../approvals/preview.js';
@@ -6,12 +7,14 @@ import { WritError } from '../../core/errors.js';
 import { PATTERNS } from '../../core/envelope.js';
 import { originOf } from '../../ledger/record.js';
 import type { Writ } from '../../writ.js';
+import { tenantOf } from './access.js';
 import { DEFAULT_PAGE, intParam, MAX_PAGE } from './read-routes.js';
 
 const APPROVAL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function tenantOf(writ: Writ, tenant: string | undefined): string {
-  const t = tenant ?? writ.config.tenant;
+/** The tenant named by ?tenant=, else the caller's own (the access hook refused any other). */
+function tenantParam(request: FastifyRequest, writ: Writ): string {
+  const t = tenantOf(request, writ.access);
   if (!PATTERNS.tenant.test(t)) throw new WritError('INVALID_ENVELOPE', 'query parameter tenant is not a tenant name');
   return t;
 }
@@ -22,8 +25,8 @@ function tenantOf(writ: Writ, tenant: string | undefined): string {
  * command, a preview of its effect on current state, its decisions so far and its deadline.
  */
 export function approvalRoutes(app: FastifyInstance, writ: Writ): void {
-  app.get<{ Querystring: { tenant?: string; status?: string; after?: string; limit?: string } }>('/v1/approvals', async (request) => {
-    const tenant = tenantOf(writ, request.query.tenant);
+  app.get<{ Querystring: { tenant?: string; status?: string; after?: string; limit?: string } }>('/v1/approvals', { config: { access: { kind: 'tenant', tenantIn: 'query', read: () => ({ kind: 'approval', resource: 'approval/*' }) } } }, async (request) => {
+    const tenant = tenantParam(request, writ);
     const status = request.query.status;
     if (status !== undefined && !APPROVAL_STATUSES.includes(status as ApprovalStatus)) {
       throw new WritError('INVALID_ENVELOPE', `query parameter status must be one of ${APPROVAL_STATUSES.join(', ')}`);
@@ -34,21 +37,30 @@ export function approvalRoutes(app: FastifyInstance, writ: Writ): void {
     return { tenant, items: page.docs.map((d) => approvalSummary(d, now)), next: page.next };
   });
 
-  app.get<{ Params: { id: string }; Querystring: { tenant?: string } }>('/v1/approvals/:id', async (request) => {
-    const tenant = tenantOf(writ, request.query.tenant);
+  app.get<{ Params: { id: string }; Querystring: { tenant?: string } }>('/v1/approvals/:id', { config: { access: { kind: 'tenant', tenantIn: 'query', read: (p) => ({ kind: 'approval', resource: `approval/${p.id}` }) } } }, async (request) => {
+    const tenant = tenantParam(request, writ);
     const { id } = request.params;
     const row = APPROVAL_ID.test(id) ? await writ.store.getEntity(tenant, APPROVAL_TYPE, id) : null;
     if (!row) throw new WritError('NOT_FOUND', `no command is held under approval ${JSON.stringify(id)} in tenant ${JSON.stringify(tenant)}`);
     const doc = row.doc as ApprovalDoc;
-    const stored = doc.status === 'pending' ? null : await writ.store.getOutcome(tenant, doc.requester, doc.requestId);
+    // The command (and its preview, which shows it) to who may see it: by default the requester,
+    // the approvers it asks for, admins and auditors; the final answer as any stored answer.
+    const { identity } = request;
+    const own = identity?.actor === doc.requester;
+    const decides = identity !== null && mayDecide(doc.requirement, writ.access.roles(identity));
+    const seesCommand = writ.access.may(identity, 'envelope', tenant, `approval/${id}`, { own, decides });
+    const seesAnswer = writ.access.may(identity, 'command', tenant, `command/${doc.requestId}`, { own });
+    const stored = doc.status === 'pending' || !seesAnswer ? null : await writ.store.getOutcome(tenant, doc.requester, doc.requestId);
     return {
       ...approvalSummary(doc, writ.now()),
       version: row.version,
-      command: doc.envelope,
+      command: seesCommand ? doc.envelope : null,
       pendingRecord: { log: originOf(writ.config.ledger.originPrefix, tenant, doc.pending.scroll), index: doc.pending.index },
       // What it would do if it ran now; once it has ended, its final answer instead (while stored).
-      preview: doc.status === 'pending' ? await previewOf(doc, { catalog: writ.catalog, store: writ.store, directory: writ.directory, now: writ.now }) : null,
+      preview: doc.status === 'pending' && seesCommand ? await previewOf(doc, { catalog: writ.catalog, store: writ.store, directory: writ.directory, now: writ.now }) : null,
       answer: stored ? (JSON.parse(stored.response) as unknown) : null,
+      // What policy kept from this caller (docs/security.md), so a null is not mistaken for "none".
+      hidden: [...(seesCommand ? [] : ['command', 'preview']), ...(seesAnswer ? [] : ['answer'])],
     };
   });
 }

@@ -29,12 +29,16 @@ async function latestOrThrow(writ: Writ, tenant: string, scroll: string): Promis
 
 /**
  * The verifiable-log read API (DESIGN §6): checkpoints, C2SP tlog-tiles (hash tiles and entry
- * bundles), inclusion and consistency proofs, and receipts as C2SP tlog-proof text.
+ * bundles), inclusion and consistency proofs, and receipts as C2SP tlog-proof text. They are
+ * public, like any transparency log's, so that anyone can verify offline, witnesses can follow and
+ * caches can serve them; a leaf carries no payload (docs/security.md says what it does reveal).
+ * Only receipts looked up by requestId (which reads stored outcomes) need a member of the tenant,
+ * and a checkpoint on demand an admin.
  */
 export function logRoutes(app: FastifyInstance, writ: Writ): void {
   const reader = writ.integrator.reader;
 
-  app.get('/v1/logs', async () => ({
+  app.get('/v1/logs', { config: { access: { kind: 'public' } } }, async () => ({
     keyName: writ.signer.name,
     verifierKey: writ.signer.vkey,
     logs: writ.integrator.status(),
@@ -43,14 +47,14 @@ export function logRoutes(app: FastifyInstance, writ: Writ): void {
     witnessQuorum: writ.config.witnesses.quorum,
   }));
 
-  app.get<{ Params: { tenant: string; scroll: string } }>('/v1/logs/:tenant/:scroll/checkpoint', async (request, reply) => {
+  app.get<{ Params: { tenant: string; scroll: string } }>('/v1/logs/:tenant/:scroll/checkpoint', { config: { access: { kind: 'public' } } }, async (request, reply) => {
     const { tenant, scroll } = logOf(request.params);
     const cp = await latestOrThrow(writ, tenant, scroll);
     return reply.type(NOTE_TYPE).header('Cache-Control', 'no-cache').send(cp.note);
   });
 
   // On demand: integrate what is durable now and answer with the (possibly new) latest checkpoint.
-  app.post<{ Params: { tenant: string; scroll: string } }>('/v1/logs/:tenant/:scroll/checkpoint', async (request, reply) => {
+  app.post<{ Params: { tenant: string; scroll: string } }>('/v1/logs/:tenant/:scroll/checkpoint', { config: { access: { kind: 'admin', what: 'POST /v1/logs/{tenant}/{scroll}/checkpoint', tenantIn: 'params' } } }, async (request, reply) => {
     const { tenant, scroll } = logOf(request.params);
     const cp = await writ.integrator.checkpointNow(tenant, scroll).catch((err: Error) => {
       throw new WritError('LEDGER_INCONSISTENT', err.message);
@@ -59,7 +63,7 @@ export function logRoutes(app: FastifyInstance, writ: Writ): void {
     return reply.type(NOTE_TYPE).send(cp.note);
   });
 
-  app.get<{ Params: { tenant: string; scroll: string; '*': string } }>('/v1/logs/:tenant/:scroll/tile/*', async (request, reply) => {
+  app.get<{ Params: { tenant: string; scroll: string; '*': string } }>('/v1/logs/:tenant/:scroll/tile/*', { config: { access: { kind: 'public' } } }, async (request, reply) => {
     const { tenant, scroll } = logOf(request.params);
     const path = parseTilePath(request.params['*']);
     if (!path) throw new WritError('NOT_FOUND', 'not a tile path: expected tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>] with N in 3-digit groups (x001/234)');
@@ -71,7 +75,7 @@ export function logRoutes(app: FastifyInstance, writ: Writ): void {
     return reply.type('application/octet-stream').send(Buffer.from(tile.nodes.buffer, tile.nodes.byteOffset, width * 32));
   });
 
-  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { index?: string; size?: string } }>('/v1/logs/:tenant/:scroll/proof/inclusion', async (request) => {
+  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { index?: string; size?: string } }>('/v1/logs/:tenant/:scroll/proof/inclusion', { config: { access: { kind: 'public' } } }, async (request) => {
     const { tenant, scroll } = logOf(request.params);
     const cp = await latestOrThrow(writ, tenant, scroll);
     const index = num(request.query.index, 'index');
@@ -82,7 +86,7 @@ export function logRoutes(app: FastifyInstance, writ: Writ): void {
     return { index, size, hashes: hashes.map(toBase64) };
   });
 
-  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; to?: string } }>('/v1/logs/:tenant/:scroll/proof/consistency', async (request) => {
+  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; to?: string } }>('/v1/logs/:tenant/:scroll/proof/consistency', { config: { access: { kind: 'public' } } }, async (request) => {
     const { tenant, scroll } = logOf(request.params);
     const cp = await latestOrThrow(writ, tenant, scroll);
     const from = num(request.query.from, 'from');
@@ -93,13 +97,13 @@ export function logRoutes(app: FastifyInstance, writ: Writ): void {
     return { from, to, hashes: hashes.map(toBase64) };
   });
 
-  app.get<{ Params: { tenant: string; scroll: string; index: string }; Querystring: { wait?: string } }>('/v1/logs/:tenant/:scroll/receipts/:index', async (request, reply) => {
+  app.get<{ Params: { tenant: string; scroll: string; index: string }; Querystring: { wait?: string } }>('/v1/logs/:tenant/:scroll/receipts/:index', { config: { access: { kind: 'public' } } }, async (request, reply) => {
     const { tenant, scroll } = logOf(request.params);
     const index = num(request.params.index, 'index');
     return sendReceipt(writ, reply, tenant, scroll, index, request.query.wait === 'true');
   });
 
-  app.get<{ Params: { tenant: string; requestId: string }; Querystring: { actor?: string; wait?: string } }>('/v1/receipts/:tenant/:requestId', async (request, reply) => {
+  app.get<{ Params: { tenant: string; requestId: string }; Querystring: { actor?: string; wait?: string } }>('/v1/receipts/:tenant/:requestId', { config: { access: { kind: 'tenant', tenantIn: 'params', read: () => ({ kind: 'ledger', resource: 'receipt/*' }) } } }, async (request, reply) => {
     const { tenant, requestId } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !PATTERNS.requestId.test(requestId)) throw new WritError('NOT_FOUND', 'no such command');
     let found = await writ.store.findOutcomes(tenant, requestId);

@@ -2,6 +2,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import { ALL_CODES, CODES } from '../../core/codes.js';
 import { PATTERNS, SIGNATURE_ALGS } from '../../core/envelope.js';
 import { APPROVAL_STATUSES } from '../../approvals/pending.js';
+import { SECURITY_SCHEMES } from './openapi-access.js';
 import { OUTBOX_SCHEMAS, outboxPaths } from './openapi-outbox.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -123,9 +124,14 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       ...logPaths(),
       ...outboxPaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
-      '/healthz': { get: { summary: 'Liveness, durability setting, and each outbox sink\'s lag', responses: { '200': json('Health', { type: 'object' }), '503': answer('UNAVAILABLE: the store can no longer write; restart writ') } } },
+      '/healthz': { get: { summary: 'Liveness ({status}) for anyone; for an operator also the durability setting, the read mode, the logs, counters and each outbox sink\'s lag', responses: { '200': json('Health', { type: 'object' }), '503': answer('UNAVAILABLE: the store can no longer write; restart writ') } } },
     },
     components: {
+      securitySchemes: SECURITY_SCHEMES,
+      responses: {
+        Unauthenticated: answer('UNAUTHENTICATED, BAD_SIGNATURE, UNKNOWN_KEY, KEY_REVOKED: no identity, or its credential does not verify'),
+        Forbidden: answer("FORBIDDEN: another tenant's data, or policy does not let this identity read it (docs/security.md)"),
+      },
       schemas: {
         Envelope: {
           type: 'object',

@@ -23,45 +23,44 @@ function running(writ: Writ): Dispatcher {
 
 /**
  * The outbox (docs/outbox.md): events in commit order, each sink's delivery state, dead letters and
- * delivery log; and two operator actions, retry and redrive. Like POST …/checkpoint these carry no
- * credential: they change no state and no ledger, only when already-recorded events are sent again
- * (at-least-once delivery allows that at any time). writ listens on loopback by default; expose it
- * only behind a proxy that restricts /v1/outbox to operators.
+ * delivery log; and two operator actions, retry and redrive. The outbox is the deployment's, not a
+ * tenant's: its reads are for operators (policy's read:outbox in the home tenant: admins and
+ * auditors by default), its actions for admins of the home tenant (docs/security.md).
  */
 export function outboxRoutes(app: FastifyInstance, writ: Writ): void {
-  app.get('/v1/outbox/sinks', async () => outboxStatus(writ.store, writ.config.outbox, writ.outbox, writ.now()));
+  app.get('/v1/outbox/sinks', { config: { access: { kind: 'operator' } } }, async () => outboxStatus(writ.store, writ.config.outbox, writ.outbox, writ.now()));
 
-  app.get<{ Querystring: { after?: string; limit?: string } }>('/v1/outbox/events', async (request) => {
+  app.get<{ Querystring: { after?: string; limit?: string } }>('/v1/outbox/events', { config: { access: { kind: 'operator' } } }, async (request) => {
     const after = intParam(request.query.after, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     const items = await writ.store.readOutbox(after, limit);
     return { head: await writ.store.outboxHead(), items, next: items.length === limit ? items[items.length - 1].seq : null };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/outbox/events/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/outbox/events/:id', { config: { access: { kind: 'operator' } } }, async (request) => {
     const row = EVENT_ID.test(request.params.id) ? await writ.store.outboxEventById(request.params.id) : null;
     if (!row) throw new WritError('NOT_FOUND', `no outbox event ${JSON.stringify(request.params.id)}`);
     return row;
   });
 
-  app.get<{ Querystring: { sink?: string; limit?: string } }>('/v1/outbox/dead-letters', async (request) => {
+  app.get<{ Querystring: { sink?: string; limit?: string } }>('/v1/outbox/dead-letters', { config: { access: { kind: 'operator' } } }, async (request) => {
     const sink = sinkParam(writ, request.query.sink);
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     return { items: await writ.store.deadLetters(sink, limit) };
   });
 
-  app.get<{ Params: { sink: string }; Querystring: { limit?: string } }>('/v1/outbox/sinks/:sink/deliveries', async (request) => {
+  app.get<{ Params: { sink: string }; Querystring: { limit?: string } }>('/v1/outbox/sinks/:sink/deliveries', { config: { access: { kind: 'operator' } } }, async (request) => {
     const sink = sinkParam(writ, request.params.sink)!;
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     return { sink, items: await writ.store.deliveryLog(sink, limit) };
   });
 
-  app.post<{ Querystring: { sink?: string } }>('/v1/outbox/retry', async (request) => {
+  app.post<{ Querystring: { sink?: string } }>('/v1/outbox/retry', { config: { access: { kind: 'admin', what: 'POST /v1/outbox/retry' } } }, async (request) => {
     const sink = sinkParam(writ, request.query.sink);
     return { retried: running(writ).retry(sink) };
   });
 
-  app.post<{ Querystring: { sink?: string; id?: string } }>('/v1/outbox/dead-letters/redrive', async (request) => {
+  app.post<{ Querystring: { sink?: string; id?: string } }>('/v1/outbox/dead-letters/redrive', { config: { access: { kind: 'admin', what: 'POST /v1/outbox/dead-letters/redrive' } } }, async (request) => {
     const sink = sinkParam(writ, request.query.sink);
     const id = request.query.id;
     if (id !== undefined && !EVENT_ID.test(id)) throw new WritError('INVALID_ENVELOPE', 'query parameter id must be an event id (a UUID)');

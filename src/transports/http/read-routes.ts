@@ -4,7 +4,9 @@ import { PATTERNS } from '../../core/envelope.js';
 import { originOf } from '../../ledger/record.js';
 import type { EntityRow } from '../../store/port.js';
 import { outboxStatus } from '../../outbox/status.js';
+import type { ReadKind } from '../../policy/reads.js';
 import type { Writ } from '../../writ.js';
+import type { ReadOf } from './access.js';
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
@@ -23,9 +25,25 @@ export function entityView(e: EntityRow) {
   return { tenant: e.tenant, type: e.type, id: e.id, version: e.version, deleted: e.deleted, doc: e.doc, updatedAt: e.updatedAt, updatedBy: e.updatedBy, scroll: e.scroll, index: e.index };
 }
 
+/**
+ * The read an entity route is: keys and roles (`key`, `actor`) are their own kind; an `approval`
+ * holds the command it waits with, so reading it raw is reading an envelope (GET /v1/approvals/{id}
+ * shows it to the requester and the approvers as well).
+ */
+export function entityReadKind(type: string): ReadKind {
+  if (type === 'key' || type === 'actor') return 'keys';
+  return type === 'approval' ? 'envelope' : 'entity';
+}
+
+/** An entity read; one's own actor entity and keys are one's own (policy's `context.own`). */
+const entityRead: ReadOf = (p, _q, { identity, access, tenant }) => {
+  const owner = p.id === undefined ? undefined : p.type === 'actor' ? p.id : p.type === 'key' ? access.keyOwner(tenant, p.id) : undefined;
+  return { kind: entityReadKind(p.type), resource: `${p.type}/${p.id ?? '*'}`, facts: { own: owner !== undefined && owner === identity?.actor } };
+};
+
 /** Read-only routes: entities (current and point-in-time), the catalog, ledger records, health. */
 export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Record<string, () => unknown>> = {}): void {
-  app.get<{ Params: { tenant: string; type: string; id: string }; Querystring: { at?: string } }>('/v1/entities/:tenant/:type/:id', async (request) => {
+  app.get<{ Params: { tenant: string; type: string; id: string }; Querystring: { at?: string } }>('/v1/entities/:tenant/:type/:id', { config: { access: { kind: 'tenant', tenantIn: 'params', read: entityRead } } }, async (request) => {
     const { tenant, type, id } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity');
     const at = request.query.at === undefined ? undefined : intParam(request.query.at, 'at', 0, 0, Number.MAX_SAFE_INTEGER);
@@ -34,7 +52,7 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
     return entityView(row);
   });
 
-  app.get<{ Params: { tenant: string; type: string }; Querystring: { after?: string; limit?: string } }>('/v1/entities/:tenant/:type', async (request) => {
+  app.get<{ Params: { tenant: string; type: string }; Querystring: { after?: string; limit?: string } }>('/v1/entities/:tenant/:type', { config: { access: { kind: 'tenant', tenantIn: 'params', read: entityRead } } }, async (request) => {
     const { tenant, type } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity type');
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
@@ -42,16 +60,17 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
     return { items: rows.map(entityView), next: rows.length === limit ? rows[rows.length - 1].id : null };
   });
 
-  app.get('/v1/actions', async () => ({
+  app.get('/v1/actions', { config: { access: { kind: 'identified' } } }, async () => ({
     actions: writ.catalog.actions().map((a) => ({ name: a.name, pack: a.pack, scroll: a.scroll, description: a.description, entity: a.entity, id: a.id, effect: a.effect.kind, event: a.event, payload: a.schema })),
   }));
 
-  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; limit?: string; envelopes?: string } }>('/v1/ledger/:tenant/:scroll/records', async (request) => {
+  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; limit?: string; envelopes?: string } }>('/v1/ledger/:tenant/:scroll/records', { config: { access: { kind: 'tenant', tenantIn: 'params', read: (p) => ({ kind: 'ledger', resource: `ledger/${p.scroll}` }) } } }, async (request) => {
     const { tenant, scroll } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !SCROLL.test(scroll)) throw new WritError('NOT_FOUND', 'no such log');
     const from = intParam(request.query.from, 'from', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     const withEnvelopes = request.query.envelopes === 'true';
+    if (withEnvelopes) writ.access.require(request.identity, 'envelope', tenant, `ledger/${scroll}`);
     const rows = await writ.store.readLedger(tenant, scroll, from, limit);
     const records = [];
     for (const r of rows) {
@@ -67,10 +86,12 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
     return { log: originOf(writ.config.ledger.originPrefix, tenant, scroll), records, next: rows.length === limit ? from + limit : null };
   });
 
-  app.get('/healthz', async (_request, reply) => {
+  // Liveness for anyone; the details (logs, counters, outbox lag, extras) for operators only.
+  app.get('/healthz', { config: { access: { kind: 'public', identify: true } } }, async (request, reply) => {
     const problem = writ.store.problem();
     // A store that cannot write needs a restart: say so, so that a supervisor can act on it.
     if (problem) throw new WritError('UNAVAILABLE', `the store cannot accept writes: ${problem}`, { retryAfter: 5 });
+    if (!writ.access.operator(request.identity)) return reply.send({ status: 'ok' });
     const sections = Object.fromEntries(Object.entries(extras).map(([name, read]) => [name, read()]));
     return reply.send({ ...(await health(writ)), ...sections });
   });
@@ -81,6 +102,8 @@ async function health(writ: Writ) {
   const outbox = await outboxStatus(writ.store, writ.config.outbox, writ.outbox, writ.now());
   return {
     status: 'ok',
+    // 'open': anyone may read everything (a loopback development home; docs/security.md).
+    reads: writ.config.auth.reads,
     store: writ.store.durability,
     logs,
     // A log the integrator refuses to sign (its database disagrees with a signed or anchored checkpoint).

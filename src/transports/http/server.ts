@@ -6,9 +6,11 @@ import type { Reply } from '../../pipeline/context.js';
 import { errorAnswer } from '../../pipeline/reply.js';
 import type { Writ } from '../../writ.js';
 import { parseBearer } from '../bearer.js';
+import { installAccess } from './access.js';
 import { approvalRoutes } from './approval-routes.js';
 import { logError } from '../../util/log.js';
 import { answerClientError } from './client-error.js';
+import { annotateAccess } from './openapi-access.js';
 import { buildOpenApi } from './openapi.js';
 import { logRoutes } from './log-routes.js';
 import { outboxRoutes } from './outbox-routes.js';
@@ -79,7 +81,9 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, new WritError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`)));
 
-  app.post('/v1/commands', async (request, reply) => {
+  installAccess(app, writ.access);
+
+  app.post('/v1/commands', { config: { access: { kind: 'command' } } }, async (request, reply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const bearer = bearerOf(request);
     if (bearer === '') return sendError(reply, new WritError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"'));
@@ -87,7 +91,8 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
     return sendReply(reply, result);
   });
 
-  app.get<{ Params: { tenant: string; requestId: string }; Querystring: { actor?: string } }>('/v1/commands/:tenant/:requestId', async (request, reply) => {
+  // Stored answers: policy decides per answer, knowing whether it answers the caller's own command.
+  app.get<{ Params: { tenant: string; requestId: string }; Querystring: { actor?: string } }>('/v1/commands/:tenant/:requestId', { config: { access: { kind: 'tenant', tenantIn: 'params' } } }, async (request, reply) => {
     const { tenant, requestId } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !PATTERNS.requestId.test(requestId)) throw new WritError('NOT_FOUND', 'no such command');
     let found = await writ.store.findOutcomes(tenant, requestId);
@@ -95,6 +100,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
     if (found.length === 0) throw new WritError('NOT_FOUND', `no stored outcome for requestId ${JSON.stringify(requestId)} in tenant ${JSON.stringify(tenant)}`);
     if (found.length > 1) throw new WritError('INVALID_STATE', `requestId ${JSON.stringify(requestId)} was used by several actors; add ?actor=`, { details: { actors: found.map((o) => o.actor) } });
     const o = found[0];
+    writ.access.require(request.identity, 'command', tenant, `command/${requestId}`, { own: o.actor === request.identity?.actor });
     reply.header('Writ-Command-Status', String(o.httpStatus));
     return reply.type('application/json').send(o.response);
   });
@@ -104,6 +110,8 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   logRoutes(app, writ);
   outboxRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
-  app.get('/openapi.json', async () => openapi);
+  app.get('/openapi.json', { config: { access: { kind: 'public' } } }, async () => openapi);
+  // Who may call each operation, from the routes' own declarations (so the two cannot disagree).
+  annotateAccess(openapi as never, app.routeAccess);
   return app;
 }
