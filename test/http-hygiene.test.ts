@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,10 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { CODES } from '../src/core/codes.js';
-import { initHome } from '../src/home/init.js';
+import { ADMIN_KEY_ID, initHome } from '../src/home/init.js';
+import { loadPrivateKey } from '../src/core/signature.js';
+import { WritClient } from '../src/sdk/client.js';
+import type { ReadSigner } from '../src/sdk/sign.js';
 import { BIN, ROOT, startServer } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { checkAnswer } from './support/robustness.js';
@@ -101,10 +104,12 @@ function startStart(home: string) {
 
 describe('INTERNAL answers are logged on stderr by `writ serve` and `writ start`', () => {
   let home: string;
+  let admin: ReadSigner;
 
   before(async () => {
     home = mkdtempSync(join(tmpdir(), 'writ-500-'));
-    await initHome(home, { port: 0 });
+    const init = await initHome(home, { port: 0 });
+    admin = { key: loadPrivateKey(readFileSync(init.keyFile, 'utf8')), keyId: ADMIN_KEY_ID, tenant: init.tenant };
     corruptProduct(home);
   });
   after(() => {
@@ -116,9 +121,10 @@ describe('INTERNAL answers are logged on stderr by `writ serve` and `writ start`
       const server = command === 'serve' ? startServer(home) : startStart(home);
       try {
         const url = await server.ready;
-        const res = await fetch(`${url}/v1/entities/default/product/broken`);
+        // Read as the home's admin (reads need an identity); the corrupted row then fails inside the route.
+        const res = await new WritClient(url, admin).get('/v1/entities/default/product/broken');
         assert.equal(res.status, 500);
-        assert.equal(((await res.json()) as { code: string }).code, 'INTERNAL');
+        assert.equal((res.body as { code: string }).code, 'INTERNAL');
         let line: Record<string, unknown> | undefined;
         for (let i = 0; i < 100 && !line; i++) {
           line = server

@@ -94,6 +94,8 @@ export class JwtVerifier {
     const max = this.settings.maxLifetimeSeconds;
     const skew = this.clock.skewSeconds;
     const exp = payload.exp as number;
+    // The skew forgives an issuer's clock running ahead (iat, nbf), never a token past its exp.
+    if (exp <= now) throw new WritError('UNAUTHENTICATED', 'the bearer token has expired; get a new one');
     if (payload.iat !== undefined && payload.iat > now + skew) {
       throw new WritError('UNAUTHENTICATED', `the bearer token's "iat" claim is in the future beyond the allowed clock skew (${skew} s); check the issuer's clock`);
     }
