@@ -90,6 +90,8 @@ async function health(writ: Writ) {
     apply: writ.applier.stats,
     unauthenticated: writ.pipeline.counters.unauthenticated,
     repeatedRejections: writ.pipeline.counters.repeatedRejections,
+    // Refusals answered and not recorded (RATE_LIMITED, IDEMPOTENCY_IN_PROGRESS, UNAVAILABLE), per code.
+    pushback: writ.pipeline.counters.pushback,
     // Each sink's lag: events after its cursor and the age of the oldest (docs/outbox.md).
     outbox: { running: outbox.running, head: outbox.head, sinks: outbox.sinks.map((s) => ({ name: s.name, lagEvents: s.lagEvents, lagMs: s.lagMs, deadLetters: s.deadLetters, disabled: s.disabled !== null })) },
   };
