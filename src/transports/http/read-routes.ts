@@ -5,6 +5,7 @@ import { originOf } from '../../ledger/record.js';
 import type { EntityRow } from '../../store/port.js';
 import { outboxStatus } from '../../outbox/status.js';
 import type { Writ } from '../../writ.js';
+import { bytePage, pageJson } from './byte-page.js';
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
@@ -34,37 +35,43 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
     return entityView(row);
   });
 
-  app.get<{ Params: { tenant: string; type: string }; Querystring: { after?: string; limit?: string } }>('/v1/entities/:tenant/:type', async (request) => {
+  app.get<{ Params: { tenant: string; type: string }; Querystring: { after?: string; limit?: string } }>('/v1/entities/:tenant/:type', async (request, reply) => {
     const { tenant, type } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity type');
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
-    const rows = await writ.store.listEntities(tenant, type, request.query.after ?? null, limit);
-    return { items: rows.map(entityView), next: rows.length === limit ? rows[rows.length - 1].id : null };
+    const page = await bytePage(request.query.after ?? null, limit, writ.config.limits.maxPageBytes, async (after, n) => {
+      const rows = await writ.store.listEntities(tenant, type, after, n);
+      return { items: rows.map((r) => ({ value: entityView(r), cursor: r.id })), next: rows.length < n ? null : rows[rows.length - 1].id };
+    });
+    return reply.type('application/json').send(pageJson({}, 'items', page));
   });
 
   app.get('/v1/actions', async () => ({
     actions: writ.catalog.actions().map((a) => ({ name: a.name, pack: a.pack, scroll: a.scroll, description: a.description, entity: a.entity, id: a.id, effect: a.effect.kind, event: a.event, payload: a.schema })),
   }));
 
-  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; limit?: string; envelopes?: string } }>('/v1/ledger/:tenant/:scroll/records', async (request) => {
+  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; limit?: string; envelopes?: string } }>('/v1/ledger/:tenant/:scroll/records', async (request, reply) => {
     const { tenant, scroll } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !SCROLL.test(scroll)) throw new WritError('NOT_FOUND', 'no such log');
     const from = intParam(request.query.from, 'from', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     const withEnvelopes = request.query.envelopes === 'true';
-    const rows = await writ.store.readLedger(tenant, scroll, from, limit);
-    const records = [];
-    for (const r of rows) {
-      const view: Record<string, unknown> = { index: r.index, leafHash: r.leafHash, record: JSON.parse(r.leaf.toString('utf8')) as unknown, leaf: r.leaf.toString('base64') };
-      if (withEnvelopes) {
-        // The stored command body beside the leaf, or who erased it and why (writ.Redact).
-        const redaction = await writ.store.getRedaction(tenant, scroll, r.index);
-        view.envelope = redaction ? null : await writ.store.readEnvelope(tenant, scroll, r.index);
-        if (redaction) view.redacted = { at: redaction.redactedAt, by: redaction.redactedBy, reason: redaction.reason };
+    const page = await bytePage(from, limit, writ.config.limits.maxPageBytes, async (at, n) => {
+      const rows = await writ.store.readLedger(tenant, scroll, at, n);
+      const items = [];
+      for (const r of rows) {
+        const view: Record<string, unknown> = { index: r.index, leafHash: r.leafHash, record: JSON.parse(r.leaf.toString('utf8')) as unknown, leaf: r.leaf.toString('base64') };
+        if (withEnvelopes) {
+          // The stored command body beside the leaf, or who erased it and why (writ.Redact).
+          const redaction = await writ.store.getRedaction(tenant, scroll, r.index);
+          view.envelope = redaction ? null : await writ.store.readEnvelope(tenant, scroll, r.index);
+          if (redaction) view.redacted = { at: redaction.redactedAt, by: redaction.redactedBy, reason: redaction.reason };
+        }
+        items.push({ value: view, cursor: r.index + 1 });
       }
-      records.push(view);
-    }
-    return { log: originOf(writ.config.ledger.originPrefix, tenant, scroll), records, next: rows.length === limit ? from + limit : null };
+      return { items, next: rows.length < n ? null : at + rows.length };
+    });
+    return reply.type('application/json').send(pageJson({ log: originOf(writ.config.ledger.originPrefix, tenant, scroll) }, 'records', page));
   });
 
   app.get('/healthz', async (_request, reply) => {
