@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config/config.js';
 import { leafHashHex } from '../src/core/hash.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { assertError, assertOk, leaves, product, registerKey } from './support/stage-helpers.js';
@@ -128,6 +129,13 @@ describe('abuse limits: list pages bounded by bytes', () => {
     const seqs = got.flatMap((p) => p.body.items.map((e: any) => e.seq));
     assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
     assert.equal(seqs.length, got[0].body.head);
+  });
+
+  it('refuses a limits.maxPageBytes outside 16 KiB to 64 MiB when the configuration is loaded', () => {
+    for (const maxPageBytes of [1024, 128 * 1024 * 1024]) {
+      assert.throws(() => loadConfig(h.home, { limits: { maxPageBytes } }), (err: unknown) => err instanceof ConfigError && /maxPageBytes/.test(err.message));
+    }
+    assert.equal(loadConfig(h.home, { limits: { maxPageBytes: 16 * 1024 } }).limits.maxPageBytes, 16 * 1024);
   });
 
   it('keeps the limit parameter: a page never holds more than limit items', async () => {
