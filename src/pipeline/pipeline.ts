@@ -100,8 +100,9 @@ export class Pipeline {
         }
         const unrecorded = this.unrecorded(ctx, e, now);
         if (unrecorded) return unrecorded;
+        // Remembered only once recorded: a refusal answered RATE_LIMITED may be recorded when sent again.
         d.freshness.noteRejection(ctx);
-        return await d.applier.reject(ctx, e);
+        return this.counted(await d.applier.reject(ctx, e));
       }
       if (timed) t = this.clock.add('freshness', t);
       const replay = d.idempotency.check(ctx);
