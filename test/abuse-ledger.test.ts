@@ -48,12 +48,12 @@ describe('abuse limits: what a key holder without a role can make writ write', (
 
   before(async () => {
     h = await startHarness({ limits: { rate: RATE, windowSeconds: 60, maxBuckets: 1000 } }, { now: clock.now });
-    for (const name of ['nobody', 'stale', 'replayer', 'reuser', 'big']) {
-      signers[name] = await h.actor(name);
-      clock.advance(60_000); // the admin's bucket fills up again
+    // h.actor signs with the real clock: stay within the skew, yet refill the admin's bucket (one token per 12 s).
+    for (const [name, roles] of [['nobody'], ['stale'], ['replayer'], ['reuser'], ['big'], ['ed', 'editor'], ['flagged', 'editor']]) {
+      signers[name] = await h.actor(name, roles ? [roles] : []);
+      clock.advance(30_000);
     }
-    signers.ed = await h.actor('ed', ['editor']);
-    clock.advance(60_000);
+    assertOk(await h.post(h.sign('writ.SetFlag', { subject: 'actor:flagged', flag: 'blocked', reason: 'test' }, { timestamp: clock.iso() })));
   });
   after(() => h.close());
 
@@ -118,6 +118,14 @@ describe('abuse limits: what a key holder without a role can make writ write', (
     const codes = [];
     for (let i = 1; i <= 20; i++) codes.push((await h.post(sign('reuser', 'UpsertProduct', product(`reuse-${i}`), { requestId }))).body.code);
     assert.deepEqual(codes, [...Array(RATE - 1).fill('IDEMPOTENCY_KEY_REUSED'), ...Array(21 - RATE).fill('RATE_LIMITED')]);
+    assert.equal(records(h) - before, RATE);
+  });
+
+  it('charges a blocked actor a token for each BLOCKED refusal it records, so it too stops at limits.rate records', async () => {
+    const before = records(h);
+    const codes = [];
+    for (let i = 0; i < 20; i++) codes.push((await h.post(sign('flagged', 'UpsertProduct', product(`flagged-${i}`)))).body.code);
+    assert.deepEqual(codes, [...Array(RATE).fill('BLOCKED'), ...Array(20 - RATE).fill('RATE_LIMITED')]);
     assert.equal(records(h) - before, RATE);
   });
 
