@@ -27,3 +27,4 @@ await benchPipeline(quick ? 6000 : 12000, () => rawVerifyPerSecond(quick ? 2000 
 await benchLedger(quick ? 100_000 : 1_000_000, sqlite);
 await (await import('./policy.js')).benchPolicy(quick ? 20_000 : 100_000);
 await (await import('./outbox.js')).benchOutboxNats(quick ? 3000 : 20_000);
+await (await import('./read-pages.js')).benchReadPages(quick ? 100 : 400, 200_000);

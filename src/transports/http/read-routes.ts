@@ -11,8 +11,11 @@ const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
 export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;
-/** Ledger rows read at a time when their stored envelopes are read too. */
-const ENVELOPE_CHUNK = 4;
+/**
+ * Ledger rows read at a time when their stored envelopes are read too: one, since an envelope may be
+ * intake.maxBytes long and reading 200 KB of one from SQLite's overflow pages takes a few milliseconds.
+ */
+const ENVELOPE_CHUNK = 1;
 
 export function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -59,7 +62,6 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     const withEnvelopes = request.query.envelopes === 'true';
     const page = await bytePage(from, limit, writ.config.limits.maxPageBytes, async (at, chunk) => {
-      // An envelope may be intake.maxBytes long: fewer rows per turn of the event loop when they come along.
       const n = withEnvelopes ? Math.min(chunk, ENVELOPE_CHUNK) : chunk;
       const rows = await writ.store.readLedger(tenant, scroll, at, n);
       const items = [];
