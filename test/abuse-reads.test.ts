@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { leafHashHex } from '../src/core/hash.js';
+import { bytePage, pageJson, PAGE_CHUNK, type Page } from '../src/transports/http/byte-page.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { assertError, assertOk, leaves, product, registerKey } from './support/stage-helpers.js';
 import { newSigner } from './support/harness.js';
@@ -142,5 +143,44 @@ describe('abuse limits: list pages bounded by bytes', () => {
     const res = await h.get(`/v1/ledger/${h.tenant}/commerce/records?limit=3`);
     assert.equal(res.body.records.length, 3);
     assert.equal(res.body.next, 3);
+  });
+});
+
+describe('bytePage, the byte-bounded page of every list route', () => {
+  // A list of 300 items, some of them large, read by index; `reads` records the size of every read.
+  const sizes = Array.from({ length: 300 }, (_, i) => (i % 37 === 0 ? 90_000 : i % 5 === 0 ? 20_000 : 100));
+  const reads: number[] = [];
+  const reader = (list: readonly number[]) => async (at: number, n: number) => {
+    reads.push(n);
+    const items = list.slice(at, at + n).map((size, k) => ({ value: { i: at + k, pad: 'x'.repeat(size) }, cursor: at + k + 1 }));
+    return { items, next: at + n >= list.length ? null : at + n };
+  };
+  const read = reader(sizes);
+
+  it('gives every item exactly once across pages, each page within the budget unless it is one item', async () => {
+    const seen: number[] = [];
+    for (let from: number | null = 0; from !== null; ) {
+      const page: Page<number> = await bytePage(from, 1000, 64 * 1024, read);
+      const bytes = page.texts.reduce((n, t) => n + Buffer.byteLength(t) + 1, 0);
+      assert.ok(page.texts.length === 1 || bytes <= 64 * 1024, `${page.texts.length} items, ${bytes} bytes`);
+      assert.ok(page.texts.length >= 1);
+      seen.push(...page.texts.map((t) => JSON.parse(t).i as number));
+      from = page.next;
+    }
+    assert.deepEqual(seen, sizes.map((_, i) => i));
+  });
+
+  it('reads fewer rows at a time once the rows prove large', async () => {
+    reads.length = 0;
+    await bytePage(0, 1000, 16 * 1024 * 1024, reader(Array(100).fill(60_000)));
+    // 16 rows of 60 KB: the next reads aim at 256 KiB, four rows.
+    assert.deepEqual(reads.slice(0, 3), [PAGE_CHUNK, 4, 4]);
+  });
+
+  it('stops at limit items and names the cursor after the last one', async () => {
+    const page = await bytePage(10, 3, 1024 * 1024, read);
+    assert.deepEqual(page.texts.map((t) => JSON.parse(t).i), [10, 11, 12]);
+    assert.equal(page.next, 13);
+    assert.deepEqual(JSON.parse(pageJson({ log: 'l' }, 'records', page)), { log: 'l', records: page.texts.map((t) => JSON.parse(t)), next: 13 });
   });
 });
