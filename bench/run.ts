@@ -28,3 +28,4 @@ await benchLedger(quick ? 100_000 : 1_000_000, sqlite);
 await (await import('./policy.js')).benchPolicy(quick ? 20_000 : 100_000);
 await (await import('./outbox.js')).benchOutboxNats(quick ? 3000 : 20_000);
 await (await import('./reads.js')).benchReads(quick ? 5000 : 20_000);
+await (await import('./read-pages.js')).benchReadPages(quick ? 100 : 400, 200_000);

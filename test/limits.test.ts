@@ -29,14 +29,16 @@ describe('limits: rate', () => {
   });
   after(() => h.close());
 
-  it('rejects the command after limits.rate commands with RATE_LIMITED 429 and Retry-After, on the record', async () => {
+  it('rejects the command after limits.rate commands with RATE_LIMITED 429 and Retry-After, counted in /healthz and not recorded', async () => {
     for (let i = 0; i < 5; i++) assertOk(await h.post(sign(`rate-${i}`, rl)));
     const sixth = sign('rate-5', rl);
     const res = await h.post(sixth);
     assertError(res, 'RATE_LIMITED');
     // 5 per 60 s: one token every 12 s, and the bucket is exactly empty on this clock.
     assert.equal(res.headers['retry-after'], '12');
-    assert.deepEqual((await leavesFor(h, 'commerce', sixth.requestId)).map((r) => [r.outcome, r.code, r.actor]), [['REJECTED', 'RATE_LIMITED', 'rl']]);
+    assert.deepEqual(await leavesFor(h, 'commerce', sixth.requestId), [], 'pushback is not a ledger record');
+    assert.equal(res.body.receipt, undefined);
+    assert.ok((await h.get('/healthz')).body.pushback.RATE_LIMITED >= 1);
     assert.equal(await h.writ.store.getOutcome(h.tenant, 'rl', sixth.requestId), null, 'a transient rejection is not stored');
     assert.equal((await h.get(`/v1/entities/${h.tenant}/product/rate-5`)).status, 404);
   });
@@ -57,7 +59,7 @@ describe('limits: rate', () => {
     const later = await h.post(env);
     assertOk(later);
     assert.equal(later.headers['idempotent-replayed'], undefined);
-    assert.deepEqual((await leavesFor(h, 'commerce', env.requestId)).map((r) => r.code), ['RATE_LIMITED', 'RATE_LIMITED', null]);
+    assert.deepEqual((await leavesFor(h, 'commerce', env.requestId)).map((r) => r.code), [null], 'only the accepted command is recorded');
     assert.equal((await h.get(`/v1/entities/${h.tenant}/product/rate-later`)).body.version, 1);
     // Now stored: a retransmission is a replay and takes no token.
     const again = await h.post(env);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { ALL_CODES, CODES, isCode } from '../src/core/codes.js';
+import { ALL_CODES, CODES, PUSHBACK_CODES, isCode } from '../src/core/codes.js';
 import { BUILTIN_HANDLERS } from '../src/packs/index.js';
 import { buildOpenApi } from '../src/transports/http/openapi.js';
 import { packageRoot } from '../src/util/package-root.js';
@@ -47,11 +47,15 @@ function parseCodeTable(text: string): DocRow[] {
   return rows;
 }
 
-/** The codes listed as bullets under the "## Transient codes" heading. */
-function parseTransientList(text: string): string[] {
-  const section = /^## Transient codes\s*$([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(text);
-  assert.ok(section, 'docs/errors.md has no "## Transient codes" section');
+/** The codes listed as bullets under a "## <heading>" of docs/errors.md. */
+function parseCodeList(text: string, heading: string): string[] {
+  const section = new RegExp(`^## ${heading}\\s*$([\\s\\S]*?)(?=^## |(?![\\s\\S]))`, 'm').exec(text);
+  assert.ok(section, `docs/errors.md has no "## ${heading}" section`);
   return [...section[1].matchAll(/^- `([A-Z_]+)`\s*$/gm)].map((m) => m[1]);
+}
+
+function parseTransientList(text: string): string[] {
+  return parseCodeList(text, 'Transient codes');
 }
 
 describe('the error registry', () => {
@@ -96,6 +100,11 @@ describe('the error registry', () => {
       const documented = parseTransientList(text).sort();
       const transient = ALL_CODES.filter((c) => CODES[c].transient).sort();
       assert.deepEqual(documented, transient);
+    });
+
+    it('lists exactly the pushback codes, each of them transient', () => {
+      assert.deepEqual(parseCodeList(text, 'Pushback').sort(), [...PUSHBACK_CODES].sort());
+      for (const code of PUSHBACK_CODES) assert.equal(CODES[code].transient, true, code);
     });
   });
 

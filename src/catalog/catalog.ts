@@ -6,6 +6,7 @@ import addFormatsImport from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { isDateTime } from '../core/date-time.js';
 import { WritError } from '../core/errors.js';
+import { FIELD_MAX } from '../core/envelope.js';
 import { declarativeEffect } from './effects.js';
 import { PACK_SCHEMA } from './pack-schema.js';
 import type { ActionDef, EffectSpec, Handler } from './types.js';
@@ -57,6 +58,10 @@ export class Catalog {
   target(action: ActionDef, payload: Record<string, unknown>, explicit: string | undefined): { type: string; id: string } {
     const id = render(action.id, payload);
     const derived = `${action.entity}/${id}`;
+    // The target is a field of the ledger record: one derived from a pack's payload is bounded like an envelope's.
+    if (derived.length > FIELD_MAX.target) {
+      throw new WritError('INVALID_PAYLOAD', `the target derived from the payload is ${derived.length} characters long; it may be at most ${FIELD_MAX.target} characters (shorten the fields of ${JSON.stringify(action.id)})`);
+    }
     if (explicit !== undefined && explicit !== derived) {
       throw new WritError('INVALID_PAYLOAD', `target ${JSON.stringify(explicit)} does not match the payload (expected ${JSON.stringify(derived)})`);
     }

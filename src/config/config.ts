@@ -19,6 +19,8 @@ export const DEFAULT_RETENTION_SECONDS = 24 * 3600;
 export const DEFAULT_RATE_LIMIT = 200;
 export const DEFAULT_RATE_WINDOW_SECONDS = 60;
 export const DEFAULT_MAX_BUCKETS = 100_000;
+/** Most bytes of items one page of a list route holds (ledger records, entities, outbox events, approvals). */
+export const DEFAULT_MAX_PAGE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_BATCH = 512;
 export const DEFAULT_ORIGIN_PREFIX = 'writ.local';
 /** A grown log gets a new signed checkpoint this often. */
@@ -145,7 +147,7 @@ export interface Config {
   readonly intake: { readonly maxBytes: number; readonly maxDepth: number };
   readonly freshness: { readonly skewSeconds: number; readonly nonceCacheMax: number };
   readonly idempotency: { readonly retentionSeconds: number };
-  readonly limits: { readonly rate: number; readonly windowSeconds: number; readonly maxBuckets: number };
+  readonly limits: { readonly rate: number; readonly windowSeconds: number; readonly maxBuckets: number; readonly maxPageBytes: number };
   readonly ledger: { readonly originPrefix: string; readonly logKeyFile: string; readonly checkpointIntervalMs: number; readonly receiptWaitMs: number };
   /** Where checkpoints are anchored outside the database (null: that anchor is off). */
   readonly anchors: { readonly ndjson: string | null; readonly git: { readonly path: string; readonly remote: string | null } | null };
@@ -240,7 +242,12 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
     intake: { maxBytes: m.intake?.maxBytes ?? DEFAULT_MAX_BODY_BYTES, maxDepth: m.intake?.maxDepth ?? DEFAULT_MAX_DEPTH },
     freshness: { skewSeconds: m.freshness?.skewSeconds ?? DEFAULT_SKEW_SECONDS, nonceCacheMax: m.freshness?.nonceCacheMax ?? DEFAULT_NONCE_CACHE_MAX },
     idempotency: { retentionSeconds: m.idempotency?.retentionSeconds ?? DEFAULT_RETENTION_SECONDS },
-    limits: { rate: m.limits?.rate ?? DEFAULT_RATE_LIMIT, windowSeconds: m.limits?.windowSeconds ?? DEFAULT_RATE_WINDOW_SECONDS, maxBuckets: m.limits?.maxBuckets ?? DEFAULT_MAX_BUCKETS },
+    limits: {
+      rate: m.limits?.rate ?? DEFAULT_RATE_LIMIT,
+      windowSeconds: m.limits?.windowSeconds ?? DEFAULT_RATE_WINDOW_SECONDS,
+      maxBuckets: m.limits?.maxBuckets ?? DEFAULT_MAX_BUCKETS,
+      maxPageBytes: m.limits?.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES,
+    },
     ledger: {
       originPrefix: m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX,
       logKeyFile: at(m.ledger?.logKeyFile ?? 'keys/log.key'),

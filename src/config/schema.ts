@@ -49,7 +49,7 @@ export const CONFIG_SCHEMA = {
     intake: { type: 'object', additionalProperties: false, properties: { maxBytes: int(1024, 64 * 1024 * 1024), maxDepth: int(2, 256) } },
     freshness: { type: 'object', additionalProperties: false, properties: { skewSeconds: int(1, 86400), nonceCacheMax: int(1000, 100_000_000) } },
     idempotency: { type: 'object', additionalProperties: false, properties: { retentionSeconds: int(60, 365 * 86400) } },
-    limits: { type: 'object', additionalProperties: false, properties: { rate: int(1, 100_000_000), windowSeconds: int(1, 86400), maxBuckets: int(100, 100_000_000) } },
+    limits: { type: 'object', additionalProperties: false, properties: { rate: int(1, 100_000_000), windowSeconds: int(1, 86400), maxBuckets: int(100, 100_000_000), maxPageBytes: int(16 * 1024, 64 * 1024 * 1024) } },
     ledger: {
       type: 'object',
       additionalProperties: false,

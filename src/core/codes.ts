@@ -64,6 +64,21 @@ export function isCode(value: unknown): value is Code {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(CODES, value);
 }
 
+/**
+ * Pushback: refusals about load or timing, not about the command (Tessera's ErrPushback). They are
+ * answered with their code and Retry-After and counted in `GET /healthz` (`pushback`), but never
+ * recorded: a key holder retrying into them would otherwise grow the ledger at will. The other
+ * transient codes are recorded: REVIEW_FLOOR_NOT_MET and INTERNAL come from planning a command that
+ * was charged to its actor's rate limit and say something about that command; RECEIPT_PENDING
+ * answers reads only.
+ */
+export const PUSHBACK_CODES = ['IDEMPOTENCY_IN_PROGRESS', 'RATE_LIMITED', 'UNAVAILABLE'] as const satisfies readonly Code[];
+export type PushbackCode = (typeof PUSHBACK_CODES)[number];
+
+export function isPushback(code: Code): code is PushbackCode {
+  return (PUSHBACK_CODES as readonly Code[]).includes(code);
+}
+
 export function codeSpec(code: Code): CodeSpec {
   return CODES[code];
 }

@@ -43,6 +43,14 @@ export const PATTERNS = {
   base64: /^[A-Za-z0-9+/]{4,1024}={0,2}$/,
 } as const;
 
+/**
+ * Longest value, in characters, of each string field of an envelope. Every one of them reaches a
+ * ledger record or the store (record.ts builds the leaf from action, actor, tenant, requestId and
+ * target; the nonce and keyId are stored beside it), so each is bounded before anything is
+ * recorded. The patterns above agree; the bound is checked first so the message can name it.
+ */
+export const FIELD_MAX = { action: 128, requestId: 128, actor: 128, tenant: 64, nonce: 128, keyId: 128, target: 513, timestamp: 30, sig: 1026 } as const;
+
 const TOP_LEVEL = new Set(['v', 'action', 'requestId', 'actor', 'tenant', 'timestamp', 'nonce', 'expectedVersion', 'target', 'payload', 'signature']);
 const SIGNATURE_FIELDS = new Set(['keyId', 'alg', 'sig']);
 
@@ -50,14 +58,16 @@ function bad(message: string): WritError {
   return new WritError('INVALID_ENVELOPE', message);
 }
 
-function str(o: Record<string, unknown>, key: string, pattern: RegExp, required: boolean): void {
+function str(o: Record<string, unknown>, key: keyof typeof FIELD_MAX, pattern: RegExp, required: boolean, prefix = ''): void {
   const value = o[key];
+  const name = `${prefix}${key}`;
   if (value === undefined) {
-    if (required) throw bad(`missing field "${key}"`);
+    if (required) throw bad(`missing field "${name}"`);
     return;
   }
-  if (typeof value !== 'string') throw bad(`field "${key}" must be a string`);
-  if (!pattern.test(value)) throw bad(`field "${key}" does not match ${pattern.source}`);
+  if (typeof value !== 'string') throw bad(`field "${name}" must be a string`);
+  if (value.length > FIELD_MAX[key]) throw bad(`field "${name}" is ${value.length} characters long; it may be at most ${FIELD_MAX[key]} characters`);
+  if (!pattern.test(value)) throw bad(`field "${name}" does not match ${pattern.source}`);
 }
 
 /**
@@ -87,9 +97,9 @@ export function checkEnvelopeShape(value: unknown, allowMissingIdentity: boolean
     const s = o.signature as Record<string, unknown>;
     if (s === null || typeof s !== 'object' || Array.isArray(s)) throw bad('field "signature" must be an object');
     for (const key of Object.keys(s)) if (!SIGNATURE_FIELDS.has(key)) throw bad(`unknown field "signature.${key}"`);
-    str(s, 'keyId', PATTERNS.keyId, true);
+    str(s, 'keyId', PATTERNS.keyId, true, 'signature.');
     if (!SIGNATURE_ALGS.includes(s.alg as SignatureAlg)) throw bad(`field "signature.alg" must be one of ${SIGNATURE_ALGS.join(', ')}`);
-    str(s, 'sig', PATTERNS.base64, true);
+    str(s, 'sig', PATTERNS.base64, true, 'signature.');
   }
   return o as unknown as PartialEnvelope;
 }

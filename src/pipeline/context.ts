@@ -36,6 +36,8 @@ export interface CommandContext {
   nonceChecked: boolean;
   /** True when this context holds the in-flight claim on its idempotency key. */
   ownsKey: boolean;
+  /** True once the command took its token from its actor's rate limit (limits/limits.ts `charge`). */
+  charged?: boolean;
   action?: ActionDef;
   target?: { type: string; id: string };
   roles: readonly string[];

@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/catalog.js';
+import { PUSHBACK_CODES, isPushback, type PushbackCode } from '../core/codes.js';
 import { WritError, toWritError } from '../core/errors.js';
 import type { Policy } from '../policy/cedar.js';
 import type { Directory } from '../state/directory.js';
@@ -12,7 +13,7 @@ import type { Idempotency } from './idempotency/idempotency.js';
 import { intake, type IntakeLimits } from './intake/intake.js';
 import type { IntakePool } from './intake/intake-pool.js';
 import { requestIdHint } from './intake/identity-hint.js';
-import { limits, type RateLimiter } from './limits/limits.js';
+import { charge, limits, type RateLimiter } from './limits/limits.js';
 import { errorAnswer, toReply } from './reply.js';
 import { systemContext } from './system.js';
 import { validate } from './validate/validate.js';
@@ -51,11 +52,19 @@ export class StageClock {
  * The command pipeline (DESIGN §1). This is the ONLY place that orders the stages:
  *   intake → authenticate → freshness → idempotency → limits → validate → authorize → approval → apply
  * Failures up to and including authentication are answered and counted, never stored. From then on
- * every outcome, accepted or rejected, becomes a ledger record through the applier.
+ * every outcome, accepted or rejected, becomes a ledger record through the applier — within the
+ * actor's rate limit, which every record is charged to — except pushback (PUSHBACK_CODES), which is
+ * answered and counted only.
  */
 export class Pipeline {
   readonly clock = new StageClock();
-  readonly counters = { unauthenticated: 0, replayed: 0, repeatedRejections: 0 };
+  readonly counters = {
+    unauthenticated: 0,
+    replayed: 0,
+    repeatedRejections: 0,
+    /** Refusals answered and not recorded, per code (GET /healthz). */
+    pushback: Object.fromEntries(PUSHBACK_CODES.map((c) => [c, 0])) as Record<PushbackCode, number>,
+  };
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -85,9 +94,15 @@ export class Pipeline {
         await d.freshness.check(ctx, now);
       } catch (err) {
         const e = toWritError(err);
-        if (d.freshness.firstRejection(ctx)) return await d.applier.reject(ctx, e);
-        this.counters.repeatedRejections++;
-        return toReply(errorAnswer(e, ctx.envelope.requestId, ctx.commandHash));
+        if (d.freshness.repeatedRejection(ctx)) {
+          this.counters.repeatedRejections++;
+          return toReply(errorAnswer(e, ctx.envelope.requestId, ctx.commandHash));
+        }
+        const unrecorded = this.unrecorded(ctx, e, now);
+        if (unrecorded) return unrecorded;
+        // Remembered only once recorded: a refusal answered RATE_LIMITED may be recorded when sent again.
+        d.freshness.noteRejection(ctx);
+        return this.counted(await d.applier.reject(ctx, e));
       }
       if (timed) t = this.clock.add('freshness', t);
       const replay = d.idempotency.check(ctx);
@@ -107,18 +122,49 @@ export class Pipeline {
         if (timed) t = this.clock.add('approval', t);
       } catch (err) {
         if (!(err instanceof WritError)) logError('unexpected error before apply; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
-        return await d.applier.reject(ctx, toWritError(err));
+        return await this.refuse(ctx, toWritError(err), now);
       }
       // A command the approval stage held (ctx.hold) is written as PENDING instead of applied.
-      const reply = await d.applier.execute(ctx);
+      const reply = this.counted(await d.applier.execute(ctx));
       if (timed) this.clock.add('apply', t);
       return reply;
     } catch (err) {
       if (!(err instanceof WritError)) logError('unexpected error in the pipeline; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
-      return await d.applier.reject(ctx, toWritError(err));
+      return await this.refuse(ctx, toWritError(err), d.now());
     } finally {
       d.idempotency.release(ctx);
     }
+  }
+
+  /** An authenticated refusal: recorded by the applier, unless `unrecorded` answers it. */
+  private async refuse(ctx: CommandContext, e: WritError, now: number): Promise<Reply> {
+    return this.unrecorded(ctx, e, now) ?? this.counted(await this.deps.applier.reject(ctx, e));
+  }
+
+  /**
+   * Answers a refusal that is not to be recorded: pushback, or a refusal its actor's rate limit has
+   * no token left for (answered RATE_LIMITED, naming the refusal). Undefined: record it; it took
+   * the command's token, so no actor records more than limits.rate refusals per window.
+   */
+  private unrecorded(ctx: CommandContext, e: WritError, now: number): Reply | undefined {
+    let answer = e;
+    if (!isPushback(e.code)) {
+      try {
+        charge(ctx, this.deps.limiter, now);
+        return undefined;
+      } catch (err) {
+        const limited = toWritError(err);
+        answer = new WritError(limited.code, `${limited.message}; the command was refused (${e.code}: ${e.message}), and over the limit the refusal is not recorded`, { retryAfter: limited.retryAfter });
+      }
+    }
+    if (isPushback(answer.code)) this.counters.pushback[answer.code]++;
+    return toReply(errorAnswer(answer, ctx.envelope.requestId, ctx.commandHash), answer.retryAfter);
+  }
+
+  /** Counts a batch that could not be made durable (the applier answers its commands UNAVAILABLE). */
+  private counted(reply: Reply): Reply {
+    if (reply.httpStatus === 503) this.counters.pushback.UNAVAILABLE++;
+    return reply;
   }
 
   /**

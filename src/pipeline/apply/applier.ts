@@ -13,6 +13,7 @@ import { LedgerWriter, newWrites, type Writes } from './ledger-writer.js';
 import { Overlay } from './overlay.js';
 import type { CommandContext, Reply } from '../context.js';
 import { replayOf } from '../idempotency/idempotency.js';
+import { RecordTooLarge } from '../../ledger/record.js';
 import { errorAnswer, toReply } from '../reply.js';
 import { logError } from '../../util/log.js';
 
@@ -214,9 +215,25 @@ export class Applier {
       // A decision on a held command is never held itself (a policy annotating one is refused), so
       // that every held command ends through one decision that is applied.
       if (plan?.settle && ctx.hold) error = new WritError('FORBIDDEN', `${ctx.action!.name} decides on a held command and cannot itself wait for approval; remove the @approval annotation from the permit that allows it (${ctx.hold.requirement.policy})`);
-      else if (plan) return this.write(w, ctx, plan, current);
+      else if (plan) {
+        try {
+          return await this.write(w, ctx, plan, current);
+        } catch (err) {
+          // A leaf is built before any write of its unit is added (settling writes two units: not caught).
+          if (!(err instanceof RecordTooLarge) || plan.settle) throw err;
+          error = err;
+        }
+      }
     }
-    const reply = this.writer.rejection(w, ctx, error!);
+    let reply: Reply;
+    try {
+      reply = this.writer.rejection(w, ctx, error!);
+    } catch (err) {
+      if (!(err instanceof RecordTooLarge)) throw err;
+      // No record of this command can be built (intake's field bounds make this unreachable for a
+      // well-formed envelope): it is answered like a refusal before authentication, and not written.
+      return toReply(errorAnswer(err, ctx.envelope.requestId, ctx.commandHash));
+    }
     if (error instanceof RefusalWithFollowUp) await this.followUp(w, ctx.envelope.tenant, error.followUp);
     return reply;
   }

@@ -17,6 +17,10 @@ export interface NonceSource {
   readonly exclusive: boolean;
 }
 
+function rejectionKey(ctx: CommandContext): string {
+  return `${ctx.envelope.tenant}\n${ctx.envelope.actor}\n${ctx.commandHash}\n${ctx.auth.sigDigest ?? ''}`;
+}
+
 /**
  * Timestamp skew and nonce anti-replay. A nonce is unique per (tenant, actor) for as long as its
  * envelope's timestamp is acceptable (timestamp + skew); after that the envelope is stale anyway.
@@ -84,16 +88,18 @@ export class Freshness {
   }
 
   /**
-   * True the first time a given signed envelope fails freshness. A captured stale envelope sent
-   * again and again is the same refusal, already in the ledger: it is answered, counted, and not
-   * appended again. Bounded like the nonce cache.
+   * True when this very signed envelope failed freshness before and its refusal was recorded
+   * (`noteRejection`). A captured stale envelope sent again and again is the same refusal, already
+   * in the ledger: it is answered, counted, and not appended again. Bounded like the nonce cache.
    */
-  firstRejection(ctx: CommandContext): boolean {
-    const key = `${ctx.envelope.tenant}\n${ctx.envelope.actor}\n${ctx.commandHash}\n${ctx.auth.sigDigest ?? ''}`;
-    if (this.rejected.has(key)) return false;
+  repeatedRejection(ctx: CommandContext): boolean {
+    return this.rejected.has(rejectionKey(ctx));
+  }
+
+  /** Remembers that the freshness refusal of this envelope is recorded. */
+  noteRejection(ctx: CommandContext): void {
     if (this.rejected.size >= this.options.cacheMax) this.rejected.delete(this.rejected.values().next().value!);
-    this.rejected.add(key);
-    return true;
+    this.rejected.add(rejectionKey(ctx));
   }
 
   /** Expiry of a checked nonce, to persist with the outcome. */

@@ -46,11 +46,23 @@ export class RateLimiter {
   }
 }
 
-/** Resolver flags (see flagRefusal), then the rate limit. */
+/**
+ * Takes the command's token from its (tenant, actor) bucket, once. Every record an actor causes is
+ * charged one token — a command at this stage, a refusal before it when it is recorded — so no
+ * actor adds more than limits.rate records per window, whatever it sends.
+ */
+export function charge(ctx: CommandContext, limiter: RateLimiter, now: number): void {
+  if (ctx.charged) return;
+  const { tenant, actor } = ctx.envelope;
+  const wait = limiter.take(`${tenant}\n${actor}`, now);
+  if (wait !== undefined) throw new WritError('RATE_LIMITED', `${actor} exceeded the rate limit; retry after ${wait} s`, { retryAfter: wait });
+  ctx.charged = true;
+}
+
+/** The rate limit, then resolver flags (see flagRefusal): a flagged actor's refusals are records, so they take tokens too. */
 export function limits(ctx: CommandContext, directory: Directory, limiter: RateLimiter, now: number): void {
+  charge(ctx, limiter, now);
   const { tenant, actor, action } = ctx.envelope;
   const refusal = flagRefusal(directory, tenant, actor, action);
   if (refusal) throw refusal;
-  const wait = limiter.take(`${tenant}\n${actor}`, now);
-  if (wait !== undefined) throw new WritError('RATE_LIMITED', `${actor} exceeded the rate limit`, { retryAfter: wait });
 }

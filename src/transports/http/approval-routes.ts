@@ -8,6 +8,7 @@ import { PATTERNS } from '../../core/envelope.js';
 import { originOf } from '../../ledger/record.js';
 import type { Writ } from '../../writ.js';
 import { tenantOf } from './access.js';
+import { bytePage, pageJson } from './byte-page.js';
 import { DEFAULT_PAGE, intParam, MAX_PAGE } from './read-routes.js';
 
 const APPROVAL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -25,16 +26,20 @@ function tenantParam(request: FastifyRequest, writ: Writ): string {
  * command, a preview of its effect on current state, its decisions so far and its deadline.
  */
 export function approvalRoutes(app: FastifyInstance, writ: Writ): void {
-  app.get<{ Querystring: { tenant?: string; status?: string; after?: string; limit?: string } }>('/v1/approvals', { config: { access: { kind: 'tenant', tenantIn: 'query', read: () => ({ kind: 'approval', resource: 'approval/*' }) } } }, async (request) => {
+  app.get<{ Querystring: { tenant?: string; status?: string; after?: string; limit?: string } }>('/v1/approvals', { config: { access: { kind: 'tenant', tenantIn: 'query', read: () => ({ kind: 'approval', resource: 'approval/*' }) } } }, async (request, reply) => {
     const tenant = tenantParam(request, writ);
     const status = request.query.status;
     if (status !== undefined && !APPROVAL_STATUSES.includes(status as ApprovalStatus)) {
       throw new WritError('INVALID_ENVELOPE', `query parameter status must be one of ${APPROVAL_STATUSES.join(', ')}`);
     }
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
-    const page = await listApprovals(writ.store, tenant, status as ApprovalStatus | undefined, request.query.after ?? null, limit);
     const now = writ.now();
-    return { tenant, items: page.docs.map((d) => approvalSummary(d, now)), next: page.next };
+    // Approval documents carry their command: read a few at a time, under the page's byte budget.
+    const page = await bytePage(request.query.after ?? null, limit, writ.config.limits.maxPageBytes, async (after, n) => {
+      const chunk = await listApprovals(writ.store, tenant, status as ApprovalStatus | undefined, after, n);
+      return { items: chunk.docs.map((d) => ({ value: approvalSummary(d, now), cursor: d.id })), next: chunk.next };
+    });
+    return reply.type('application/json').send(pageJson({ tenant }, 'items', page));
   });
 
   app.get<{ Params: { id: string }; Querystring: { tenant?: string } }>('/v1/approvals/:id', { config: { access: { kind: 'tenant', tenantIn: 'query', read: (p) => ({ kind: 'approval', resource: `approval/${p.id}` }) } } }, async (request) => {

@@ -10,6 +10,8 @@ import type { Writ } from '../../writ.js';
 const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
 const NOTE_TYPE = 'text/plain; charset=utf-8';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** An entry's length is a big-endian uint16 in a C2SP entry bundle. */
+const MAX_BUNDLE_ENTRY = 0xffff;
 
 function logOf(params: { tenant: string; scroll: string }): { tenant: string; scroll: string } {
   if (!PATTERNS.tenant.test(params.tenant) || !SCROLL.test(params.scroll)) throw new WritError('NOT_FOUND', 'no such log');
@@ -136,6 +138,10 @@ async function sendEntries(writ: Writ, reply: FastifyReply, tenant: string, scro
   const rows = await writ.store.readLedger(tenant, scroll, start, width);
   const parts: Buffer[] = [];
   for (const r of rows) {
+    // Only a record written before writ bounded leaves (MAX_LEAF_BYTES) can be this large.
+    if (r.leaf.length > MAX_BUNDLE_ENTRY) {
+      throw new WritError('NOT_FOUND', `entry bundle ${n} cannot be served: record ${r.index} is ${r.leaf.length} bytes, over the 65535 bytes an entry may have (C2SP tlog-tiles); read it with GET /v1/ledger/${tenant}/${scroll}/records?from=${r.index}&limit=1`);
+    }
     const len = Buffer.alloc(2);
     len.writeUInt16BE(r.leaf.length);
     parts.push(len, r.leaf);

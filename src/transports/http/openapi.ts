@@ -59,7 +59,7 @@ function approvalPaths(): Record<string, unknown> {
     '/v1/approvals': {
       get: {
         summary: "A tenant's commands held for approval, oldest first; pending ones come from an index of open approvals",
-        parameters: [tenant, { name: 'status', in: 'query', required: false, schema: { enum: APPROVAL_STATUSES } }, { name: 'after', in: 'query', required: false, schema: { type: 'string' } }, queryInt('limit', 'page size (1..1000)')],
+        parameters: [tenant, { name: 'status', in: 'query', required: false, schema: { enum: APPROVAL_STATUSES } }, { name: 'after', in: 'query', required: false, schema: { type: 'string' } }, queryInt('limit', 'most items per page (1..1000); a page also stops before limits.maxPageBytes of items, and next continues after its last item')],
         responses: { '200': json('A page', { type: 'object', properties: { tenant: { type: 'string' }, items: { type: 'array', items: ref('Approval') }, next: { type: ['string', 'null'] } } }), '400': answer('INVALID_ENVELOPE (bad query)') },
       },
     },
@@ -108,7 +108,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       '/v1/entities/{tenant}/{type}': {
         get: {
           summary: 'Entities of a type, paged by id',
-          parameters: [pathParam('tenant'), pathParam('type'), { name: 'after', in: 'query', required: false, schema: { type: 'string' } }, queryInt('limit', 'page size (1..1000)')],
+          parameters: [pathParam('tenant'), pathParam('type'), { name: 'after', in: 'query', required: false, schema: { type: 'string' } }, queryInt('limit', 'most items per page (1..1000); a page also stops before limits.maxPageBytes of items, and next continues after its last item')],
           responses: { '200': json('A page', { type: 'object', properties: { items: { type: 'array', items: ref('Entity') }, next: { type: ['string', 'null'] } } }), '404': answer('NOT_FOUND') },
         },
       },
@@ -116,7 +116,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       '/v1/ledger/{tenant}/{scroll}/records': {
         get: {
           summary: 'Ledger records of one log, with their exact leaf bytes',
-          parameters: [pathParam('tenant'), pathParam('scroll'), queryInt('from', 'first index'), queryInt('limit', 'page size (1..1000)')],
+          parameters: [pathParam('tenant'), pathParam('scroll'), queryInt('from', 'first index'), queryInt('limit', 'most items per page (1..1000); a page also stops before limits.maxPageBytes of items, and next continues after its last item')],
           responses: { '200': json('Records', { type: 'object' }), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
         },
       },

@@ -3,6 +3,7 @@ import { WritError } from '../../core/errors.js';
 import type { Dispatcher } from '../../outbox/dispatcher.js';
 import { outboxStatus } from '../../outbox/status.js';
 import type { Writ } from '../../writ.js';
+import { bytePage, pageJson } from './byte-page.js';
 import { DEFAULT_PAGE, intParam, MAX_PAGE } from './read-routes.js';
 
 const SINK = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -30,11 +31,15 @@ function running(writ: Writ): Dispatcher {
 export function outboxRoutes(app: FastifyInstance, writ: Writ): void {
   app.get('/v1/outbox/sinks', { config: { access: { kind: 'operator' } } }, async () => outboxStatus(writ.store, writ.config.outbox, writ.outbox, writ.now()));
 
-  app.get<{ Querystring: { after?: string; limit?: string } }>('/v1/outbox/events', { config: { access: { kind: 'operator' } } }, async (request) => {
+  app.get<{ Querystring: { after?: string; limit?: string } }>('/v1/outbox/events', { config: { access: { kind: 'operator' } } }, async (request, reply) => {
     const after = intParam(request.query.after, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
-    const items = await writ.store.readOutbox(after, limit);
-    return { head: await writ.store.outboxHead(), items, next: items.length === limit ? items[items.length - 1].seq : null };
+    const head = await writ.store.outboxHead();
+    const page = await bytePage(after, limit, writ.config.limits.maxPageBytes, async (seq, n) => {
+      const rows = await writ.store.readOutbox(seq, n);
+      return { items: rows.map((e) => ({ value: e, cursor: e.seq })), next: rows.length < n ? null : rows[rows.length - 1].seq };
+    });
+    return reply.type('application/json').send(pageJson({ head }, 'items', page));
   });
 
   app.get<{ Params: { id: string } }>('/v1/outbox/events/:id', { config: { access: { kind: 'operator' } } }, async (request) => {

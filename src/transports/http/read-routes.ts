@@ -7,11 +7,17 @@ import { outboxStatus } from '../../outbox/status.js';
 import type { ReadKind } from '../../policy/reads.js';
 import type { Writ } from '../../writ.js';
 import type { ReadOf } from './access.js';
+import { bytePage, pageJson } from './byte-page.js';
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
 export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;
+/**
+ * Ledger rows read at a time when their stored envelopes are read too: one, since an envelope may be
+ * intake.maxBytes long and reading 200 KB of one from SQLite's overflow pages takes a few milliseconds.
+ */
+const ENVELOPE_CHUNK = 1;
 
 export function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -52,38 +58,45 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
     return entityView(row);
   });
 
-  app.get<{ Params: { tenant: string; type: string }; Querystring: { after?: string; limit?: string } }>('/v1/entities/:tenant/:type', { config: { access: { kind: 'tenant', tenantIn: 'params', read: entityRead } } }, async (request) => {
+  app.get<{ Params: { tenant: string; type: string }; Querystring: { after?: string; limit?: string } }>('/v1/entities/:tenant/:type', { config: { access: { kind: 'tenant', tenantIn: 'params', read: entityRead } } }, async (request, reply) => {
     const { tenant, type } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity type');
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
-    const rows = await writ.store.listEntities(tenant, type, request.query.after ?? null, limit);
-    return { items: rows.map(entityView), next: rows.length === limit ? rows[rows.length - 1].id : null };
+    const page = await bytePage(request.query.after ?? null, limit, writ.config.limits.maxPageBytes, async (after, n) => {
+      const rows = await writ.store.listEntities(tenant, type, after, n);
+      return { items: rows.map((r) => ({ value: entityView(r), cursor: r.id })), next: rows.length < n ? null : rows[rows.length - 1].id };
+    });
+    return reply.type('application/json').send(pageJson({}, 'items', page));
   });
 
   app.get('/v1/actions', { config: { access: { kind: 'identified' } } }, async () => ({
     actions: writ.catalog.actions().map((a) => ({ name: a.name, pack: a.pack, scroll: a.scroll, description: a.description, entity: a.entity, id: a.id, effect: a.effect.kind, event: a.event, payload: a.schema })),
   }));
 
-  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; limit?: string; envelopes?: string } }>('/v1/ledger/:tenant/:scroll/records', { config: { access: { kind: 'tenant', tenantIn: 'params', read: (p) => ({ kind: 'ledger', resource: `ledger/${p.scroll}` }) } } }, async (request) => {
+  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; limit?: string; envelopes?: string } }>('/v1/ledger/:tenant/:scroll/records', { config: { access: { kind: 'tenant', tenantIn: 'params', read: (p) => ({ kind: 'ledger', resource: `ledger/${p.scroll}` }) } } }, async (request, reply) => {
     const { tenant, scroll } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !SCROLL.test(scroll)) throw new WritError('NOT_FOUND', 'no such log');
     const from = intParam(request.query.from, 'from', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     const withEnvelopes = request.query.envelopes === 'true';
     if (withEnvelopes) writ.access.require(request.identity, 'envelope', tenant, `ledger/${scroll}`);
-    const rows = await writ.store.readLedger(tenant, scroll, from, limit);
-    const records = [];
-    for (const r of rows) {
-      const view: Record<string, unknown> = { index: r.index, leafHash: r.leafHash, record: JSON.parse(r.leaf.toString('utf8')) as unknown, leaf: r.leaf.toString('base64') };
-      if (withEnvelopes) {
-        // The stored command body beside the leaf, or who erased it and why (writ.Redact).
-        const redaction = await writ.store.getRedaction(tenant, scroll, r.index);
-        view.envelope = redaction ? null : await writ.store.readEnvelope(tenant, scroll, r.index);
-        if (redaction) view.redacted = { at: redaction.redactedAt, by: redaction.redactedBy, reason: redaction.reason };
+    const page = await bytePage(from, limit, writ.config.limits.maxPageBytes, async (at, chunk) => {
+      const n = withEnvelopes ? Math.min(chunk, ENVELOPE_CHUNK) : chunk;
+      const rows = await writ.store.readLedger(tenant, scroll, at, n);
+      const items = [];
+      for (const r of rows) {
+        const view: Record<string, unknown> = { index: r.index, leafHash: r.leafHash, record: JSON.parse(r.leaf.toString('utf8')) as unknown, leaf: r.leaf.toString('base64') };
+        if (withEnvelopes) {
+          // The stored command body beside the leaf, or who erased it and why (writ.Redact).
+          const redaction = await writ.store.getRedaction(tenant, scroll, r.index);
+          view.envelope = redaction ? null : await writ.store.readEnvelope(tenant, scroll, r.index);
+          if (redaction) view.redacted = { at: redaction.redactedAt, by: redaction.redactedBy, reason: redaction.reason };
+        }
+        items.push({ value: view, cursor: r.index + 1 });
       }
-      records.push(view);
-    }
-    return { log: originOf(writ.config.ledger.originPrefix, tenant, scroll), records, next: rows.length === limit ? from + limit : null };
+      return { items, next: rows.length < n ? null : at + rows.length };
+    });
+    return reply.type('application/json').send(pageJson({ log: originOf(writ.config.ledger.originPrefix, tenant, scroll) }, 'records', page));
   });
 
   // Liveness for anyone; the details (logs, counters, outbox lag, extras) for operators only.
@@ -113,6 +126,8 @@ async function health(writ: Writ) {
     apply: writ.applier.stats,
     unauthenticated: writ.pipeline.counters.unauthenticated,
     repeatedRejections: writ.pipeline.counters.repeatedRejections,
+    // Refusals answered and not recorded (RATE_LIMITED, IDEMPOTENCY_IN_PROGRESS, UNAVAILABLE), per code.
+    pushback: writ.pipeline.counters.pushback,
     // Each sink's lag: events after its cursor and the age of the oldest (docs/outbox.md).
     outbox: { running: outbox.running, head: outbox.head, sinks: outbox.sinks.map((s) => ({ name: s.name, lagEvents: s.lagEvents, lagMs: s.lagMs, deadLetters: s.deadLetters, disabled: s.disabled !== null })) },
   };
