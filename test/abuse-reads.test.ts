@@ -28,7 +28,8 @@ function parseBundle(bytes: Buffer): Buffer[] {
 }
 
 async function bundle(h: Harness, scroll: string): Promise<{ status: number; body: Buffer; json: any }> {
-  const cp = await h.app.inject({ method: 'POST', url: `/v1/logs/${h.tenant}/${scroll}/checkpoint` });
+  const cpUrl = `/v1/logs/${h.tenant}/${scroll}/checkpoint`;
+  const cp = await h.app.inject({ method: 'POST', url: cpUrl, headers: { authorization: h.readAuth('POST', cpUrl) } });
   assert.equal(cp.statusCode, 200, cp.body);
   const size = Number(cp.body.split('\n')[1]);
   const res = await h.app.inject({ method: 'GET', url: `/v1/logs/${h.tenant}/${scroll}/tile/entries/000${size % 256 === 0 ? '' : `.p/${size % 256}`}` });
@@ -45,7 +46,7 @@ async function bundle(h: Harness, scroll: string): Promise<{ status: number; bod
 async function pages(h: Harness, first: string, nextUrl: (next: unknown) => string): Promise<Array<{ raw: number; body: any }>> {
   const out = [];
   for (let url: string | null = first; url !== null; ) {
-    const res: { statusCode: number; body: string } = await h.app.inject({ method: 'GET', url });
+    const res: { statusCode: number; body: string } = await h.app.inject({ method: 'GET', url, headers: { authorization: h.readAuth('GET', url) } });
     assert.equal(res.statusCode, 200, res.body.slice(0, 300));
     const body = JSON.parse(res.body);
     out.push({ raw: Buffer.byteLength(res.body), body });
