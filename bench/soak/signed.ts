@@ -68,15 +68,16 @@ export function signedKinds(home: SoakHome, target: Target, actions: readonly Ca
       range(n, (i) => {
         const env = sign(home.admin, A, 'UpsertProduct', product(i));
         const s = env.signature;
-        const variants: Env[] = [
-          { ...env, signature: { ...s, sig: (s.sig[0] === 'A' ? 'B' : 'A') + s.sig.slice(1) } },
-          { ...env, payload: { ...env.payload, price: { amount: 0, currency: 'EUR' } } },
-          { ...env, signature: { ...s, alg: 'es256' } },
-          { ...env, signature: { ...s, alg: 'hs256' } },
-          { ...env, signature: { ...s, sig: 'AAAA' } },
-          { ...sign(home.nobody, A, 'UpsertProduct', product(i)), actor: 'admin', signature: { ...sign(home.nobody, A, 'UpsertProduct', product(i)).signature, keyId: 'admin#1' } },
+        const variants: Array<() => Env> = [
+          () => ({ ...env, signature: { ...s, sig: (s.sig[0] === 'A' ? 'B' : 'A') + s.sig.slice(1) } }),
+          () => ({ ...env, payload: { ...env.payload, price: { amount: 0, currency: 'EUR' } } }),
+          () => ({ ...env, signature: { ...s, alg: 'es256' } }),
+          () => ({ ...env, signature: { ...s, alg: 'hs256' } }),
+          () => ({ ...env, signature: { ...s, sig: 'AAAA' } }),
+          // The role-less holder's signature over the admin's envelope, presented under the admin's key id.
+          () => ({ ...env, signature: { ...s, sig: sign(home.nobody, A, 'UpsertProduct', env.payload, { requestId: env.requestId, nonce: env.nonce, timestamp: env.timestamp, actor: 'admin' }).signature.sig } }),
         ];
-        return post('bad-signature', variants[i % variants.length]);
+        return post('bad-signature', variants[i % variants.length]());
       }),
     stale: (n) => {
       const now = Date.now();
