@@ -88,7 +88,15 @@ export function signedKinds(home: SoakHome, target: Target, actions: readonly Ca
       const stamps = impossibleDates(new Date());
       return range(n, (i) => post('impossible-date', sign(home.nobody, A, 'UpsertProduct', product(i), { timestamp: stamps[i % stamps.length] })));
     },
-    'nonce-replay': (n) => range(n, (i) => post('nonce-replay', sign(home.admin, A, 'UpsertProduct', product(i), { nonce: home.seeded[i % home.seeded.length].envelope.nonce }))),
+    // Pairs of envelopes with one nonce: whichever arrives second reuses it. Signed by the role-less
+    // holder: an admin's new envelope with an old nonce, once that nonce's window has passed, is a
+    // new command only the admin could sign (the soak's first version sent those and saw them
+    // applied), and an attacker who captured an admin's envelope can only resend its exact bytes (`replay`).
+    'nonce-replay': (n) =>
+      range(n, (i) => {
+        const nonce = `soak-nonce-${i >> 1}-${Date.now()}`;
+        return post('nonce-replay', sign(home.nobody, A, i % 2 ? 'UpsertProduct' : 'AssignRole', i % 2 ? product(i) : { actor: 'nobody', role: 'editor' }, { nonce }));
+      }),
     'idempotency-reuse': (n) =>
       range(n, (i) => {
         const s = home.seeded[i % home.seeded.length].envelope;
