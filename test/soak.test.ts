@@ -25,7 +25,7 @@ function soak(args: readonly string[]): Promise<{ code: number; stdout: string; 
 }
 
 describe('the hostile soak (bench/soak.ts)', () => {
-  it('sends a few thousand hostile requests and prints one JSON line with every field, and no answer is a 5xx', async () => {
+  it('sends a few thousand hostile requests and prints one JSON line with every field; no answer is a 5xx and nothing changes', async () => {
     const run = await soak(['--requests', '2000', '--concurrency', '8', '--seed', '7']);
     const lines = run.stdout.trim().split('\n');
     assert.equal(lines.length, 1, run.stdout);
@@ -35,6 +35,7 @@ describe('the hostile soak (bench/soak.ts)', () => {
     assert.equal(out.requests, 2000);
     assert.equal(Object.values(out.by_status as Record<string, number>).reduce((a, b) => a + b, 0), 2000);
     assert.equal(out.status_5xx, 0, `5xx answers: ${run.stderr.split('\n').filter((l) => l.includes(' for ')).join('\n')}`);
+    assert.equal(out.state_changes, 0, 'a hostile request changed an entity or added an OK record');
     // Every kind of attack was sent, and the hostile commands were refused for the reasons they carry.
     for (const code of ['BAD_SIGNATURE', 'KEY_REVOKED', 'UNKNOWN_KEY', 'STALE_TIMESTAMP', 'NONCE_REPLAY', 'IDEMPOTENCY_KEY_REUSED', 'INVALID_ENVELOPE', 'UNAUTHENTICATED']) {
       assert.ok(out.by_code[code] > 0, `no ${code} among ${JSON.stringify(out.by_code)}`);
