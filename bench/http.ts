@@ -21,7 +21,10 @@ function cpuSeconds(pid: number): number {
  */
 export async function benchHttp(count: number, clients: number, serverArgs: readonly string[] = []): Promise<void> {
   const h = await benchHome();
-  const server = await spawnBenchServer(h.home, serverArgs);
+  const server = await spawnBenchServer(h.home, serverArgs).catch((err: unknown) => {
+    h.dispose();
+    throw err;
+  });
   try {
     const threadCpu = async () =>
       JSON.parse(await server.ask('cpu')) as { cpu: Record<string, number>; commands: number; commits: number; commitMs: number; stageNs: Record<string, number> };
