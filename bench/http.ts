@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { spawnBenchServer } from './bench-server.js';
 import { LeanConnection } from './lean-client.js';
 import { benchHome, emit, percentile, round, runConcurrent, signedProducts } from './support.js';
 
@@ -23,27 +21,15 @@ function cpuSeconds(pid: number): number {
  */
 export async function benchHttp(count: number, clients: number, serverArgs: readonly string[] = []): Promise<void> {
   const h = await benchHome();
-  const server = spawn(process.execPath, [...serverArgs, fileURLToPath(new URL('./http-server.js', import.meta.url)), h.home], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const server = await spawnBenchServer(h.home, serverArgs).catch((err: unknown) => {
+    h.dispose();
+    throw err;
+  });
   try {
-    const lines = createInterface({ input: server.stdout! });
-    // The server's answers are JSON lines; anything else on its stdout (V8 tracing flags) is skipped.
-    const nextLine = () =>
-      new Promise<string>((resolve, reject) => {
-        const take = (line: string) => {
-          if (!line.startsWith('{')) return;
-          lines.off('line', take);
-          resolve(line);
-        };
-        lines.on('line', take);
-        server.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));
-      });
-    const threadCpu = async () => {
-      const line = nextLine();
-      server.stdin!.write('cpu\n');
-      return JSON.parse(await line) as { cpu: Record<string, number>; commands: number; commits: number; commitMs: number; stageNs: Record<string, number> };
-    };
-    const { url, durability } = JSON.parse(await nextLine()) as { url: string; durability: string };
-    const target = new URL(url);
+    const threadCpu = async () =>
+      JSON.parse(await server.ask('cpu')) as { cpu: Record<string, number>; commands: number; commits: number; commitMs: number; stageNs: Record<string, number> };
+    const { durability } = server;
+    const target = server.url;
     const host = `${target.hostname}:${target.port}`;
     const connections = await Promise.all(Array.from({ length: clients }, () => LeanConnection.open(target.hostname, Number(target.port))));
     const free = [...connections];
@@ -59,13 +45,13 @@ export async function benchHttp(count: number, clients: number, serverArgs: read
     const bodies = signedProducts(h.admin, h.tenant, count, 'h');
     let errors = 0;
     const threads0 = await threadCpu();
-    const serverCpu0 = cpuSeconds(server.pid!);
+    const serverCpu0 = cpuSeconds(server.pid);
     const clientCpu0 = process.cpuUsage();
     const run = await runConcurrent(bodies, clients, async (b) => {
       if ((await post(b)) !== 200) errors++;
     });
     const clientCpu = process.cpuUsage(clientCpu0);
-    const serverCpu = cpuSeconds(server.pid!) - serverCpu0;
+    const serverCpu = cpuSeconds(server.pid) - serverCpu0;
     const threads1 = await threadCpu();
     // CPU per command by thread: less disturbed by other load on the machine than throughput.
     const usPerCmd: Record<string, number> = {};
@@ -94,8 +80,7 @@ export async function benchHttp(count: number, clients: number, serverArgs: read
       errors,
     });
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await server.stop();
     h.dispose();
   }
 }
