@@ -1,3 +1,5 @@
+import { READ_TOKEN_SCHEME } from '../../src/core/read-token.js';
+import { signReadToken, type ReadSigner } from '../../src/sdk/sign.js';
 import { rssMb, spawnBenchServer, type BenchServer } from '../bench-server.js';
 import { LeanConnection } from '../lean-client.js';
 import { round } from '../support.js';
@@ -65,10 +67,12 @@ class Tally {
   }
 }
 
-async function getJson(target: Target, hostname: string, port: number, path: string): Promise<any> {
+/** A GET for the soak's own set-up, read as `reader` when given (reads need an identity). */
+async function getJson(target: Target, hostname: string, port: number, path: string, reader?: ReadSigner): Promise<any> {
   const c = await LeanConnection.open(hostname, port);
+  const headers: Record<string, string> = reader ? { Authorization: `${READ_TOKEN_SCHEME} ${signReadToken(reader, 'GET', path)}` } : {};
   try {
-    return JSON.parse((await c.send(httpBytes(target, 'GET', path))).body.toString('utf8'));
+    return JSON.parse((await c.send(httpBytes(target, 'GET', path, undefined, headers))).body.toString('utf8'));
   } finally {
     c.close();
   }
@@ -90,7 +94,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const port = Number(server.url.port);
     const target: Target = { host: `${hostname}:${port}` };
     const openapi = await getJson(target, hostname, port, '/openapi.json');
-    const actions = (await getJson(target, hostname, port, '/v1/actions')).actions as CatalogAction[];
+    const actions = (await getJson(target, hostname, port, '/v1/actions', { ...home.admin, tenant: home.tenant })).actions as CatalogAction[];
     const random = prng(o.seed);
     const pick = (n: number) => (random() * n) | 0;
     const kinds = { ...readKinds(home, target, routesOf(openapi), pick), ...signedKinds(home, target, actions), ...junkKinds(home, target) };
