@@ -40,6 +40,11 @@ describe('the hostile soak (bench/soak.ts)', () => {
     for (const code of ['BAD_SIGNATURE', 'KEY_REVOKED', 'UNKNOWN_KEY', 'STALE_TIMESTAMP', 'NONCE_REPLAY', 'IDEMPOTENCY_KEY_REUSED', 'INVALID_ENVELOPE', 'UNAUTHENTICATED']) {
       assert.ok(out.by_code[code] > 0, `no ${code} among ${JSON.stringify(out.by_code)}`);
     }
+    // Nothing private is served to a caller without the right identity, and no operator action runs for one.
+    const ok = (kind: string) => Object.entries((out.by_kind[kind] ?? {}) as Record<string, number>).filter(([s]) => s.startsWith('2')).reduce((a, [, n]) => a + n, 0);
+    for (const kind of ['read-envelopes', 'operator-post', 'cross-tenant', 'bearer', 'unsigned']) assert.equal(ok(kind), 0, `${kind} got 2xx answers: ${JSON.stringify(out.by_kind[kind])}`);
+    // Refusals are bounded by rate limits and field bounds: a refused request costs the ledger little on average.
+    assert.ok(out.ledger_bytes_per_refused_request < 2048, `ledger bytes per refused request: ${out.ledger_bytes_per_refused_request}`);
     assert.ok(out.rss_after_mb > 0 && out.rss_before_mb > 0);
     assert.match(out.durability, /sqlite/);
     // The exit code follows the two conditions the soak must meet.
