@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { WritError } from '../../core/errors.js';
 import type { EffectContext, EffectPlan } from '../../catalog/types.js';
+import { SYSTEM_ACTOR } from '../../pipeline/system.js';
 
 /**
  * A registered public key, or the revocation of a key configured in auth.hmacKeys (alg hs256,
@@ -34,9 +35,32 @@ function keyTypeOf(pem: string): string | undefined {
   }
 }
 
-export function registerKey(ctx: EffectContext): EffectPlan {
+/** Roles whose holders add keys to themselves only: a key for them is the power to act as them. */
+const SELF_KEYED_ROLES = ['admin', 'breakglass'];
+
+/**
+ * A key is a way to act as its actor. For a holder of admin or breakglass, a key registered by
+ * someone else would let one admin supply a second admin's approval, or be both parties of a
+ * break-glass, alone (docs/security.md). Such actors add keys to themselves, signed with a key they
+ * hold; writ's own bootstrap (actor `writ`) is the exception. A lost admin key is revoked, and
+ * admin granted to a new actor through the two-admin quorum.
+ */
+async function refuseKeyForAnotherPowerHolder(ctx: EffectContext, actor: string): Promise<void> {
+  const signer = ctx.envelope.actor;
+  if (signer === actor || signer === SYSTEM_ACTOR) return;
+  const row = await ctx.get('actor', actor);
+  const roles = row && !row.deleted ? ((row.doc as { roles?: string[] }).roles ?? []) : [];
+  const held = roles.filter((r) => SELF_KEYED_ROLES.includes(r));
+  if (held.length === 0) return;
+  throw new WritError('FORBIDDEN', `${actor} holds ${held.join(' and ')}; only ${actor} may add a key to itself (sign writ.RegisterKey with its current key). If its key is lost, revoke it and grant the role to a new actor through the quorum`, {
+    details: { actor, roles: held },
+  });
+}
+
+export async function registerKey(ctx: EffectContext): Promise<EffectPlan> {
   const p = ctx.payload as { actor: string; keyId: string; alg: 'ed25519' | 'es256'; publicKey: string; notBefore?: string; notAfter?: string };
   if (ctx.current || ctx.configuredKey(p.keyId)) throw new WritError('INVALID_STATE', `key id ${JSON.stringify(p.keyId)} is already registered; key ids are never reused, choose another`);
+  await refuseKeyForAnotherPowerHolder(ctx, p.actor);
   const kind = keyTypeOf(p.publicKey);
   if (kind === undefined) throw new WritError('INVALID_PAYLOAD', 'publicKey is not an SPKI PEM public key');
   if (kind !== p.alg) throw new WritError('INVALID_PAYLOAD', `publicKey is a ${kind} key but alg is ${p.alg}`);
