@@ -96,7 +96,6 @@ describe('separation of duties on held commands', () => {
   const grants: Array<[string, string, () => Record<string, unknown>]> = [
     ['a role (AssignRole)', 'AssignRole', () => ({ actor: 'olga', role: 'editor' })],
     ['an entitlement (GrantEntitlement)', 'GrantEntitlement', () => ({ subject: 'olga', entitlement: 'support-console' })],
-    ['a key (writ.RegisterKey)', 'writ.RegisterKey', () => ({ actor: 'olga', keyId: `olga#${rid()}`, alg: 'ed25519', publicKey: newSigner('x').publicPem })],
     ['the lifting of its own flag (writ.SetFlag)', 'writ.SetFlag', () => ({ subject: 'actor:olga', flag: 'none' })],
   ];
   for (const [what, action, payload] of grants) {
@@ -110,6 +109,12 @@ describe('separation of duties on held commands', () => {
       assert.equal(assertOk(await breakGlass(bob, cmd)).result.status, 'executed');
     });
   }
+
+  it('refuses a key for the breaker already when it is requested: only a holder of breakglass adds keys to itself', async () => {
+    const res = await post(opal, 'writ.RegisterKey', { actor: 'olga', keyId: `olga#${rid()}`, alg: 'ed25519', publicKey: newSigner('x').publicPem });
+    assertError(res, 'FORBIDDEN');
+    assert.match(res.body.message, /only olga may add a key to itself/);
+  });
 
   it('names no beneficiary for a command that grants nobody in particular (lifting a tenant-wide flag)', async () => {
     const lift = await held(h, clock, opal, 'writ.SetFlag', { subject: 'tenant', flag: 'none' });
