@@ -16,13 +16,23 @@ import type { LedgerWriter, Writes } from './ledger-writer.js';
 export interface SettleDeps {
   readonly writer: LedgerWriter;
   readonly catalog: Catalog;
-  readonly policy: Policy;
-  readonly directory: Directory;
   readonly now: () => number;
   /** Reads an entity as the batch being planned sees it (committed state plus the overlay). */
   readonly read: (tenant: string, type: string, id: string) => Promise<EntityRow | null>;
   /** The expected-version check and the action's effect, as for any command. */
   readonly plan: (ctx: CommandContext, current: EntityRow | null) => Promise<EffectPlan>;
+  /**
+   * Checks a held command about to run once more; throws its refusal. The applier passes
+   * `recheckHeld` (today's policy and flags); the ledger replay, the verdict the record holds.
+   */
+  readonly recheck: (held: CommandContext) => Promise<void>;
+}
+
+export interface RecheckDeps {
+  readonly catalog: Catalog;
+  readonly policy: Policy;
+  readonly directory: Directory;
+  readonly read: (tenant: string, type: string, id: string) => Promise<EntityRow | null>;
 }
 
 /** The context of a held command about to run: its envelope as authenticated when it was held. */
@@ -50,7 +60,7 @@ function heldContext(doc: ApprovalDoc, catalog: Catalog, nowMs: number): Command
  * (packs may have changed), the requester's flags, and policy with the roles it holds now. The
  * requirement itself stays the one the command was held under (its approvals were given to it).
  */
-async function recheck(deps: SettleDeps, held: CommandContext): Promise<void> {
+export async function recheckHeld(deps: RecheckDeps, held: CommandContext): Promise<void> {
   const env = held.envelope;
   const action = held.action;
   if (!action) throw new WritError('UNKNOWN_ACTION', `there is no action ${JSON.stringify(env.action)} any more`);
@@ -87,7 +97,7 @@ export async function settleHeld(deps: SettleDeps, w: Writes, ctx: CommandContex
   let heldCurrent: EntityRow | null = null;
   if (!error) {
     try {
-      await recheck(deps, held);
+      await deps.recheck(held);
       heldCurrent = await deps.read(doc.tenant, held.target!.type, held.target!.id);
       heldPlan = await deps.plan(held, heldCurrent);
     } catch (err) {
