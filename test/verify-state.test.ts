@@ -6,9 +6,10 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config/config.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { verifyHome } from '../src/transports/cli/verify-home.js';
-import { held, poster, type Post } from './support/approvals.js';
+import { held, poster, startAirlockHarness, type Post } from './support/approvals.js';
 import { runWrit } from './support/cli.js';
 import { rid, startHarness, type Harness } from './support/harness.js';
+import { refHotp } from './support/reference.js';
 import { assertError, assertOk, ManualClock, product } from './support/stage-helpers.js';
 
 /**
@@ -191,5 +192,44 @@ describe('writ verify: bodies, state and answers', () => {
     const run = await runWrit(['--home', h.home, 'verify', '--no-progress']);
     assert.equal(run.code, 61, run.stderr);
     assert.match(run.stderr, new RegExp(`verification FAILED: .*commerce at index ${p1.index}`));
+  });
+});
+
+describe('writ verify: a command landed through the airlock', () => {
+  const KEY = Buffer.from('writ airlock verify key, 32 byte', 'ascii');
+  // 5 s into a TOTP window, so that the windows computed here are the server's.
+  const clock = new ManualClock(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
+  const code = () => refHotp(KEY, Math.floor(clock.ms / 30_000));
+  let h: Harness;
+
+  before(async () => {
+    h = await startAirlockHarness(clock, KEY);
+    const post = poster(h, clock);
+    const mia = await h.actor('mia', ['merch']);
+    const paul = await h.actor('paul', ['publisher']);
+    const cmd = await held(h, clock, mia, 'UpsertProduct', product('air-1'));
+    assertOk(await post(paul, 'writ.Approve', { approvalId: cmd.id, commandHash: cmd.hash }));
+    clock.advance(30_000);
+    assertOk(await post(paul, 'writ.Stage', { approvalId: cmd.id, code: code() }));
+    clock.advance(150_000);
+    assertOk(await post(paul, 'writ.Land', { hashPrefix: cmd.hash.slice(0, 12), code: code() }));
+    assert.equal((await h.get(`/v1/entities/${h.tenant}/product/air-1`)).status, 200);
+    await h.writ.close();
+  });
+  after(async () => {
+    await h.restart();
+    await h.close();
+  });
+
+  it('verifies, counting the staging and landing bodies as withheld and their versions as given, and replays the landed command', async () => {
+    const report = await verifyHome(loadConfig(h.home), { progress: false });
+    assert.equal(report.ok, true, JSON.stringify(report.problems, null, 1));
+    assert.equal(report.state!.bodies.withheld, 2);
+    assert.ok(report.state!.versions.unverifiable >= 2, JSON.stringify(report.state));
+    const d = new Database(h.writ.config.store.path);
+    d.prepare("UPDATE entity_history SET doc = replace(doc, 'EUR', 'USD') WHERE type = 'product' AND id = 'air-1'").run();
+    d.close();
+    const tampered = await verifyHome(loadConfig(h.home), { progress: false });
+    assert.ok(tampered.problems.some((p) => /product\/air-1 version 1.*differs/.test(p.message)), JSON.stringify(tampered.problems, null, 1));
   });
 });

@@ -4,8 +4,9 @@ import type { EntityRow } from '../../store/port.js';
 /** The fields of an entity version that the replay recomputes (all of them). */
 const FIELDS = ['deleted', 'doc', 'updatedAt', 'updatedBy', 'scroll', 'index'] as const;
 
+/** Equal values; the replay builds documents in the applier's key order, so JSON.stringify settles nearly all without RFC 8785. */
 function same(a: unknown, b: unknown): boolean {
-  return a === b || jcs(a ?? null) === jcs(b ?? null);
+  return a === b || JSON.stringify(a ?? null) === JSON.stringify(b ?? null) || jcs(a ?? null) === jcs(b ?? null);
 }
 
 /**
