@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -69,7 +69,7 @@ describe('writ verify: bodies, state and answers', () => {
     assertOk(await step(h.admin, 'UpsertProfile', { actor: 'erin', locale: null, email: 'erin@example.com' }));
     assertOk(await step(h.admin, 'GrantEntitlement', { subject: 'erin', entitlement: 'beta' }));
     assertOk(await step(h.admin, 'RevokeEntitlement', { subject: 'erin', entitlement: 'beta' }));
-    for (const page of ['approved', 'rejected', 'glass']) {
+    for (const page of ['approved', 'rejected', 'glass', 'late']) {
       assertOk(await step(erin, 'SaveDraftPage', { pageId: page, blocks: [{ type: 'text' }] }));
       assertOk(await step(erin, 'SubmitForReview', { pageId: page }));
       assertOk(await step(paul, 'ApproveContent', { pageId: page }));
@@ -84,6 +84,11 @@ describe('writ verify: bodies, state and answers', () => {
     clock.advance(1000);
     const g = await held(h, clock, erin, 'PublishPageVersion', { pageId: 'glass' });
     assertOk(await step(olga, 'writ.BreakGlass', { approvalId: g.id, commandHash: g.hash, reason: 'outage' }));
+    // Decided after its TTL: refused, and expired right after by writ itself (a system command).
+    clock.advance(1000);
+    const late = await held(h, clock, erin, 'PublishPageVersion', { pageId: 'late' });
+    clock.advance(7200_000);
+    assertError(await step(paul, 'writ.Approve', { approvalId: late.id, commandHash: late.hash }), 'APPROVAL_EXPIRED');
     const secret = assertOk(await step(h.admin, 'UpsertProfile', { actor: 'paul', email: 'paul@example.com' }));
     assertOk(await step(h.admin, 'writ.Redact', { entry: `access/${secret.receipt.index}`, reason: 'personal data' }));
     assertOk(await step(h.admin, 'UpsertProfile', { actor: 'paul', displayName: 'Paul' }));
@@ -99,7 +104,7 @@ describe('writ verify: bodies, state and answers', () => {
     await h.close();
   });
 
-  it('passes on an untouched home with upserts, merges, deletes, held, approved, rejected and break-glass commands, a redaction and refusals', async () => {
+  it('passes on an untouched home with upserts, merges, deletes, held, approved, rejected, expired and break-glass commands, a redaction and refusals', async () => {
     restore();
     const report = await verify();
     assert.equal(report.ok, true, JSON.stringify(report.problems, null, 1));
@@ -231,5 +236,33 @@ describe('writ verify: a command landed through the airlock', () => {
     d.close();
     const tampered = await verifyHome(loadConfig(h.home), { progress: false });
     assert.ok(tampered.problems.some((p) => /product\/air-1 version 1.*differs/.test(p.message)), JSON.stringify(tampered.problems, null, 1));
+  });
+});
+
+describe('writ verify: a held command of the writ log, approved in the same log', () => {
+  const clock = new ManualClock();
+  let h: Harness;
+
+  before(async () => {
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    writeFileSync(join(h.home, 'policies', 'flags.cedar'), '@approval("quorum=1 roles=publisher")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"writ.SetFlag", resource);\n');
+    await h.restart();
+    const post = poster(h, clock);
+    const mia = await h.actor('mia', ['merch']);
+    const paul = await h.actor('paul', ['publisher']);
+    const cmd = await held(h, clock, mia, 'writ.SetFlag', { subject: 'actor:mia', flag: 'readonly' });
+    clock.advance(1000);
+    assertOk(await post(paul, 'writ.Approve', { approvalId: cmd.id, commandHash: cmd.hash }));
+    await h.writ.close();
+  });
+  after(async () => {
+    await h.restart();
+    await h.close();
+  });
+
+  it('replays the decision and the command it ran, one after the other in the writ log', async () => {
+    const report = await verifyHome(loadConfig(h.home), { progress: false });
+    assert.equal(report.ok, true, JSON.stringify(report.problems, null, 1));
+    assert.equal(report.state!.versions.unverifiable, 0);
   });
 });

@@ -111,7 +111,7 @@ async function replayState(deps: StateDeps, records: RecordIndex, problem: Probl
           }
           const produced = unit.entities.filter((x) => x.scroll === rec.scroll && x.index === rec.index);
           counts.replayed += produced.length;
-          for (const message of compareVersions(produced, take(k))) problem(rec.tenant, rec.scroll, rec.index, message);
+          for (const message of compareVersions(produced, take(k))) problem(rec.tenant, rec.scroll, rec.index, `${message}; ${command(mine ?? at)}`);
         }
       } catch (err) {
         const e2 = toWritError(err);
@@ -129,9 +129,17 @@ async function replayState(deps: StateDeps, records: RecordIndex, problem: Probl
     if (r.outcome !== 'REJECTED' && !done.has(key)) problem(r.tenant, r.scroll, r.index, `record ${r.scroll}/${r.index} (${r.outcome}) has no outbox event, so its place in commit order is unknown: it was not replayed`);
   }
   for (const rows of stored.values()) {
-    for (const x of rows) problem(x.tenant, x.scroll, x.index, `${x.type}/${x.id} version ${x.version} claims record ${x.scroll}/${x.index}, but no record wrote it (a forged or misplaced entity version)`);
+    for (const x of rows) {
+      const by = records.get(recordKey(x.tenant, x.scroll, x.index));
+      problem(x.tenant, x.scroll, x.index, `${x.type}/${x.id} version ${x.version} claims record ${x.scroll}/${x.index}, but no record wrote it (a forged or misplaced entity version)${by ? `; that record is ${command(by)}, ${by.record.outcome}` : ''}`);
+    }
   }
   return counts;
+}
+
+/** Names a record's command for a message. */
+function command(at: LoadedRecord): string {
+  return `${at.record.actor}'s ${at.record.action}, requestId ${at.record.requestId}`;
 }
 
 /** The approval a PENDING record was held under, from the approval entity written with it (its resultHash then binds id, requirement and deadline). */
