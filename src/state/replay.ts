@@ -93,7 +93,7 @@ export class Projection {
     } else {
       const current = this.entity(record.tenant, ctx.target!.type, ctx.target!.id);
       const plan = await planCommand(this.plan, ctx, current);
-      if (plan.settle) await settleHeld(this.settleDeps(record.tenant, plan.settle.approvalId), w, ctx, plan, current);
+      if (plan.settle) await settleHeld(this.settleDeps(record, plan.settle.approvalId), w, ctx, plan, current);
       else await this.writer.success(w, ctx, plan, current);
     }
     // Answers are checked against the records by the verifier; the projection keeps only state.
@@ -102,11 +102,14 @@ export class Projection {
   }
 
   /** Settlement as the applier does it, with the held command's record placed and its re-check's verdict taken from the ledger. */
-  private settleDeps(tenant: string, approvalId: string): SettleDeps {
+  private settleDeps(decision: LedgerRecord, approvalId: string): SettleDeps {
+    const { tenant } = decision;
     const doc = this.entity(tenant, APPROVAL_TYPE, approvalId)?.doc as ApprovalDoc | undefined;
     const final = doc?.pending ? this.deps.finalOf(tenant, doc.pending.scroll, doc.pending.index) : undefined;
     if (!final) throw new WritError('LEDGER_INCONSISTENT', `approval ${approvalId} ends here, but its held command has no final record`);
-    this.writer.seek(tenant, final.record.scroll, final.record.index, final.record.prev);
+    // In the decision's own log the final record follows the decision's (one batch, one after the
+    // other), where the head stands after it; in another log it is placed.
+    if (final.record.scroll !== decision.scroll) this.writer.seek(tenant, final.record.scroll, final.record.index, final.record.prev);
     const verdict = final.record.outcome === 'REJECTED' ? new WritError(final.record.code as Code, 'refused when it was to run, as its record says') : null;
     return {
       writer: this.writer,
