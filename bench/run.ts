@@ -27,3 +27,5 @@ await benchPipeline(quick ? 6000 : 12000, () => rawVerifyPerSecond(quick ? 2000 
 await benchLedger(quick ? 100_000 : 1_000_000, sqlite);
 await (await import('./policy.js')).benchPolicy(quick ? 20_000 : 100_000);
 await (await import('./outbox.js')).benchOutboxNats(quick ? 3000 : 20_000);
+// writ verify with every check (logs, bodies, the replay into state, answers) on a home of real commands.
+await (await import('./verify-state.js')).benchVerifyState(quick ? 10_000 : 50_000);

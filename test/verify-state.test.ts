@@ -180,13 +180,19 @@ describe('writ verify: bodies, state and answers', () => {
     tamper((d) => d.prepare("UPDATE outcomes SET response = replace(response, 'VERSION_CONFLICT', 'NOT_FOUND'), http_status = 404 WHERE request_id = ?").run(conflict));
     await failsWith(new RegExp(`${conflict}.*code NOT_FOUND.*VERSION_CONFLICT`));
     tamper((d) => {
-      const pending = d.prepare("SELECT idx FROM ledger WHERE request_id = ? AND outcome = 'PENDING'").get(approvedRequestId) as { idx: number };
-      const leaf = d.prepare("SELECT leaf, leaf_hash FROM ledger WHERE request_id = ? AND outcome = 'PENDING'").get(approvedRequestId) as { leaf: Buffer; leaf_hash: string };
-      const record = JSON.parse(leaf.leaf.toString());
-      const answer = { status: 'PENDING_APPROVAL', requestId: approvedRequestId, commandHash: record.commandHash, approval: {}, receipt: {} };
+      // The genuine 202 it was answered first, rebuilt from its PENDING record and approval entity.
+      const pending = d.prepare("SELECT idx, leaf_hash, command_hash FROM ledger WHERE request_id = ? AND outcome = 'PENDING'").get(approvedRequestId) as { idx: number; leaf_hash: string; command_hash: string };
+      const approval = JSON.parse((d.prepare("SELECT doc FROM entity_history WHERE type = 'approval' AND json_extract(doc, '$.requestId') = ? AND version = 1").get(approvedRequestId) as { doc: string }).doc);
+      const answer = {
+        status: 'PENDING_APPROVAL',
+        requestId: approvedRequestId,
+        commandHash: pending.command_hash,
+        approval: { id: approval.id, requirement: approval.requirement, expiresAt: approval.expiresAt },
+        receipt: { log: `writ.local/${h.tenant}/content`, index: pending.idx, leafHash: pending.leaf_hash },
+      };
       d.prepare('UPDATE outcomes SET response = ?, http_status = 202, idx = ? WHERE request_id = ?').run(JSON.stringify(answer), pending.idx, approvedRequestId);
     });
-    await failsWith(new RegExp(`${approvedRequestId}.*`));
+    await failsWith(new RegExp(`${approvedRequestId}.*still the 202 of record content/\\d+, but the command ended`));
   });
 
   it('exits 61 from the command line, naming the first bad index', async () => {
