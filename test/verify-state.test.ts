@@ -272,3 +272,30 @@ describe('writ verify: a held command of the writ log, approved in the same log'
     assert.equal(report.state!.versions.unverifiable, 0);
   });
 });
+
+describe('writ verify: documents that carry the time of their command', () => {
+  let h: Harness;
+
+  before(async () => {
+    // A clock that moves on every reading: a document's time (redactedAt, revokedAt) must still be its record's.
+    let t = Date.now();
+    h = await startHarness({}, { now: () => t++ });
+    const first = await h.post(h.sign('UpsertProduct', product('t1')));
+    assert.equal(first.status, 200, first.raw);
+    const redact = await h.post(h.sign('writ.Redact', { entry: `commerce/${first.body.receipt.index}`, reason: 'personal data' }));
+    assert.equal(redact.status, 200, redact.raw);
+    await h.actor('tim');
+    const revoke = await h.post(h.sign('writ.RevokeKey', { keyId: 'tim#1', reason: 'left' }));
+    assert.equal(revoke.status, 200, revoke.raw);
+    await h.writ.close();
+  });
+  after(async () => {
+    await h.restart();
+    await h.close();
+  });
+
+  it('replays them with the time of their record', async () => {
+    const report = await verifyHome(loadConfig(h.home), { progress: false });
+    assert.equal(report.ok, true, JSON.stringify(report.problems, null, 1));
+  });
+});

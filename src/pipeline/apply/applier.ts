@@ -70,12 +70,22 @@ export class Applier {
   private epoch = 0;
   readonly stats: ApplyStats = { batches: 0, commands: 0, largestBatch: 0 };
 
-  private constructor(private readonly deps: ApplierDeps) {
+  private readonly deps: ApplierDeps;
+  /** The time of the unit being processed (and of its follow-up), while there is one. */
+  private unitNow: number | null = null;
+
+  private constructor(deps: ApplierDeps) {
     const read = (tenant: string, type: string, id: string) => this.getEntity(tenant, type, id);
+    // One time per unit: the effect's `now` is the time of the record it writes (EffectContext.now),
+    // so that replaying the ledger at its records' times gives the same documents.
+    const clock = deps.now;
+    const now = () => this.unitNow ?? clock();
+    deps = { ...deps, now };
+    this.deps = deps;
     this.writer = new LedgerWriter(deps, this.overlay, read);
     this.planDeps = {
       catalog: deps.catalog,
-      now: deps.now,
+      now,
       read,
       configuredKey: (tenant, keyId) => deps.directory.configured(tenant, keyId),
       recordExists: async (tenant, scroll, index) => (await deps.store.readLedger(tenant, scroll, index, 1))[0]?.index === index,
@@ -194,6 +204,17 @@ export class Applier {
   }
 
   private async process(unit: Unit, w: Writes): Promise<Reply> {
+    // A follow-up is processed inside the unit that caused it, at the same time.
+    if (this.unitNow !== null) return this.processAt(unit, w);
+    this.unitNow = this.deps.now();
+    try {
+      return await this.processAt(unit, w);
+    } finally {
+      this.unitNow = null;
+    }
+  }
+
+  private async processAt(unit: Unit, w: Writes): Promise<Reply> {
     const { ctx } = unit;
     let error = unit.error;
     if (ctx.ownsKey) {
