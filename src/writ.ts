@@ -122,11 +122,16 @@ async function openAnchors(config: Config): Promise<Anchor[]> {
   return anchors;
 }
 
-export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
-  const now = options.now ?? Date.now;
+/** The built-in packs and the home's, with their handlers (`writ verify` replays the ledger through them). */
+export async function openCatalog(config: Config): Promise<Catalog> {
   // The airlock's handlers, bound to this deployment's TOTP secret (its spent windows are in state).
   const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile) });
-  const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock } });
+  return loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock } });
+}
+
+export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
+  const now = options.now ?? Date.now;
+  const catalog = await openCatalog(config);
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
   // The data folder is private (0700) when writ creates it: the database holds every envelope.
   mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });

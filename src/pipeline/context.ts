@@ -28,8 +28,8 @@ export interface CommandContext {
   canonical: Buffer;
   commandHash: string;
   /** Filled by authenticate. */
-  /** `held`: a command released from approval, run from the envelope stored when it was held. */
-  auth: { method: 'signature' | 'jwt' | 'stored' | 'system' | 'held'; keyId: string | null; sigDigest: string | null };
+  /** `held`: a command released from approval, run from the envelope stored when it was held; `replay`: a stored command re-run by the ledger replay. */
+  auth: { method: 'signature' | 'jwt' | 'stored' | 'system' | 'held' | 'replay'; keyId: string | null; sigDigest: string | null };
   /** The stored outcome for (tenant, actor, requestId), looked up once by authenticate. */
   prior: StoredOutcome | null;
   /** Set by freshness when the nonce was checked and must be persisted with the outcome. */

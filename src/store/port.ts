@@ -231,6 +231,10 @@ export interface Store {
   allEntitiesOfType(type: string): Promise<EntityRow[]>;
   getOutcome(tenant: string, actor: string, requestId: string): Promise<StoredOutcome | null>;
   findOutcomes(tenant: string, requestId: string): Promise<StoredOutcome[]>;
+  /** Calls `visit` with every stored entity version of every tenant, in no particular order; returns how many. */
+  scanEntityHistory(visit: (row: EntityRow) => void): Promise<number>;
+  /** Calls `visit` with every stored outcome, in no particular order; returns how many there were. */
+  scanOutcomes(visit: (outcome: StoredOutcome) => void): Promise<number>;
   /** Calls `visit` with the key of every stored outcome; returns how many there were. */
   scanOutcomeKeys(visit: (tenant: string, actor: string, requestId: string) => void): Promise<number>;
   getNonce(tenant: string, actor: string, nonce: string): Promise<NonceRow | null>;

@@ -3,6 +3,7 @@ import type { Store } from '../../store/port.js';
 import type { AnchoredCheckpoint } from '../anchors/anchor.js';
 import { originOf } from '../record.js';
 import { scanLog } from './log-scan.js';
+import { verifyState, type StateDeps, type StateReport } from './state.js';
 
 /** Checkpoints read per page. */
 const CHECKPOINT_PAGE = 10_000;
@@ -27,6 +28,8 @@ export interface VerifyReport {
   readonly ok: boolean;
   readonly records: number;
   readonly logs: LogReport[];
+  /** What the state checks covered: stored bodies, entity versions, stored answers (null: not asked for). */
+  readonly state: StateReport | null;
   readonly problems: VerifyProblem[];
 }
 
@@ -39,8 +42,13 @@ export interface VerifyDeps {
   readonly anchored: readonly AnchoredCheckpoint[];
   /** What witnesses say they cosigned, per origin (sizes only, or with the verdict on the root at that size). */
   readonly witnessed?: ReadonlyArray<{ readonly origin: string; readonly size: number; readonly sameRoot: boolean | null; readonly where: string }>;
-  /** Told how many records were checked so far, of how many. */
-  readonly progress?: (done: number, total: number) => void;
+  /**
+   * The packs (with their handlers) and the configured keys, to check bodies, state and answers
+   * (state.ts); without them only the logs are verified.
+   */
+  readonly state?: Pick<StateDeps, 'catalog' | 'configuredKey'>;
+  /** Told how far each phase is (`what` names it): records checked so far, of how many. */
+  readonly progress?: (what: string, done: number, total: number) => void;
 }
 
 interface Target {
@@ -56,6 +64,8 @@ interface Target {
  * NDJSON, witnesses) against the live log, so that a changed, deleted or reordered record, a bad
  * signature, and a truncated or rolled-back database are each reported with the first bad index.
  * Successive checkpoints are consistent when each root equals the root rebuilt from the same records.
+ * Then what lies beside the logs is checked against them (state.ts): stored bodies, entity state
+ * and history, stored answers.
  */
 export async function verifyDeployment(deps: VerifyDeps): Promise<VerifyReport> {
   const { store } = deps;
@@ -90,7 +100,7 @@ export async function verifyDeployment(deps: VerifyDeps): Promise<VerifyReport> 
     const sizes = new Set([...checkpoints.map((c) => c.size), ...anchored.map((a) => a.size)]);
     const scan = await scanLog(store, t.tenant, t.scroll, treeSize, sizes, deps.hasher, (n) => {
       done += n;
-      deps.progress?.(done, total);
+      deps.progress?.('verifying the logs', done, total);
     });
     if (scan.problem) problem(scan.problem.index, scan.problem.message);
     for (const c of checkpoints) {
@@ -123,7 +133,16 @@ export async function verifyDeployment(deps: VerifyDeps): Promise<VerifyReport> 
     }
     logs.push({ origin: t.origin, records: scan.records, treeSize, checkpoints: checkpoints.length, anchored: anchored.length, ok: problems.length === before });
   }
-  return { ok: problems.length === 0, records: done, logs, problems };
+  // Bodies, state and answers are checked against the records; problems of the logs come first.
+  const state = deps.state
+    ? await verifyState({ ...deps, ...deps.state }, (tenant, scroll, index, message) => {
+        const origin = originOf(deps.originPrefix, tenant, scroll);
+        problems.push({ log: origin, index, message });
+        const i = logs.findIndex((l) => l.origin === origin);
+        if (i >= 0) logs[i] = { ...logs[i], ok: false };
+      })
+    : null;
+  return { ok: problems.length === 0, records: done, logs, state, problems };
 }
 
 async function allCheckpoints(store: Store, tenant: string, scroll: string) {

@@ -2,15 +2,15 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { EffectPlan } from '../../catalog/types.js';
 import { WritError, toWritError } from '../../core/errors.js';
 import type { Directory } from '../../state/directory.js';
-import { DEPLOYMENT_SCOPE } from '../../state/scope.js';
 import type { EntityRow, Store, StoredOutcome } from '../../store/port.js';
 import { RefusalWithFollowUp, type FollowUp } from '../../approvals/decide.js';
 import type { Policy } from '../../policy/cedar.js';
 import { systemContext } from '../system.js';
 import { holdCommand } from './held.js';
-import { settleHeld, type SettleDeps } from './settle.js';
+import { recheckHeld, settleHeld, type SettleDeps } from './settle.js';
 import { LedgerWriter, newWrites, type Writes } from './ledger-writer.js';
 import { Overlay } from './overlay.js';
+import { planCommand, type PlanDeps } from './plan.js';
 import type { CommandContext, Reply } from '../context.js';
 import { replayOf } from '../idempotency/idempotency.js';
 import { RecordTooLarge } from '../../ledger/record.js';
@@ -64,16 +64,34 @@ export class Applier {
   private readonly overlay = new Overlay();
   private readonly writer: LedgerWriter;
   private readonly settleDeps: SettleDeps;
+  private readonly planDeps: PlanDeps;
   private readonly inFlight = new Set<Promise<unknown>>();
   private recovering: Promise<void> | null = null;
   /** Bumped by every failure: a batch planned across one is not submitted. */
   private epoch = 0;
   readonly stats: ApplyStats = { batches: 0, commands: 0, largestBatch: 0 };
 
-  private constructor(private readonly deps: ApplierDeps) {
+  private readonly deps: ApplierDeps;
+  /** The time of the unit being processed (and of its follow-up), while there is one. */
+  private unitNow: number | null = null;
+
+  private constructor(deps: ApplierDeps) {
     const read = (tenant: string, type: string, id: string) => this.getEntity(tenant, type, id);
+    // One time per unit: the effect's `now` is the time of the record it writes (EffectContext.now),
+    // so that replaying the ledger at its records' times gives the same documents.
+    const clock = deps.now;
+    const now = () => this.unitNow ?? clock();
+    deps = { ...deps, now };
+    this.deps = deps;
     this.writer = new LedgerWriter(deps, this.overlay, read);
-    this.settleDeps = { ...deps, writer: this.writer, read, plan: (ctx, current) => this.plan(ctx, current) };
+    this.planDeps = {
+      catalog: deps.catalog,
+      now,
+      read,
+      configuredKey: (tenant, keyId) => deps.directory.configured(tenant, keyId),
+      recordExists: async (tenant, scroll, index) => (await deps.store.readLedger(tenant, scroll, index, 1))[0]?.index === index,
+    };
+    this.settleDeps = { ...deps, writer: this.writer, read, plan: (ctx, current) => this.plan(ctx, current), recheck: (held) => recheckHeld({ ...deps, read }, held) };
   }
 
   static async open(deps: ApplierDeps): Promise<Applier> {
@@ -187,6 +205,17 @@ export class Applier {
   }
 
   private async process(unit: Unit, w: Writes): Promise<Reply> {
+    // A follow-up is processed inside the unit that caused it, at the same time.
+    if (this.unitNow !== null) return this.processAt(unit, w);
+    this.unitNow = this.deps.now();
+    try {
+      return await this.processAt(unit, w);
+    } finally {
+      this.unitNow = null;
+    }
+  }
+
+  private async processAt(unit: Unit, w: Writes): Promise<Reply> {
     const { ctx } = unit;
     let error = unit.error;
     if (ctx.ownsKey) {
@@ -260,24 +289,7 @@ export class Applier {
     await this.process({ ctx, resolve: () => undefined }, w);
   }
 
-  private async plan(ctx: CommandContext, current: EntityRow | null): Promise<EffectPlan> {
-    const env = ctx.envelope;
-    const version = current?.version ?? 0;
-    if (env.expectedVersion !== undefined && env.expectedVersion !== version) {
-      throw new WritError('VERSION_CONFLICT', `${ctx.target!.type} ${JSON.stringify(ctx.target!.id)} is at version ${version}, not ${env.expectedVersion}`, {
-        details: { current: version, expected: env.expectedVersion },
-      });
-    }
-    return this.deps.catalog.handler(ctx.action!.name)({
-      envelope: env,
-      payload: env.payload,
-      target: ctx.target!,
-      current,
-      now: new Date(this.deps.now()).toISOString(),
-      get: (type, id) => this.getEntity(env.tenant, type, id),
-      getDeployment: (type, id) => this.getEntity(DEPLOYMENT_SCOPE, type, id),
-      configuredKey: (keyId) => this.deps.directory.configured(env.tenant, keyId),
-      recordExists: async (scroll, index) => (await this.deps.store.readLedger(env.tenant, scroll, index, 1))[0]?.index === index,
-    });
+  private plan(ctx: CommandContext, current: EntityRow | null): Promise<EffectPlan> {
+    return planCommand(this.planDeps, ctx, current);
   }
 }

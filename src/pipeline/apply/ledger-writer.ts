@@ -68,6 +68,14 @@ export class LedgerWriter {
     });
   }
 
+  /**
+   * Places the log's head at `size` records, the last with leaf hash `last`: the ledger replay
+   * re-derives each stored record where it stands (src/state/replay.ts).
+   */
+  seek(tenant: string, scroll: string, size: number, last: string): void {
+    this.heads.set(`${tenant}\n${scroll}`, { size, last });
+  }
+
   /** The index the next record of the log will have. */
   nextIndex(tenant: string, scroll: string): number {
     return this.head(tenant, scroll).size;

@@ -18,13 +18,23 @@ import type { LedgerWriter, Writes } from './ledger-writer.js';
 export interface SettleDeps {
   readonly writer: LedgerWriter;
   readonly catalog: Catalog;
-  readonly policy: Policy;
-  readonly directory: Directory;
   readonly now: () => number;
   /** Reads an entity as the batch being planned sees it (committed state plus the overlay). */
   readonly read: (tenant: string, type: string, id: string) => Promise<EntityRow | null>;
   /** The expected-version check and the action's effect, as for any command. */
   readonly plan: (ctx: CommandContext, current: EntityRow | null) => Promise<EffectPlan>;
+  /**
+   * Checks a held command about to run once more; throws its refusal. The applier passes
+   * `recheckHeld` (today's policy and flags); the ledger replay, the verdict the record holds.
+   */
+  readonly recheck: (held: CommandContext) => Promise<void>;
+}
+
+export interface RecheckDeps {
+  readonly catalog: Catalog;
+  readonly policy: Policy;
+  readonly directory: Directory;
+  readonly read: (tenant: string, type: string, id: string) => Promise<EntityRow | null>;
 }
 
 /** The context of a held command about to run: its envelope as authenticated when it was held. */
@@ -52,7 +62,7 @@ function heldContext(doc: ApprovalDoc, catalog: Catalog, nowMs: number): Command
  * planned earlier in this batch (or in one still committing) counts, though the directory has not
  * seen it yet. A key configured in auth.hmacKeys has a state row only once it is revoked.
  */
-async function keyStillValid(deps: SettleDeps, env: CommandContext['envelope'], keyId: string, nowMs: number): Promise<void> {
+async function keyStillValid(deps: RecheckDeps, env: CommandContext['envelope'], keyId: string, nowMs: number): Promise<void> {
   const row = await deps.read(env.tenant, SYSTEM_TYPES.key, keyId);
   const doc = row && !row.deleted ? (row.doc as KeyDoc) : undefined;
   const configured = deps.directory.configured(env.tenant, keyId);
@@ -69,7 +79,7 @@ async function keyStillValid(deps: SettleDeps, env: CommandContext['envelope'], 
  * and policy with the roles it holds now. The requirement itself stays the one the command was held
  * under (its approvals were given to it).
  */
-async function recheck(deps: SettleDeps, held: CommandContext): Promise<void> {
+export async function recheckHeld(deps: RecheckDeps, held: CommandContext): Promise<void> {
   const env = held.envelope;
   if (held.auth.keyId !== null) await keyStillValid(deps, env, held.auth.keyId, held.submission.receivedAt);
   const action = held.action;
@@ -109,7 +119,7 @@ export async function settleHeld(deps: SettleDeps, w: Writes, ctx: CommandContex
   let heldCurrent: EntityRow | null = null;
   if (!error) {
     try {
-      await recheck(deps, held);
+      await deps.recheck(held);
       heldCurrent = await deps.read(doc.tenant, held.target!.type, held.target!.id);
       heldPlan = await deps.plan(held, heldCurrent);
     } catch (err) {

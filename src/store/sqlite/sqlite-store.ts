@@ -139,6 +139,24 @@ export class SqliteStore implements Store {
     return ((this.r.findOutcomes.all(tenant, requestId) as Row[]).map((row) => toOutcome(row)!));
   }
 
+  async scanEntityHistory(visit: (row: EntityRow) => void): Promise<number> {
+    let n = 0;
+    for (const row of this.r.entityHistory.iterate() as IterableIterator<Row>) {
+      visit(toEntity(row)!);
+      n++;
+    }
+    return n;
+  }
+
+  async scanOutcomes(visit: (outcome: StoredOutcome) => void): Promise<number> {
+    let n = 0;
+    for (const row of this.r.allOutcomes.iterate() as IterableIterator<Row>) {
+      visit(toOutcome(row)!);
+      n++;
+    }
+    return n;
+  }
+
   async scanOutcomeKeys(visit: (tenant: string, actor: string, requestId: string) => void): Promise<number> {
     let n = 0;
     for (const row of this.r.outcomeKeys.iterate() as IterableIterator<Row>) {
@@ -312,6 +330,8 @@ function readerStatements(db: Db) {
       `SELECT ${ENTITY_COLS} FROM entity_history h INDEXED BY entity_history_system WHERE type = ? AND type IN ('key', 'actor', 'flag')
          AND NOT EXISTS (SELECT 1 FROM entity_history n WHERE n.tenant = h.tenant AND n.type = h.type AND n.id = h.id AND n.version > h.version)`,
     ),
+    entityHistory: db.prepare(`SELECT ${ENTITY_COLS} FROM entity_history`),
+    allOutcomes: db.prepare('SELECT * FROM outcomes'),
     getOutcome: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? AND actor = ?'),
     outcomeKeys: db.prepare('SELECT tenant, actor, request_id FROM outcomes'),
     findOutcomes: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? ORDER BY created_at'),

@@ -64,6 +64,9 @@ async function verifyReceipt(file: string, opts: { vkey?: string; envelope?: str
   print({ ok: true, log: proved.checkpoint.origin, index: proved.index, treeSize: proved.checkpoint.size, cosigners: proved.cosigners, record, ...(envelope ? { envelope } : {}) });
 }
 
+/** Problems printed on stderr after the first; the JSON report lists every one. */
+const MORE_PROBLEMS = 20;
+
 export function registerLedgerCommands(program: Command): void {
   program
     .command('verify')
@@ -79,8 +82,12 @@ export function registerLedgerCommands(program: Command): void {
       const report = await verifyHome(configOf(globals(cmd)), { vkey: opts.vkey, progress: opts.progress });
       print(report);
       if (!report.ok) {
-        const first = report.problems[0];
-        process.stderr.write(`writ: verification FAILED: ${first.log}${first.index === null ? '' : ` at index ${first.index}`}: ${first.message}\n`);
+        const where = (p: (typeof report.problems)[number]) => `${p.log}${p.index === null ? '' : ` at index ${p.index}`}: ${p.message}`;
+        const [first, ...rest] = report.problems;
+        process.stderr.write(`writ: verification FAILED: ${where(first)}\n`);
+        // The rest too (the JSON report on stdout holds them all): an edit often shows in several places.
+        for (const p of rest.slice(0, MORE_PROBLEMS)) process.stderr.write(`writ:   also ${where(p)}\n`);
+        if (rest.length > MORE_PROBLEMS) process.stderr.write(`writ:   and ${rest.length - MORE_PROBLEMS} more problems (see the report)\n`);
         process.exitCode = CODES.LEDGER_INCONSISTENT.exit;
       }
     });

@@ -8,23 +8,25 @@ import { originOf } from '../../ledger/record.js';
 import { WitnessClient } from '../../ledger/witness-client.js';
 import { verifyDeployment, type VerifyReport } from '../../ledger/verify/deployment.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
-import { openSigner } from '../../writ.js';
+import { openCatalog, openSigner } from '../../writ.js';
 import { CliError } from './context.js';
 import { existsSync } from 'node:fs';
 
 /** Records below which no progress bar is drawn (the run takes well under a second). */
 const PROGRESS_FROM = 20_000;
 
-function progressBar(enabled: boolean): (done: number, total: number) => void {
+function progressBar(enabled: boolean): (what: string, done: number, total: number) => void {
   let shown = -1;
-  return (done, total) => {
+  let phase = '';
+  return (what, done, total) => {
     if (!enabled || total < PROGRESS_FROM) return;
     const pct = Math.floor((done / total) * 100);
-    if (pct === shown) return;
+    if (pct === shown && what === phase) return;
     shown = pct;
+    phase = what;
     const width = 30;
     const fill = Math.round((pct / 100) * width);
-    const line = `verifying [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}% ${done}/${total} records`;
+    const line = `${what} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}% ${done}/${total} records`;
     // A terminal gets one bar redrawn in place; a log file gets a line every 10 %.
     if (process.stderr.isTTY) process.stderr.write(`\r${line}${done >= total ? '\n' : ''}`);
     else if (pct % 10 === 0) process.stderr.write(`${line}\n`);
@@ -34,7 +36,8 @@ function progressBar(enabled: boolean): (done: number, total: number) => void {
 /**
  * `writ verify` on a home: reads the database directly (the server may be running; reads see
  * committed state) and every anchor the config names, and verifies the lot with the home's log key
- * (or `vkey`, to check a copy against a key obtained elsewhere).
+ * (or `vkey`, to check a copy against a key obtained elsewhere); replays the ledger through the
+ * home's packs (built-in and its own) to check the entity state.
  */
 export async function verifyHome(config: Config, opts: { vkey?: string; progress: boolean }): Promise<VerifyReport> {
   if (!existsSync(config.store.path)) throw new CliError(`no database at ${config.store.path}; nothing to verify`, 2);
@@ -53,7 +56,9 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
   const store = new SqliteStore({ path: config.store.path, readOnly: true });
   try {
     const witnessed = await probeWitnesses(config, store);
-    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, progress: progressBar(opts.progress) });
+    const catalog = await openCatalog(config);
+    const configuredKey = (tenant: string, keyId: string) => config.auth.hmacKeys.find((k) => k.tenant === tenant && k.keyId === keyId);
+    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: { catalog, configuredKey }, progress: progressBar(opts.progress) });
   } finally {
     await store.close();
   }

@@ -1,0 +1,151 @@
+import { APPROVAL_TYPE, type ApprovalDoc, type HoldRequest } from '../../approvals/pending.js';
+import type { Catalog } from '../../catalog/catalog.js';
+import { toWritError } from '../../core/errors.js';
+import { Projection } from '../../state/replay.js';
+import { DEPLOYMENT_SCOPE } from '../../state/scope.js';
+import type { EntityRow, Store } from '../../store/port.js';
+import { originOf } from '../record.js';
+import { checkAnswer } from './answers.js';
+import { compareVersions, differingFields } from './versions.js';
+import { loadLedger, recordKey, type BodyCounts, type LoadedRecord, type Problem, type RecordIndex } from './stored-ledger.js';
+
+/** Outbox events read per page (they give the commit order of every OK and PENDING record). */
+const PAGE = 4096;
+
+export interface StateReport {
+  /** Stored command bodies: hashed to their commandHash, erased by a writ.Redact, or stored with secret fields withheld. */
+  readonly bodies: BodyCounts;
+  /** Stored entity versions: recomputed by replaying the ledger, or taken as given (written by a record whose body cannot be replayed). */
+  readonly versions: { replayed: number; unverifiable: number };
+  /** Stored answers (idempotency outcomes) checked against their records. */
+  readonly answers: { checked: number };
+}
+
+export interface StateDeps {
+  readonly store: Store;
+  readonly catalog: Catalog;
+  readonly originPrefix: string;
+  readonly configuredKey: (tenant: string, keyId: string) => { readonly actor: string } | undefined;
+  /** Told how far each phase is: `what` names it. */
+  readonly progress?: (what: string, done: number, total: number) => void;
+}
+
+/**
+ * Checks what the database holds beside the log against the log: every stored command body
+ * (bodies.ts), the entity state and its whole history (recomputed by replaying the ledger in
+ * commit order through the applier's own code, src/state/replay.ts, and compared version by
+ * version), and every stored answer (answers.ts). Each problem names the tenant, log, record index
+ * and, where there is one, the entity or requestId.
+ */
+export async function verifyState(deps: StateDeps, problem: Problem): Promise<StateReport> {
+  const progress = (what: string) => (done: number, total: number) => deps.progress?.(what, done, total);
+  const { records, bodies } = await loadLedger(deps.store, deps.catalog, problem, progress('reading records and bodies'));
+  const versions = await replayState(deps, records, problem, progress('replaying the ledger'));
+  let checked = 0;
+  await deps.store.scanOutcomes((o) => {
+    checked++;
+    const bad = checkAnswer(o, originOf(deps.originPrefix, o.tenant, o.scroll), records.get(recordKey(o.tenant, o.scroll, o.index)));
+    if (bad) problem(o.tenant, o.scroll, o.index, `answer to ${o.actor}'s requestId ${o.requestId}: ${bad}`);
+  });
+  return { bodies, versions, answers: { checked } };
+}
+
+async function replayState(deps: StateDeps, records: RecordIndex, problem: Problem, progress: (done: number, total: number) => void): Promise<StateReport['versions']> {
+  const counts = { replayed: 0, unverifiable: 0 };
+  const stored = new Map<string, EntityRow[]>();
+  const deployment: EntityRow[] = [];
+  await deps.store.scanEntityHistory((row) => {
+    if (row.tenant === DEPLOYMENT_SCOPE) return void deployment.push(row);
+    const key = recordKey(row.tenant, row.scroll, row.index);
+    const rows = stored.get(key);
+    if (rows) rows.push(row);
+    else stored.set(key, [row]);
+  });
+  const projection = new Projection({
+    catalog: deps.catalog,
+    originPrefix: deps.originPrefix,
+    configuredKey: deps.configuredKey,
+    recordExists: (t, s, i) => records.has(recordKey(t, s, i)),
+    finalOf: (t, s, i) => records.get(recordKey(t, s, i))?.final,
+  });
+  // Deployment-scope rows (the airlock's spent TOTP windows) are written only by writ.Stage and
+  // writ.Land, whose codes are withheld from the stored bodies: they cannot be recomputed.
+  projection.accept(deployment);
+  counts.unverifiable += deployment.length;
+  const take = (key: string) => {
+    const rows = stored.get(key) ?? [];
+    stored.delete(key);
+    return rows;
+  };
+  const done = new Set<string>();
+  const last = new Map<string, number>();
+  const total = [...records.values()].filter((r) => r.record.outcome !== 'REJECTED').length;
+  let after = 0;
+  for (;;) {
+    const events = await deps.store.readStoredOutbox(after, PAGE);
+    if (events.length === 0) break;
+    after = events[events.length - 1].seq;
+    for (const e of events) {
+      const key = recordKey(e.tenant, e.scroll, e.index);
+      const at = records.get(key);
+      if (!at || done.has(key) || at.record.outcome === 'REJECTED') continue;
+      const r = at.record;
+      const log = `${r.tenant}\n${r.scroll}`;
+      if ((last.get(log) ?? -1) > r.index) problem(r.tenant, r.scroll, r.index, `record ${r.scroll}/${r.index}: the outbox places it after record ${last.get(log)} of its log (commit order broken)`);
+      last.set(log, r.index);
+      done.add(key);
+      if (!at.envelope) {
+        const rows = take(key);
+        projection.accept(rows);
+        counts.unverifiable += rows.length;
+        continue;
+      }
+      try {
+        const unit = await projection.replay(at, holdOf(at, stored.get(key)));
+        for (const rec of unit.records) {
+          const k = recordKey(rec.tenant, rec.scroll, rec.index);
+          done.add(k);
+          const mine = records.get(k);
+          if (!mine || !mine.leaf.equals(rec.leaf)) {
+            problem(rec.tenant, rec.scroll, rec.index, `record ${rec.scroll}/${rec.index}: replaying ${r.actor}'s ${r.action} (requestId ${r.requestId}) yields another record (${mine ? differingFields(mine.leaf, rec.leaf) : 'none is stored'})`);
+          }
+          const produced = unit.entities.filter((x) => x.scroll === rec.scroll && x.index === rec.index);
+          counts.replayed += produced.length;
+          for (const message of compareVersions(produced, take(k))) problem(rec.tenant, rec.scroll, rec.index, `${message}; ${command(mine ?? at)}`);
+        }
+      } catch (err) {
+        const e2 = toWritError(err);
+        problem(r.tenant, r.scroll, r.index, `record ${r.scroll}/${r.index} (${r.actor}'s ${r.action}, requestId ${r.requestId}): its command does not apply to the state the ledger implies (${e2.code}: ${e2.message})`);
+        const rows = take(key);
+        projection.accept(rows);
+        counts.unverifiable += rows.length;
+      }
+      if (done.size % 1024 === 0) progress(done.size, total);
+    }
+  }
+  progress(done.size, total);
+  for (const [key, at] of records) {
+    const r = at.record;
+    if (r.outcome !== 'REJECTED' && !done.has(key)) problem(r.tenant, r.scroll, r.index, `record ${r.scroll}/${r.index} (${r.outcome}) has no outbox event, so its place in commit order is unknown: it was not replayed`);
+  }
+  for (const rows of stored.values()) {
+    for (const x of rows) {
+      const by = records.get(recordKey(x.tenant, x.scroll, x.index));
+      problem(x.tenant, x.scroll, x.index, `${x.type}/${x.id} version ${x.version} claims record ${x.scroll}/${x.index}, but no record wrote it (a forged or misplaced entity version)${by ? `; that record is ${command(by)}, ${by.record.outcome}` : ''}`);
+    }
+  }
+  return counts;
+}
+
+/** Names a record's command for a message. */
+function command(at: LoadedRecord): string {
+  return `${at.record.actor}'s ${at.record.action}, requestId ${at.record.requestId}`;
+}
+
+/** The approval a PENDING record was held under, from the approval entity written with it (its resultHash then binds id, requirement and deadline). */
+function holdOf(at: LoadedRecord, rows: readonly EntityRow[] | undefined): HoldRequest | undefined {
+  if (at.record.outcome !== 'PENDING') return undefined;
+  const doc = rows?.find((x) => x.type === APPROVAL_TYPE)?.doc as ApprovalDoc | undefined;
+  if (!doc) return undefined;
+  return { approvalId: doc.id, requirement: doc.requirement, createdAtMs: Date.parse(doc.createdAt), expiresAtMs: Date.parse(doc.expiresAt) };
+}
