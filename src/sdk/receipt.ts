@@ -56,7 +56,7 @@ export async function verifyReceipt(text: string, logKey: string | VerifierKey, 
   if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new WritError('PROOF_INVALID', 'the proven leaf is not a JSON ledger record');
   if (record.index !== proved.index) throw new WritError('PROOF_INVALID', `the record says index ${String(record.index)} but the proof is for ${proved.index}`);
   if (options.commandHash !== undefined && options.commandHash !== record.commandHash) {
-    throw new WritError('PROOF_INVALID', `the record names commandHash ${String(record.commandHash)}, not ${options.commandHash}: this receipt is not for that command`);
+    throw new WritError('PROOF_INVALID', `the envelope's commandHash ${options.commandHash} is not the one the record names (${String(record.commandHash)}): this receipt is not for that command`);
   }
   return { log: proved.checkpoint.origin, index: proved.index, treeSize: proved.checkpoint.size, cosigners: proved.cosigners, record };
 }
