@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 
 /** A bare table for measuring the disk's durable commit rate with the store's own settings. */
-export function openRawSqlite(path: string) {
+export function openRawSqlite(path: string): { insertOne(id: number, v: Buffer): unknown; insertMany(from: number, n: number, v: Buffer): void; close(): void } {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -13,6 +13,8 @@ export function openRawSqlite(path: string) {
   return {
     insertOne: (id: number, v: Buffer) => insert.run(id, v),
     insertMany: (from: number, n: number, v: Buffer) => many(from, n, v),
-    close: () => db.close(),
+    close: () => {
+      db.close();
+    },
   };
 }

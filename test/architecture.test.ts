@@ -10,7 +10,8 @@ import { packageRoot } from '../src/util/package-root.js';
  *   drivers  better-sqlite3 and pg only in src/store/<adapter>/; nats only in src/transports/nats/ or src/outbox/
  *   core     src/core/ imports only node: built-ins and files inside src/core/
  *   browser  src/core/tlog/ imports only files inside src/core/ (not even node: built-ins) and never
- *            names the Node globals Buffer, process or require, so browsers run the same verification
+ *            names the Node globals Buffer, process or require, so browsers run the same verification;
+ *            so does every file the public entry `writ/core` (src/core/index.ts) reaches
  *   stages   a stage's entry function (the export named after its folder, e.g. `intake` in
  *            src/pipeline/intake/) is imported only by src/pipeline/pipeline.ts, and no other file
  *            except the composition root src/writ.ts imports from two or more stage folders —
@@ -48,6 +49,8 @@ interface Violation {
 
 const PIPELINE = 'src/pipeline/pipeline.ts';
 const BROWSER_SAFE = 'src/core/tlog/';
+/** The public entry `writ/core` (package.json exports "./core"), promised to run in a browser. */
+const BROWSER_ENTRY = 'src/core/index.ts';
 const NODE_GLOBALS: ReadonlySet<string> = new Set(['Buffer', 'process', 'require']);
 /** Names through which a global is reached as a property (`globalThis.process`). */
 const GLOBAL_OBJECTS: ReadonlySet<string> = new Set(['globalThis', 'global', 'window', 'self']);
@@ -175,8 +178,8 @@ export function violations(imports: readonly ImportRef[]): Violation[] {
  * position (value or type), or as a property of a global object (`globalThis.process`,
  * `globalThis['Buffer']`). Property names of other objects (`options.process`) are not uses.
  */
-export function nodeGlobalsOf(file: string, text: string): Violation[] {
-  if (!file.startsWith(BROWSER_SAFE)) return [];
+export function nodeGlobalsOf(file: string, text: string, browserSafe = file.startsWith(BROWSER_SAFE)): Violation[] {
+  if (!browserSafe) return [];
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const found: Violation[] = [];
   const report = (node: ts.Node, name: string) => {
@@ -198,6 +201,24 @@ export function nodeGlobalsOf(file: string, text: string): Violation[] {
     ts.forEachChild(node, visit);
   };
   visit(source);
+  return found;
+}
+
+/**
+ * What breaks the browser promise of an entry: every file it reaches through imports (type-only
+ * ones erased, so skipped) may import only files inside src/core/ and never name a Node global.
+ */
+export function browserEntryViolations(entry: string, imports: readonly ImportRef[], files: Readonly<Record<string, string>>): Violation[] {
+  const reached = new Set<string>([entry]);
+  const found: Violation[] = [];
+  for (const file of reached) {
+    for (const ref of imports.filter((r) => r.file === file && !r.typeOnly)) {
+      if (ref.resolved === null || !ref.resolved.startsWith('src/core/')) {
+        found.push({ rule: 'browser', file, line: ref.line, message: `imports ${ref.specifier}, reached from ${entry}, which must run in a browser` });
+      } else reached.add(ref.resolved);
+    }
+    found.push(...nodeGlobalsOf(file, files[file] ?? '', true));
+  }
   return found;
 }
 
@@ -342,6 +363,21 @@ describe('the architecture of src/', () => {
       ]);
     });
 
+    it('report a file reached from the browser entry that imports a built-in or names a Node global, not one it does not reach', () => {
+      const fixtures: Record<string, string> = {
+        [BROWSER_ENTRY]: "export { a } from './a.js';\nexport type { T } from './typed.js';",
+        'src/core/a.ts': "import { b } from './b.js';\nexport const a = b;",
+        'src/core/b.ts': "import { createHash } from 'node:crypto';\nexport const b = Buffer.from('');",
+        'src/core/typed.ts': "import { createHash } from 'node:crypto';\nexport type T = string;",
+        'src/core/unreached.ts': "import { createHash } from 'node:crypto';",
+      };
+      const found = browserEntryViolations(BROWSER_ENTRY, scan(fixtures), fixtures);
+      assert.deepEqual(found.map((v) => [v.rule, v.file, v.line]), [
+        ['browser', 'src/core/b.ts', 1],
+        ['browser', 'src/core/b.ts', 2],
+      ]);
+    });
+
     it('report a stage function imported anywhere but pipeline.ts, and files combining stages', () => {
       const found = violations(
         scan({
@@ -365,7 +401,8 @@ describe('the architecture of src/', () => {
 
   it('holds for every file under src/', () => {
     assert.ok(Object.keys(files).some((f) => f.startsWith(BROWSER_SAFE)), `no files under ${BROWSER_SAFE}: the browser rule checks nothing`);
-    const found = [...violations(imports), ...Object.entries(files).flatMap(([file, text]) => nodeGlobalsOf(file, text))];
+    assert.ok(BROWSER_ENTRY in files, `${BROWSER_ENTRY} is missing: the browser entry rule checks nothing`);
+    const found = [...violations(imports), ...Object.entries(files).flatMap(([file, text]) => nodeGlobalsOf(file, text)), ...browserEntryViolations(BROWSER_ENTRY, imports, files)];
     assert.equal(found.length, 0, `architecture violations:\n${format(found)}`);
   });
 });

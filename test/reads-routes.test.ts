@@ -7,6 +7,7 @@ import type { Signer } from '../src/sdk/sign.js';
 import { buildServer } from '../src/transports/http/server.js';
 import type { DeclaredRoute } from '../src/transports/http/access.js';
 import { startHarness, type Harness } from './support/harness.js';
+import { OpenApiChecker } from './support/openapi-check.js';
 import { testOutbox } from './support/outbox.js';
 import { actorIn } from './support/tenants.js';
 
@@ -22,6 +23,7 @@ describe('authorization of every HTTP route', () => {
   let olga: Signer;
   let routes: DeclaredRoute[];
   const ids = { requestId: '', approval: '', event: '' };
+  const sentEnvelopes: unknown[] = [];
 
   /** A request that reaches each route's handler, for the home tenant (`default`). */
   const samples: Record<string, () => string> = {
@@ -55,16 +57,17 @@ describe('authorization of every HTTP route', () => {
   const keyOf = (r: DeclaredRoute) => `${r.method === 'HEAD' ? 'GET' : r.method} ${r.url}`;
 
   /** Sends the route's sample as `signer` of `tenant` (anonymous when null); POST /v1/commands carries an envelope. */
-  async function call(route: DeclaredRoute, signer: Signer | null, tenant: string): Promise<{ status: number; body: string }> {
+  async function call(route: DeclaredRoute, signer: Signer | null, tenant: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
     const url = samples[keyOf(route)]();
     if (route.access.kind === 'command') {
       const envelope = signer ? h.sign('UpsertProduct', { sku: `r-${Math.random()}`, name: 'R', price: { amount: 1, currency: 'EUR' } }, { tenant: 'default' }, signer) : { ...h.sign('UpsertProduct', { sku: 'anon', name: 'A', price: { amount: 1, currency: 'EUR' } }), signature: undefined };
+      sentEnvelopes.push(envelope);
       const res = await h.post(envelope);
-      return { status: res.status, body: res.raw };
+      return { status: res.status, headers: res.headers, body: res.raw };
     }
     const headers = signer ? { authorization: h.readAuth(route.method, url, signer, tenant) } : {};
     const res = await h.app.inject({ method: route.method as 'GET', url, headers });
-    return { status: res.statusCode, body: res.body };
+    return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 
   before(async () => {
@@ -120,6 +123,32 @@ describe('authorization of every HTTP route', () => {
     }
   });
 
+  it('answers every sample, to anyone, to another tenant and to the admin, as the OpenAPI document declares it (status, headers, media type, body schema)', async () => {
+    const doc = (await h.get('/openapi.json')).body;
+    const checker = new OpenApiChecker(doc);
+    const problems: string[] = [];
+    let checked = 0;
+    const documented = routes.filter((r) => r.method !== 'HEAD');
+    for (const route of documented) {
+      for (const [signer, tenant] of [[null, 'default'], [olga, 'other'], [h.admin, 'default']] as const) {
+        problems.push(...checker.check(route.method, openApiPath(route.url), await call(route, signer, tenant)));
+        checked++;
+      }
+    }
+    // A replayed command: the stored answer again, marked Idempotent-Replayed.
+    const put = h.sign('UpsertProduct', { sku: 'replayed', name: 'R', price: { amount: 1, currency: 'EUR' } });
+    await h.post(put);
+    const replay = await h.post(put);
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+    problems.push(...checker.check('POST', '/v1/commands', { status: replay.status, headers: replay.headers, body: replay.raw }));
+    const requestBody = checker.validator(doc.paths['/v1/commands'].post.requestBody.content['application/json'].schema);
+    for (const envelope of [...sentEnvelopes, put].map((e) => JSON.parse(JSON.stringify(e)))) {
+      if (!requestBody(envelope)) problems.push(`the envelope ${JSON.stringify(envelope).slice(0, 200)} does not validate: ${JSON.stringify(requestBody.errors).slice(0, 300)}`);
+    }
+    assert.ok(documented.length >= 20 && checked === documented.length * 3, 'answers were checked');
+    assert.deepEqual(problems, []);
+  });
+
   it('lets the home tenant admin through every route', async () => {
     for (const route of routes) {
       const { status, body } = await call(route, h.admin, 'default');
@@ -128,6 +157,11 @@ describe('authorization of every HTTP route', () => {
   });
 });
 
+/** `/v1/entities/:tenant/:type/:id` → `/v1/entities/{tenant}/{type}/{id}`; a wildcard is `{path}`. */
+function openApiPath(url: string): string {
+  return url.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\*$/, '{path}');
+}
+
 describe('the OpenAPI document', () => {
   it('names who may call every route, and the credentials of every route that needs one', async () => {
     const h = await startHarness();
@@ -135,8 +169,7 @@ describe('the OpenAPI document', () => {
       const doc = (await h.getAs('/openapi.json', null)).body;
       assert.ok(doc.components.securitySchemes.writSig);
       for (const route of h.app.routeAccess.filter((r) => r.method !== 'HEAD')) {
-        const path = route.url.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\*$/, '{path}');
-        const op = doc.paths[path]?.[route.method.toLowerCase()];
+        const op = doc.paths[openApiPath(route.url)]?.[route.method.toLowerCase()];
         assert.ok(op, `${route.method} ${route.url} is not in the OpenAPI document`);
         assert.equal(typeof op['x-writ-access'], 'string', `${route.method} ${route.url}`);
         const needs = route.access.kind !== 'public' && route.access.kind !== 'command';

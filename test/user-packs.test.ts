@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/config.js';
 import { WritClient } from '../src/sdk/client.js';
 import { Policy } from '../src/policy/cedar.js';
+import { packageRoot } from '../src/util/package-root.js';
 import { openWrit, policySources } from '../src/writ.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -40,12 +42,24 @@ describe('a deployment pack', () => {
         '    effect: { handler: broken }',
         '    event: note.broken',
         '    payload: { type: object, required: [noteId], properties: { noteId: { type: string, pattern: "^[a-z0-9-]{1,64}$" } } }',
+        '  ClosedNote:',
+        '    description: A handler that refuses with a typed code.',
+        '    entity: note',
+        '    id: "{noteId}"',
+        '    effect: { handler: closed }',
+        '    event: note.closed',
+        '    payload: { type: object, required: [noteId], properties: { noteId: { type: string, pattern: "^[a-z0-9-]{1,64}$" } } }',
         '',
       ].join('\n'),
     );
     writeFileSync(
       join(dir, 'handlers.js'),
       [
+        // What a pack author writes as `import { HandlerRefusal } from 'writ/pack'`.
+        `import { HandlerRefusal } from ${JSON.stringify(pathToFileURL(join(packageRoot(), 'dist', 'src', 'catalog', 'pack-api.js')).href)};`,
+        'export function closed(ctx) {',
+        "  throw new HandlerRefusal('INVALID_STATE', `notes are closed; ${ctx.payload.noteId} was not added`);",
+        '}',
         'export function addNote(ctx) {',
         '  return { writes: [{ ...ctx.target, doc: { text: ctx.payload.text, by: ctx.envelope.actor } }], result: { noteId: ctx.payload.noteId } };',
         '}',
@@ -91,6 +105,18 @@ describe('a deployment pack', () => {
     } finally {
       rmSync(dir, { recursive: true });
     }
+  });
+
+  it('answers and records the code of a HandlerRefusal (writ/pack) a handler throws, and applies nothing', async () => {
+    const env = h.sign('ClosedNote', { noteId: 'late' });
+    const res = await client.submit(env);
+    assert.equal(res.status, 409, JSON.stringify(res.body));
+    assert.equal(res.body.code, 'INVALID_STATE');
+    assert.equal(res.body.message, 'notes are closed; late was not added');
+    assert.equal((await h.get(`/v1/entities/${h.tenant}/note/late`)).status, 404);
+    const record = (await h.writ.store.readLedger(h.tenant, 'notes', 0, 100)).find((r) => r.requestId === env.requestId);
+    assert.equal(record?.outcome, 'REJECTED');
+    assert.equal(record?.code, 'INVALID_STATE');
   });
 
   it('answers INTERNAL (500) for a handler that throws, records it, and applies nothing', async () => {

@@ -1,3 +1,5 @@
+import { isCode } from '../core/codes.js';
+import { WritError } from '../core/errors.js';
 import { READ_TOKEN_SCHEME } from '../core/read-token.js';
 import { signReadToken, type ReadSigner } from './sign.js';
 
@@ -43,6 +45,18 @@ export class WritClient {
   /** Submits a command envelope; the envelope's own signature (or `bearer`) authenticates it. */
   submit(envelope: unknown, bearer?: string): Promise<HttpAnswer> {
     return this.call('POST', '/v1/commands', typeof envelope === 'string' ? envelope : JSON.stringify(envelope), bearer ? { authorization: `Bearer ${bearer}` } : {}, false);
+  }
+
+  /**
+   * The receipt (C2SP tlog-proof text) of a command: by default waits until a signed checkpoint
+   * covers its record. Throws the server's typed error (WritError) for any other answer.
+   */
+  async receipt(tenant: string, requestId: string, options: { actor?: string; wait?: boolean } = {}): Promise<string> {
+    const query = new URLSearchParams({ ...(options.actor ? { actor: options.actor } : {}), wait: String(options.wait ?? true) });
+    const answer = await this.get(`/v1/receipts/${encodeURIComponent(tenant)}/${encodeURIComponent(requestId)}?${query}`);
+    if (answer.status === 200 && typeof answer.body === 'string') return answer.body;
+    const code = answer.body?.code;
+    throw new WritError(isCode(code) ? code : 'INTERNAL', String(answer.body?.message ?? `the server answered ${answer.status}`), { details: { status: answer.status } });
   }
 
   get(path: string): Promise<HttpAnswer> {

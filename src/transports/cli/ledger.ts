@@ -1,13 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { jcsBytes } from '../../canonical/jcs.js';
 import { CODES } from '../../core/codes.js';
-import { checkEnvelopeShape, unsignedPart } from '../../core/envelope.js';
-import { sha256Hex } from '../../core/hash.js';
 import { parseStrictJson } from '../../core/strict-json.js';
-import { parseVerifierKey, verifyTlogProof, type VerifierKey } from '../../core/tlog/index.js';
-import { nodeHasher } from '../../ledger/node-hasher.js';
+import { parseVerifierKey, type VerifierKey } from '../../core/tlog/index.js';
 import { openSigner } from '../../writ.js';
+import { commandHashOf, verifyReceipt } from '../../sdk/receipt.js';
 import { signEnvelope } from '../../sdk/sign.js';
 import { CliError, clientOf, configOf, exitCodeOf, globals, print, signerOf } from './context.js';
 import { verifyHome } from './verify-home.js';
@@ -25,7 +22,7 @@ function keysOf(list: readonly string[] | undefined, what: string): VerifierKey[
 }
 
 /** `writ verify RECEIPT`: offline, with nothing but the file and the verifier key. */
-async function verifyReceipt(file: string, opts: { vkey?: string; envelope?: string; witness?: string[]; quorum?: string }, cmd: Command): Promise<void> {
+async function verifyReceiptFile(file: string, opts: { vkey?: string; envelope?: string; witness?: string[]; quorum?: string }, cmd: Command): Promise<void> {
   if (!existsSync(file)) throw new CliError(`${file} does not exist`, 2);
   let vkey = opts.vkey;
   if (!vkey) {
@@ -38,30 +35,23 @@ async function verifyReceipt(file: string, opts: { vkey?: string; envelope?: str
   const [logKey] = keysOf([vkey], '--vkey');
   const witnesses = keysOf(opts.witness, '--witness');
   const quorum = opts.quorum === undefined ? 0 : Number(opts.quorum);
-  let proved;
-  try {
-    proved = await verifyTlogProof(readFileSync(file, 'utf8'), logKey, { witnesses, witnessQuorum: quorum, hasher: nodeHasher });
-  } catch (err) {
-    throw new CliError(`${file} does NOT verify: ${(err as Error).message}`, CODES.PROOF_INVALID.exit);
-  }
-  const record = JSON.parse(Buffer.from(proved.leaf).toString('utf8')) as Record<string, unknown>;
-  if (record.index !== proved.index) throw new CliError(`${file}: the record says index ${String(record.index)} but the proof is for ${proved.index}`, CODES.PROOF_INVALID.exit);
-  let envelope: { file: string; commandHash: string; matches: true } | undefined;
+  let commandHash: string | undefined;
   if (opts.envelope) {
     if (!existsSync(opts.envelope)) throw new CliError(`${opts.envelope} does not exist`, 2);
-    let commandHash: string;
     try {
-      const env = checkEnvelopeShape(parseStrictJson(readFileSync(opts.envelope), { maxDepth: 64 }), true);
-      commandHash = sha256Hex(jcsBytes(unsignedPart(env)));
+      commandHash = commandHashOf(parseStrictJson(readFileSync(opts.envelope), { maxDepth: 64 }));
     } catch (err) {
       throw new CliError(`${opts.envelope} is not a command envelope: ${(err as Error).message}`, 2);
     }
-    if (commandHash !== record.commandHash) {
-      throw new CliError(`the envelope's commandHash ${commandHash} is not the one the record names (${String(record.commandHash)}): this receipt is not for that command`, CODES.PROOF_INVALID.exit);
-    }
-    envelope = { file: opts.envelope, commandHash, matches: true };
   }
-  print({ ok: true, log: proved.checkpoint.origin, index: proved.index, treeSize: proved.checkpoint.size, cosigners: proved.cosigners, record, ...(envelope ? { envelope } : {}) });
+  let proved;
+  try {
+    proved = await verifyReceipt(readFileSync(file, 'utf8'), logKey, { witnesses, witnessQuorum: quorum, commandHash });
+  } catch (err) {
+    throw new CliError(`${file} does NOT verify: ${(err as Error).message}`, CODES.PROOF_INVALID.exit);
+  }
+  const envelope = opts.envelope ? { file: opts.envelope, commandHash, matches: true } : undefined;
+  print({ ok: true, ...proved, ...(envelope ? { envelope } : {}) });
 }
 
 /** Problems printed on stderr after the first; the JSON report lists every one. */
@@ -78,7 +68,7 @@ export function registerLedgerCommands(program: Command): void {
     .option('--quorum <n>', 'cosignatures required from --witness keys', undefined)
     .option('--no-progress', 'no progress bar')
     .action(async (receipt: string | undefined, opts: { vkey?: string; envelope?: string; witness?: string[]; quorum?: string; progress: boolean }, cmd: Command) => {
-      if (receipt) return verifyReceipt(receipt, opts, cmd);
+      if (receipt) return verifyReceiptFile(receipt, opts, cmd);
       const report = await verifyHome(configOf(globals(cmd)), { vkey: opts.vkey, progress: opts.progress });
       print(report);
       if (!report.ok) {

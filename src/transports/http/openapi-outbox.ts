@@ -1,3 +1,5 @@
+import { header } from './openapi-schemas.js';
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const answer = (description: string) => ({ description, content: { 'application/json': { schema: ref('Answer') } } });
 const json = (description: string, schema: unknown) => ({ description, content: { 'application/json': { schema } } });
@@ -28,14 +30,14 @@ export function outboxPaths(): Record<string, unknown> {
       post: {
         summary: 'Put dead letters (of a sink, or one event) back into delivery',
         parameters: [sink, query('id', 'one event id')],
-        responses: { '200': json('How many were marked', { type: 'object', properties: { marked: { type: 'integer' } } }), '404': answer('NOT_FOUND'), '503': answer('UNAVAILABLE: this process does not run the dispatcher') },
+        responses: { '200': json('How many were marked', { type: 'object', properties: { marked: { type: 'integer' } } }), '404': answer('NOT_FOUND'), '503': { ...answer('UNAVAILABLE: this process does not run the dispatcher'), headers: { 'Retry-After': header('RetryAfter') } } },
       },
     },
     '/v1/outbox/retry': {
       post: {
         summary: 'Retry now: events waiting for their backoff are due at once; a sink disabled by 410 Gone is enabled again',
         parameters: [sink],
-        responses: { '200': json('The sinks retried', { type: 'object', properties: { retried: { type: 'array', items: { type: 'string' } } } }), '404': answer('NOT_FOUND'), '503': answer('UNAVAILABLE: this process does not run the dispatcher') },
+        responses: { '200': json('The sinks retried', { type: 'object', properties: { retried: { type: 'array', items: { type: 'string' } } } }), '404': answer('NOT_FOUND'), '503': { ...answer('UNAVAILABLE: this process does not run the dispatcher'), headers: { 'Retry-After': header('RetryAfter') } } },
       },
     },
     '/v1/outbox/sinks/{sink}/deliveries': {

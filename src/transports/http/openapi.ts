@@ -1,9 +1,10 @@
 import type { Catalog } from '../../catalog/catalog.js';
 import { ALL_CODES, CODES } from '../../core/codes.js';
-import { PATTERNS, SIGNATURE_ALGS } from '../../core/envelope.js';
+import { PATTERNS } from '../../core/envelope.js';
 import { APPROVAL_STATUSES } from '../../approvals/pending.js';
 import { SECURITY_SCHEMES } from './openapi-access.js';
 import { OUTBOX_SCHEMAS, outboxPaths } from './openapi-outbox.js';
+import { HEADERS, READ_SCHEMAS, envelopeSchemas, header } from './openapi-schemas.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const answer = (description: string) => ({ description, content: { 'application/json': { schema: ref('Answer') } } });
@@ -15,7 +16,12 @@ const queryInt = (name: string, description: string) => ({ name, in: 'query', re
 function errorResponses(): Record<string, unknown> {
   const byStatus = new Map<number, string[]>();
   for (const code of ALL_CODES) byStatus.set(CODES[code].http, [...(byStatus.get(CODES[code].http) ?? []), code]);
-  return Object.fromEntries([...byStatus].map(([status, codes]) => [String(status), answer(`Codes: ${codes.join(', ')}`)]));
+  return Object.fromEntries([...byStatus].map(([status, codes]) => [String(status), withRetryAfter(status, answer(`Codes: ${codes.join(', ')}`))]));
+}
+
+/** 429 and 503 answers carry Retry-After (server.ts sets it from the error's retryAfter). */
+function withRetryAfter(status: number, response: Record<string, unknown>): Record<string, unknown> {
+  return status === 429 || status === 503 ? { ...response, headers: { 'Retry-After': header('RetryAfter') } } : response;
 }
 
 const bytes = (description: string) => ({ description, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } });
@@ -27,7 +33,7 @@ function logPaths(): Record<string, unknown> {
   const log = [pathParam('tenant'), pathParam('scroll')];
   const tilePath = { name: 'path', in: 'path', required: true, description: '<L>/<N>[.p/<W>] or entries/<N>[.p/<W>], N in 3-digit groups (x001/234)', schema: { type: 'string' } };
   return {
-    '/v1/logs': { get: { summary: 'Every log: origin, size, latest checkpoint, problems; the verifier key; anchors and witnesses', responses: { '200': json('Logs', { type: 'object' }) } } },
+    '/v1/logs': { get: { summary: 'Every log: origin, size, latest checkpoint, problems; the verifier key; anchors and witnesses', responses: { '200': json('Logs', ref('Logs')) } } },
     '/v1/logs/{tenant}/{scroll}/checkpoint': {
       get: { summary: 'Latest signed checkpoint (C2SP signed note)', parameters: log, responses: { '200': text('The note', 'text/plain'), '404': answer('NOT_FOUND') } },
       post: { summary: 'Checkpoint now: integrate every durable record, answer the latest checkpoint', parameters: log, responses: { '200': text('The note', 'text/plain'), '404': answer('NOT_FOUND'), '500': answer('LEDGER_INCONSISTENT') } },
@@ -88,14 +94,18 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
           summary: 'Submit a signed command envelope',
           requestBody: { required: true, content: { 'application/json': { schema: ref('Envelope') } } },
           parameters: [{ name: 'Authorization', in: 'header', required: false, description: 'Bearer token, when auth.require allows it', schema: { type: 'string' } }],
-          responses: { '200': answer('Applied (or replayed: header Idempotent-Replayed: true)'), '202': answer('Held for approval (PENDING_APPROVAL)'), ...errorResponses() },
+          responses: {
+            ...errorResponses(),
+            '200': { ...answer('Applied (or replayed: header Idempotent-Replayed: true)'), headers: { 'Idempotent-Replayed': header('IdempotentReplayed') } },
+            '202': { ...answer('Held for approval (PENDING_APPROVAL)'), headers: { 'Idempotent-Replayed': header('IdempotentReplayed') } },
+          },
         },
       },
       '/v1/commands/{tenant}/{requestId}': {
         get: {
           summary: "A command's stored outcome (header Writ-Command-Status carries its original HTTP status)",
           parameters: [pathParam('tenant', PATTERNS.tenant.source), pathParam('requestId', PATTERNS.requestId.source), { name: 'actor', in: 'query', required: false, schema: { type: 'string' } }],
-          responses: { '200': answer('The stored answer'), '404': answer('NOT_FOUND'), '409': answer('INVALID_STATE: several actors used this requestId') },
+          responses: { '200': { ...answer('The stored answer'), headers: { 'Writ-Command-Status': header('WritCommandStatus') } }, '404': answer('NOT_FOUND'), '409': answer('INVALID_STATE: several actors used this requestId') },
         },
       },
       '/v1/entities/{tenant}/{type}/{id}': {
@@ -116,46 +126,25 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       '/v1/ledger/{tenant}/{scroll}/records': {
         get: {
           summary: 'Ledger records of one log, with their exact leaf bytes',
-          parameters: [pathParam('tenant'), pathParam('scroll'), queryInt('from', 'first index'), queryInt('limit', 'most items per page (1..1000); a page also stops before limits.maxPageBytes of items, and next continues after its last item')],
-          responses: { '200': json('Records', { type: 'object' }), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
+          parameters: [pathParam('tenant'), pathParam('scroll'), queryInt('from', 'first index'), { name: 'envelopes', in: 'query', required: false, description: 'true: each record also carries its stored command body (a separate read permission)', schema: { enum: ['true', 'false'] } }, queryInt('limit', 'most items per page (1..1000); a page also stops before limits.maxPageBytes of items, and next continues after its last item')],
+          responses: { '200': json('Records', ref('LedgerRecords')), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
         },
       },
       ...approvalPaths(),
       ...logPaths(),
       ...outboxPaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
-      '/healthz': { get: { summary: 'Liveness ({status}) for anyone; for an operator also the durability setting, the read mode, the logs, counters and each outbox sink\'s lag', responses: { '200': json('Health', { type: 'object' }), '503': answer('UNAVAILABLE: the store can no longer write; restart writ') } } },
+      '/healthz': { get: { summary: 'Liveness ({status}) for anyone; for an operator also the durability setting, the read mode, the logs, counters and each outbox sink\'s lag', responses: { '200': json('Health', ref('Health')), '503': withRetryAfter(503, answer('UNAVAILABLE: the store can no longer write; restart writ')) } } },
     },
     components: {
       securitySchemes: SECURITY_SCHEMES,
+      headers: HEADERS,
       responses: {
         Unauthenticated: answer('UNAUTHENTICATED, BAD_SIGNATURE, UNKNOWN_KEY, KEY_REVOKED: no identity, or its credential does not verify'),
         Forbidden: answer("FORBIDDEN: another tenant's data, or policy does not let this identity read it (docs/security.md)"),
       },
       schemas: {
-        Envelope: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['v', 'action', 'timestamp', 'payload'],
-          properties: {
-            v: { const: 1 },
-            action: { type: 'string', pattern: PATTERNS.action.source },
-            requestId: { type: 'string', pattern: PATTERNS.requestId.source },
-            actor: { type: 'string', pattern: PATTERNS.actor.source },
-            tenant: { type: 'string', pattern: PATTERNS.tenant.source },
-            timestamp: { type: 'string', pattern: PATTERNS.timestamp.source },
-            nonce: { type: 'string', pattern: PATTERNS.nonce.source },
-            expectedVersion: { type: 'integer', minimum: 0 },
-            target: { type: 'string', pattern: PATTERNS.target.source },
-            payload: { type: 'object', description: 'Validated against the Payload.<action> schema' },
-            signature: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['keyId', 'alg', 'sig'],
-              properties: { keyId: { type: 'string', pattern: PATTERNS.keyId.source }, alg: { enum: SIGNATURE_ALGS }, sig: { type: 'string', contentEncoding: 'base64' } },
-            },
-          },
-        },
+        ...envelopeSchemas(catalog),
         Answer: {
           type: 'object',
           required: ['status', 'requestId', 'commandHash'],
@@ -186,6 +175,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
             doc: {}, updatedAt: { type: 'string' }, updatedBy: { type: 'string' }, scroll: { type: 'string' }, index: { type: 'integer' },
           },
         },
+        ...READ_SCHEMAS,
         ...OUTBOX_SCHEMAS,
         ...payloads,
       },
