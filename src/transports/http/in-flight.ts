@@ -16,7 +16,7 @@ export class InFlightGate implements InFlight {
   /** Takes a place, or throws UNAVAILABLE (503, Retry-After) when all are taken; a taken place MUST be left. */
   enter(): void {
     if (this.inFlight >= this.limit) {
-      throw new WritError('UNAVAILABLE', `writ has ${this.limit} commands in flight over HTTP (server.maxInFlight) and refused this one unread; nothing was recorded: send it again, unchanged, after ${BUSY_RETRY_AFTER_SECONDS} s`, { retryAfter: BUSY_RETRY_AFTER_SECONDS });
+      throw new WritError('UNAVAILABLE', `writ has ${this.limit} commands in flight over HTTP (server.maxInFlight) and refused this one before looking at it; nothing was recorded: send it again, unchanged, after ${BUSY_RETRY_AFTER_SECONDS} s`, { retryAfter: BUSY_RETRY_AFTER_SECONDS });
     }
     this.inFlight++;
   }
