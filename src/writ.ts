@@ -8,6 +8,9 @@ import type { Anchor } from './ledger/anchors/anchor.js';
 import { GitAnchor } from './ledger/anchors/git-anchor.js';
 import { NdjsonAnchor } from './ledger/anchors/ndjson-anchor.js';
 import { Integrator } from './ledger/integrator.js';
+import { WritMetrics } from './metrics/metrics.js';
+import { registerStateFamilies } from './metrics/state-families.js';
+import { outboxStatus } from './outbox/status.js';
 import { nodeHasher } from './ledger/node-hasher.js';
 import { Dispatcher } from './outbox/dispatcher.js';
 import type { Sink } from './outbox/sink.js';
@@ -59,6 +62,8 @@ export interface Writ {
   readonly outbox: Dispatcher | null;
   /** The clock this writ runs on (OpenOptions.now). */
   readonly now: () => number;
+  /** Prometheus metrics (GET /metrics; docs/metrics.md), in a registry of this writ's own. */
+  readonly metrics: WritMetrics;
   close(): Promise<void>;
 }
 
@@ -170,6 +175,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       intakePool = pool;
     }
     const limiter = new RateLimiter(config.limits);
+    const metrics = new WritMetrics();
     let toIntegrator: Integrator | undefined;
     const applier = await Applier.open({
       store,
@@ -188,6 +194,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
         dispatcher?.wake();
       },
       mayHaveOutcome,
+      onCommitted: (commands, seconds) => metrics.batch(commands, seconds),
       now,
     });
     integrator = await Integrator.open(
@@ -235,6 +242,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       policy,
       applier,
       now,
+      observer: metrics,
     });
     const scheduler = new PublishScheduler({
       store,
@@ -257,10 +265,19 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     if (config.approvals.sweepEnabled) sweeper.start();
     const pruner = setInterval(() => void store.prune(now(), retentionMs).catch(() => undefined), 60_000);
     pruner.unref();
-    const v = verifier;
-    const ip = intakePool;
     const it = integrator;
     const outbox = dispatcher;
+    registerStateFamilies(metrics, {
+      counters: pipeline.counters,
+      applier,
+      idempotency,
+      logs: () => it.status(),
+      checkpoints: () => store.latestCheckpoints(),
+      outbox: () => outboxStatus(store, config.outbox, outbox, now()),
+      now,
+    });
+    const v = verifier;
+    const ip = intakePool;
     return {
       config,
       store,
@@ -278,6 +295,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       sweeper,
       outbox,
       now,
+      metrics,
       async close() {
         clearInterval(pruner);
         await scheduler.close();

@@ -12,6 +12,8 @@ import { newSigner, startHarness, type Harness } from './support/harness.js';
 import { NatsServer, natsUnavailable } from './support/nats.js';
 import { AnswerCollector, consumerInfo, drainedConsumer, eventually } from './support/nats-intake.js';
 import { checkAnswer, readLedgerFromStore } from './support/robustness.js';
+import { Scrape } from './support/prometheus.js';
+import { registerNatsFamilies } from '../src/metrics/transport-families.js';
 
 const skip = natsUnavailable();
 
@@ -61,6 +63,19 @@ describe('the NATS command intake', { skip: skip ?? false }, () => {
     assert.equal(entity.body.index, body.receipt?.index);
     const stored = await h.get(`/v1/commands/${h.tenant}/${env.requestId}`);
     assert.equal(JSON.stringify(stored.body), a.text, 'the stored outcome is the answer sent over NATS');
+  });
+
+  it('shows its state and counters in GET /metrics, as writ serve --nats attaches it', async () => {
+    h.writ.metrics.attach('nats', intake, registerNatsFamilies);
+    assert.equal((await client.submit(h.tenant, JSON.stringify(product('nats-metrics')))).status, 200);
+    const s = new Scrape(String((await h.get('/metrics')).body));
+    const status = intake.status();
+    assert.equal(s.value('writ_nats_intake_state', { state: 'connected' }), 1);
+    assert.equal(s.value('writ_nats_intake_state', { state: 'closed' }), 0);
+    assert.equal(s.value('writ_nats_intake_received_total'), status.received);
+    assert.equal(s.value('writ_nats_intake_acked_total'), status.acked);
+    assert.equal(s.value('writ_nats_intake_in_flight'), status.inFlight);
+    assert.ok(s.value('writ_commands_total', { action: 'UpsertProduct', outcome: 'ok', code: '' }) >= 1, 'commands from NATS are counted with those from HTTP');
   });
 
   it('answers on <resultPrefix>.<tenant>.<requestId> when the message names no reply subject', async () => {

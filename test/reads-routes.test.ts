@@ -52,6 +52,7 @@ describe('authorization of every HTTP route', () => {
     'POST /v1/outbox/retry': () => '/v1/outbox/retry',
     'POST /v1/outbox/dead-letters/redrive': () => '/v1/outbox/dead-letters/redrive',
     'GET /openapi.json': () => '/openapi.json',
+    'GET /metrics': () => '/metrics',
   };
 
   const keyOf = (r: DeclaredRoute) => `${r.method === 'HEAD' ? 'GET' : r.method} ${r.url}`;

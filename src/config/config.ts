@@ -6,6 +6,14 @@ import { CONFIG_SCHEMA } from './schema.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
+/**
+ * Most commands in flight over HTTP (received, not yet answered); past it writ answers 503
+ * UNAVAILABLE with Retry-After before anything is recorded. Queueing time is in-flight ÷ throughput:
+ * 256 at about 4,000 commands/s is some 60 ms of waiting at most (docs/metrics.md, back-pressure).
+ */
+export const DEFAULT_HTTP_MAX_IN_FLIGHT = 256;
+/** Retry-After of a command refused because too many are in flight (seconds). */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
 export const DEFAULT_TENANT = 'default';
 /** Reads are decided by policy; 'open' (no identity needed) is for a loopback development home. */
 export const DEFAULT_READS = 'policy';
@@ -135,7 +143,9 @@ export type AuthRequire = 'signature' | 'jwt' | 'either';
 export interface Config {
   readonly home: string;
   readonly tenant: string;
-  readonly server: { readonly host: string; readonly port: number };
+  readonly server: { readonly host: string; readonly port: number; readonly maxInFlight: number };
+  /** GET /metrics: besides operators, a Prometheus scraper holding the token in this file may read it (null: none). */
+  readonly metrics: { readonly scrapeTokenFile: string | null };
   readonly store: { readonly kind: 'sqlite'; readonly path: string };
   readonly auth: {
     readonly require: AuthRequire;
@@ -225,7 +235,8 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
   const config: Config = {
     home: absHome,
     tenant: m.tenant ?? DEFAULT_TENANT,
-    server: { host: m.server?.host ?? DEFAULT_HOST, port: m.server?.port ?? DEFAULT_PORT },
+    server: { host: m.server?.host ?? DEFAULT_HOST, port: m.server?.port ?? DEFAULT_PORT, maxInFlight: m.server?.maxInFlight ?? DEFAULT_HTTP_MAX_IN_FLIGHT },
+    metrics: { scrapeTokenFile: m.metrics?.scrapeTokenFile ? at(m.metrics.scrapeTokenFile) : null },
     store: { kind: 'sqlite', path: at(m.store?.path ?? 'data/writ.db') },
     auth: {
       require: m.auth?.require ?? 'signature',

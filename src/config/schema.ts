@@ -18,7 +18,8 @@ export const CONFIG_SCHEMA = {
   additionalProperties: false,
   properties: {
     tenant: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
-    server: { type: 'object', additionalProperties: false, properties: { host: str, port: int(0, 65535) } },
+    server: { type: 'object', additionalProperties: false, properties: { host: str, port: int(0, 65535), maxInFlight: int(1, 1_000_000) } },
+    metrics: { type: 'object', additionalProperties: false, properties: { scrapeTokenFile: str } },
     store: {
       type: 'object',
       additionalProperties: false,

@@ -86,4 +86,6 @@ export interface Reply {
   readonly body: string;
   readonly replayed: boolean;
   readonly retryAfter?: number;
+  /** The error code of a refusal answered now (a replayed answer carries its code in `body` only). */
+  readonly code?: Code;
 }

@@ -18,6 +18,7 @@ import { errorAnswer, toReply } from './reply.js';
 import { systemContext } from './system.js';
 import { validate } from './validate/validate.js';
 import { logError } from '../util/log.js';
+import { StageClock, type StageName } from './stage-clock.js';
 
 export interface PipelineDeps {
   readonly intake: IntakeLimits;
@@ -32,20 +33,27 @@ export interface PipelineDeps {
   readonly policy: Policy;
   readonly applier: Applier;
   readonly now: () => number;
+  /** Told of each stage's time and each authenticated command's answer (the metrics); absent: nobody. */
+  readonly observer?: PipelineObserver;
 }
 
-export const STAGES = ['intake', 'authenticate', 'freshness', 'idempotency', 'limits', 'validate', 'authorize', 'approval', 'apply'] as const;
-export type StageName = (typeof STAGES)[number];
+export { STAGES, StageClock, type StageName } from './stage-clock.js';
 
-/** Accumulated wall time per stage, for the benchmark's per-stage breakdown. Off unless enabled. */
-export class StageClock {
-  readonly ns: Record<StageName, number> = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<StageName, number>;
-  enabled = false;
-  add(stage: StageName, start: bigint): bigint {
-    const t = process.hrtime.bigint();
-    this.ns[stage] += Number(t - start);
-    return t;
-  }
+/** How an authenticated command was answered: `rejected` is recorded, `refused` is answered only. */
+export type CommandOutcome = 'ok' | 'pending' | 'rejected' | 'refused' | 'replayed';
+
+/** What the pipeline reports as it runs (src/metrics): cheap calls, made on the command path. */
+export interface PipelineObserver {
+  stage(stage: StageName, seconds: number): void;
+  /** An authenticated command's answer; `action` is a catalog action's name or `unknown`, `code` '' for none. */
+  command(action: string, outcome: CommandOutcome, code: string): void;
+}
+
+/** An answer, with the context it was given in (null: refused before authentication) and whether it was recorded. */
+interface Answered {
+  readonly reply: Reply;
+  readonly ctx: CommandContext | null;
+  readonly recorded: boolean;
 }
 
 /**
@@ -66,79 +74,86 @@ export class Pipeline {
     pushback: Object.fromEntries(PUSHBACK_CODES.map((c) => [c, 0])) as Record<PushbackCode, number>,
   };
 
-  constructor(private readonly deps: PipelineDeps) {}
+  constructor(private readonly deps: PipelineDeps) {
+    if (deps.observer) this.clock.observe = (stage, seconds) => deps.observer!.stage(stage, seconds);
+  }
 
   async submit(submission: Submission): Promise<Reply> {
+    const { reply, ctx, recorded } = await this.run(submission);
+    if (ctx && this.deps.observer) {
+      const name = ctx.envelope.action;
+      const outcome: CommandOutcome = reply.replayed ? 'replayed' : reply.httpStatus === 200 ? 'ok' : reply.httpStatus === 202 ? 'pending' : recorded && reply.httpStatus !== 503 ? 'rejected' : 'refused';
+      this.deps.observer.command(this.deps.catalog.get(name) ? name : 'unknown', outcome, codeOf(reply));
+    }
+    return reply;
+  }
+
+  private async run(submission: Submission): Promise<Answered> {
     const d = this.deps;
-    const timed = this.clock.enabled;
-    let t = timed ? process.hrtime.bigint() : 0n;
+    const clock = this.clock;
     let ctx: CommandContext;
     try {
-      const input = d.intakePool ? await d.intakePool.prepare(submission) : intake(submission, d.intake);
-      if (timed) t = this.clock.add('intake', t);
-      ctx = await authenticate(input, submission, { ...d.auth, now: d.now });
-      // After authentication, because a bearer token may supply the tenant; refused like a bad credential, never stored.
-      if (submission.tenant !== undefined && ctx.envelope.tenant !== submission.tenant) {
-        throw new WritError('TENANT_MISMATCH', `the command names tenant ${JSON.stringify(ctx.envelope.tenant)} but came in on the route of tenant ${JSON.stringify(submission.tenant)}`);
-      }
-      if (timed) t = this.clock.add('authenticate', t);
+      const input = await clock.time('intake', () => (d.intakePool ? d.intakePool.prepare(submission) : intake(submission, d.intake)));
+      ctx = await clock.time('authenticate', async () => {
+        const c = await authenticate(input, submission, { ...d.auth, now: d.now });
+        // After authentication, because a bearer token may supply the tenant; refused like a bad credential, never stored.
+        if (submission.tenant !== undefined && c.envelope.tenant !== submission.tenant) {
+          throw new WritError('TENANT_MISMATCH', `the command names tenant ${JSON.stringify(c.envelope.tenant)} but came in on the route of tenant ${JSON.stringify(submission.tenant)}`);
+        }
+        return c;
+      });
     } catch (err) {
       this.counters.unauthenticated++;
       const e = toWritError(err);
       if (e.code === 'INTERNAL') logError('unexpected error before authentication', err);
-      return toReply(errorAnswer(e, requestIdHint(submission.body), null), e.retryAfter);
+      return { reply: toReply(errorAnswer(e, requestIdHint(submission.body), null), e.retryAfter), ctx: null, recorded: false };
     }
+    const c = ctx;
     try {
       const now = d.now();
       try {
-        await d.freshness.check(ctx, now);
+        await clock.time('freshness', () => d.freshness.check(c, now));
       } catch (err) {
         const e = toWritError(err);
-        if (d.freshness.repeatedRejection(ctx)) {
+        if (d.freshness.repeatedRejection(c)) {
           this.counters.repeatedRejections++;
-          return toReply(errorAnswer(e, ctx.envelope.requestId, ctx.commandHash));
+          return { reply: toReply(errorAnswer(e, c.envelope.requestId, c.commandHash)), ctx: c, recorded: false };
         }
-        const unrecorded = this.unrecorded(ctx, e, now);
-        if (unrecorded) return unrecorded;
+        const unrecorded = this.unrecorded(c, e, now);
+        if (unrecorded) return { reply: unrecorded, ctx: c, recorded: false };
         // Remembered only once recorded: a refusal answered RATE_LIMITED may be recorded when sent again.
-        d.freshness.noteRejection(ctx);
-        return this.counted(await d.applier.reject(ctx, e));
+        d.freshness.noteRejection(c);
+        return { reply: this.counted(await d.applier.reject(c, e)), ctx: c, recorded: true };
       }
-      if (timed) t = this.clock.add('freshness', t);
-      const replay = d.idempotency.check(ctx);
-      if (timed) t = this.clock.add('idempotency', t);
+      const replay = clock.time('idempotency', () => d.idempotency.check(c));
       if (replay) {
         this.counters.replayed++;
-        return replay;
+        return { reply: replay, ctx: c, recorded: false };
       }
       try {
-        limits(ctx, d.directory, d.limiter, now);
-        if (timed) t = this.clock.add('limits', t);
-        validate(ctx, d.catalog);
-        if (timed) t = this.clock.add('validate', t);
-        authorize(ctx, d.policy, d.directory);
-        if (timed) t = this.clock.add('authorize', t);
-        approval(ctx, now);
-        if (timed) t = this.clock.add('approval', t);
+        clock.time('limits', () => limits(c, d.directory, d.limiter, now));
+        clock.time('validate', () => validate(c, d.catalog));
+        clock.time('authorize', () => authorize(c, d.policy, d.directory));
+        clock.time('approval', () => approval(c, now));
       } catch (err) {
-        if (!(err instanceof WritError)) logError('unexpected error before apply; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
-        return await this.refuse(ctx, toWritError(err), now);
+        if (!(err instanceof WritError)) logError('unexpected error before apply; the command is recorded as INTERNAL', err, { action: c.envelope.action, requestId: c.envelope.requestId });
+        return await this.refuse(c, toWritError(err), now);
       }
       // A command the approval stage held (ctx.hold) is written as PENDING instead of applied.
-      const reply = this.counted(await d.applier.execute(ctx));
-      if (timed) this.clock.add('apply', t);
-      return reply;
+      return { reply: this.counted(await clock.time('apply', () => d.applier.execute(c))), ctx: c, recorded: true };
     } catch (err) {
-      if (!(err instanceof WritError)) logError('unexpected error in the pipeline; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
-      return await this.refuse(ctx, toWritError(err), d.now());
+      if (!(err instanceof WritError)) logError('unexpected error in the pipeline; the command is recorded as INTERNAL', err, { action: c.envelope.action, requestId: c.envelope.requestId });
+      return await this.refuse(c, toWritError(err), d.now());
     } finally {
-      d.idempotency.release(ctx);
+      d.idempotency.release(c);
     }
   }
 
   /** An authenticated refusal: recorded by the applier, unless `unrecorded` answers it. */
-  private async refuse(ctx: CommandContext, e: WritError, now: number): Promise<Reply> {
-    return this.unrecorded(ctx, e, now) ?? this.counted(await this.deps.applier.reject(ctx, e));
+  private async refuse(ctx: CommandContext, e: WritError, now: number): Promise<Answered> {
+    const unrecorded = this.unrecorded(ctx, e, now);
+    if (unrecorded) return { reply: unrecorded, ctx, recorded: false };
+    return { reply: this.counted(await this.deps.applier.reject(ctx, e)), ctx, recorded: true };
   }
 
   /**
@@ -184,5 +199,17 @@ export class Pipeline {
     } finally {
       this.deps.idempotency.release(ctx);
     }
+  }
+}
+
+/** The code an answer carries ('' for none); a replayed refusal's is read from its stored answer. */
+function codeOf(reply: Reply): string {
+  if (reply.code) return reply.code;
+  if (!reply.replayed || reply.httpStatus < 400) return '';
+  try {
+    const code = (JSON.parse(reply.body) as { code?: unknown }).code;
+    return typeof code === 'string' ? code : '';
+  } catch {
+    return '';
   }
 }

@@ -20,5 +20,5 @@ export function errorAnswer(err: WritError, requestId: string | null, commandHas
 
 export function toReply(answer: Answer, retryAfter?: number): Reply {
   const httpStatus = answer.code ? CODES[answer.code].http : 200;
-  return { httpStatus, body: JSON.stringify(answer), replayed: false, ...(retryAfter !== undefined ? { retryAfter } : {}) };
+  return { httpStatus, body: JSON.stringify(answer), replayed: false, ...(answer.code ? { code: answer.code } : {}), ...(retryAfter !== undefined ? { retryAfter } : {}) };
 }

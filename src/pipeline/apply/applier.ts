@@ -31,6 +31,8 @@ export interface ApplierDeps {
   readonly onStored?: (outcome: StoredOutcome, replaced: boolean) => void;
   /** Told, after each commit, of every log that grew: it now holds `size` durable records. */
   readonly onDurable?: (tenant: string, scroll: string, size: number) => void;
+  /** Told of each batch once durable: its commands, and the seconds from hand-over to the store until then. */
+  readonly onCommitted?: (commands: number, seconds: number) => void;
   /** Expiry to persist with a checked nonce. */
   readonly nonceExpiry: (ctx: CommandContext) => number;
   readonly now: () => number;
@@ -146,8 +148,10 @@ export class Applier {
         this.failBatch(batch, new Error('a batch committed before this one failed'));
         continue;
       }
+      const handedOver = performance.now();
       const committing = this.deps.store.commit(w).then(
         () => {
+          this.deps.onCommitted?.(batch.length, (performance.now() - handedOver) / 1000);
           this.overlay.release(w.entities, [...w.outcomes, ...w.outcomeUpdates]);
           if (this.deps.onStored) {
             for (const o of w.outcomes) this.deps.onStored(o, false);

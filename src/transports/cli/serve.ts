@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { openReadsWarning } from '../../access/open-reads.js';
 import { describeConfig, loadConfig } from '../../config/config.js';
 import { initHome, isInitialised, summary } from '../../home/init.js';
+import { registerNatsFamilies } from '../../metrics/transport-families.js';
 import { openWrit } from '../../writ.js';
 import { buildServer } from '../http/server.js';
 import type { NatsIntake } from '../nats/intake.js';
@@ -39,6 +40,7 @@ async function serve(home: string, overrides: ServeOptions, banner: boolean): Pr
       // Loaded only when asked for: the NATS client is not needed by every `writ serve`.
       const { NatsIntake } = await import('../nats/intake.js');
       intake = await NatsIntake.start({ ...config.nats, url: config.nats.url, log: !banner }, writ.pipeline);
+      writ.metrics.attach('nats', intake, registerNatsFamilies);
     } catch (err) {
       await app.close();
       await writ.close();

@@ -21,7 +21,8 @@ export type ReadOf = (
  * - tenant:     an identity of the tenant the route names (`tenantIn` params or query; a query
  *               without it means the caller's own), and, when `read` is given, policy's permission
  *               for that read; without `read` the handler asks policy itself (it knows the facts)
- * - operator:   reads of the deployment's outbox: policy's read:outbox in the home tenant
+ * - operator:   reads of the deployment's outbox and metrics: policy's read:outbox in the home tenant;
+ *               with `token`, also a request whose Authorization carries it (a Prometheus scraper), with no identity
  * - admin:      operator actions: the admin role of the home tenant (or, with `tenantIn`, of the
  *               tenant the route names)
  */
@@ -30,7 +31,7 @@ export type RouteAccess =
   | { readonly kind: 'command' }
   | { readonly kind: 'identified' }
   | { readonly kind: 'tenant'; readonly tenantIn: 'params' | 'query'; readonly read?: ReadOf }
-  | { readonly kind: 'operator' }
+  | { readonly kind: 'operator'; readonly token?: { matches(authorization: string | undefined): boolean } }
   | { readonly kind: 'admin'; readonly what: string; readonly tenantIn?: 'params' };
 
 export interface DeclaredRoute {
@@ -83,6 +84,7 @@ export function installAccess(app: FastifyInstance, access: ReadAccess): void {
 }
 
 async function check(request: FastifyRequest, declared: RouteAccess, access: ReadAccess): Promise<void> {
+  if (declared.kind === 'operator' && declared.token?.matches(request.headers.authorization)) return;
   request.identity = await access.identify(request.headers.authorization, { method: request.method, target: request.url });
   if (declared.kind === 'public') return;
   if (declared.kind === 'admin') {

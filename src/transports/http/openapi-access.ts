@@ -19,7 +19,7 @@ const WHO: Record<DeclaredRoute['access']['kind'], string> = {
   command: 'the signed envelope (or bearer token) of the command',
   identified: 'any identified caller',
   tenant: "an identity of the tenant the request names, as the tenant's read policies allow",
-  operator: "an operator: read:outbox in the deployment's home tenant (admins and auditors by default)",
+  operator: "an operator: read:outbox in the deployment's home tenant (admins and auditors by default); GET /metrics also takes the scrape token (metrics.scrapeTokenFile)",
   admin: "an admin of the deployment's home tenant (or of the log's tenant for a checkpoint)",
 };
 

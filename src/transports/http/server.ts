@@ -12,7 +12,11 @@ import { logError } from '../../util/log.js';
 import { answerClientError } from './client-error.js';
 import { annotateAccess } from './openapi-access.js';
 import { buildOpenApi } from './openapi.js';
+import { InFlightGate } from './in-flight.js';
 import { logRoutes } from './log-routes.js';
+import { metricsRoutes } from './metrics-routes.js';
+import { registerHttpFamilies } from '../../metrics/transport-families.js';
+import { requestIdHint } from '../../pipeline/intake/identity-hint.js';
 import { outboxRoutes } from './outbox-routes.js';
 import { readRoutes } from './read-routes.js';
 
@@ -83,12 +87,25 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
 
   installAccess(app, writ.access);
 
+  const gate = new InFlightGate(writ.config.server.maxInFlight);
+  writ.metrics.attach('http', gate, registerHttpFamilies);
   app.post('/v1/commands', { config: { access: { kind: 'command' } } }, async (request, reply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const bearer = bearerOf(request);
-    if (bearer === '') return sendError(reply, new WritError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"'));
-    const result = await writ.pipeline.submit({ body, bearer, receivedAt: Date.now() });
-    return sendReply(reply, result);
+    try {
+      gate.enter();
+    } catch (err) {
+      // Pushback: counted (GET /healthz, /metrics), never recorded.
+      writ.pipeline.counters.pushback.UNAVAILABLE++;
+      return sendError(reply, err as WritError, requestIdHint(body));
+    }
+    try {
+      const bearer = bearerOf(request);
+      if (bearer === '') return sendError(reply, new WritError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"'));
+      const result = await writ.pipeline.submit({ body, bearer, receivedAt: Date.now() });
+      return sendReply(reply, result);
+    } finally {
+      gate.leave();
+    }
   });
 
   // Stored answers: policy decides per answer, knowing whether it answers the caller's own command.
@@ -109,6 +126,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   approvalRoutes(app, writ);
   logRoutes(app, writ);
   outboxRoutes(app, writ);
+  metricsRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', { config: { access: { kind: 'public' } } }, async () => openapi);
   // Who may call each operation, from the routes' own declarations (so the two cannot disagree).

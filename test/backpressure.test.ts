@@ -1,0 +1,76 @@
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { startHarness, type Harness } from './support/harness.js';
+import { Scrape } from './support/prometheus.js';
+import { assertError, assertOk, ledgerSize, product } from './support/stage-helpers.js';
+
+const BOUND = 3;
+
+/**
+ * Back-pressure on HTTP (docs/metrics.md): at most server.maxInFlight commands are in flight; past
+ * that a command is answered 503 UNAVAILABLE with Retry-After at once, and nothing is recorded or
+ * claimed for it. The store is made slow for real: another connection holds SQLite's write lock.
+ */
+describe('back-pressure: the HTTP command queue is bounded', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ server: { maxInFlight: BOUND } } as never);
+  });
+  after(() => h.close());
+
+  const scrape = async () => new Scrape(String((await h.get('/metrics')).body));
+
+  it('answers 503 UNAVAILABLE with Retry-After past the bound, at once and unrecorded, while the accepted commands complete', async () => {
+    const before = await scrape();
+    const size = await ledgerSize(h);
+    const blocker = new Database(h.writ.config.store.path);
+    blocker.pragma('busy_timeout = 5000');
+    blocker.exec('BEGIN IMMEDIATE');
+    let released = false;
+    try {
+      const accepted = Array.from({ length: BOUND }, (_, i) => h.sign('UpsertProduct', product(`bp-ok-${i}`)));
+      let settled = 0;
+      const pending = accepted.map((e) => h.post(e).finally(() => settled++));
+      for (let i = 0; (await scrape()).value('writ_http_commands_in_flight') < BOUND; i++) {
+        assert.ok(i < 200, 'the accepted commands never were all in flight');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const extra = Array.from({ length: 5 }, (_, i) => h.sign('UpsertProduct', product(`bp-busy-${i}`)));
+      const refused = await Promise.all(extra.map((e) => h.post(e)));
+      assert.equal(settled, 0, 'the refusals were answered while the accepted commands still waited on the store');
+      refused.forEach((res, i) => {
+        assert.equal(res.status, 503, res.raw);
+        assertError(res, 'UNAVAILABLE');
+        assert.equal(res.headers['retry-after'], '1');
+        assert.equal(res.body.requestId, extra[i].requestId, 'the answer names the command it refuses');
+        assert.match(res.body.message, /server\.maxInFlight/);
+      });
+      blocker.exec('COMMIT');
+      released = true;
+      for (const res of await Promise.all(pending)) assertOk(res);
+      assert.equal(await ledgerSize(h), size + BOUND, 'only the accepted commands were recorded');
+      const after = await scrape();
+      assert.equal(after.value('writ_pushback_total', { code: 'UNAVAILABLE' }) - before.value('writ_pushback_total', { code: 'UNAVAILABLE' }), extra.length);
+      assert.equal((await h.get('/healthz')).body.pushback.UNAVAILABLE, after.value('writ_pushback_total', { code: 'UNAVAILABLE' }));
+      assert.equal(after.value('writ_http_commands_in_flight'), 0);
+      // Nothing was claimed for a refused command (its nonce, its idempotency key): sent again unchanged, it is applied.
+      for (const e of extra) assertOk(await h.post(e));
+    } finally {
+      if (!released) blocker.exec('ROLLBACK');
+      blocker.close();
+    }
+  });
+
+  it('frees a place when a command is answered, whatever the answer', async () => {
+    for (let i = 0; i < BOUND * 3; i++) assertError(await h.post('{not json'), 'INVALID_ENVELOPE');
+    assertError(await h.post({ ...h.sign('UpsertProduct', product('bp-sig')), payload: product('bp-sig', 7) }), 'BAD_SIGNATURE');
+    assertOk(await h.post(h.sign('UpsertProduct', product('bp-after'))));
+    assert.equal((await scrape()).value('writ_http_commands_in_flight'), 0);
+  });
+
+  it('refuses a bound outside 1..1000000 in the configuration', async () => {
+    const { loadConfig } = await import('../src/config/config.js');
+    assert.throws(() => loadConfig(h.home, { server: { maxInFlight: 0 } } as never), /maxInFlight/);
+  });
+});
