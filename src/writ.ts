@@ -15,6 +15,8 @@ import { NoteSigner } from './ledger/note-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { BUILTIN_HANDLERS } from './packs/index.js';
 import { airlockHandlers } from './packs/writ/airlock-handlers.js';
+import { tenantHandlers } from './packs/writ/tenant-handlers.js';
+import { TenantBootstrapper } from './home/tenant-bootstrap.js';
 import { PublishScheduler, SYSTEM_ACTOR } from './scheduler/scheduler.js';
 import { Applier } from './pipeline/apply/applier.js';
 import { readHmacSecret } from './pipeline/authenticate/hmac-secret.js';
@@ -55,6 +57,8 @@ export interface Writ {
   readonly scheduler: PublishScheduler;
   /** Expires commands held for approval past their TTL, as the system actor. */
   readonly sweeper: ApprovalSweeper;
+  /** Gives tenants created by writ.CreateTenant their first admin (in their own logs). */
+  readonly tenants: TenantBootstrapper;
   /** The outbox dispatcher, when this process delivers events (outbox.enabled and sinks configured). */
   readonly outbox: Dispatcher | null;
   /** The clock this writ runs on (OpenOptions.now). */
@@ -126,7 +130,13 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   const now = options.now ?? Date.now;
   // The airlock's handlers, bound to this deployment's TOTP secret (its spent windows are in state).
   const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile) });
-  const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock } });
+  // A tenant exists once it has a log, or keys configured for it; the applier is opened below.
+  let served: () => Array<{ tenant: string }> = () => [];
+  const tenants = tenantHandlers({
+    home: config.tenant,
+    exists: (t) => served().some((l) => l.tenant === t) || config.auth.hmacKeys.some((k) => k.tenant === t),
+  });
+  const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock, ...tenants } });
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
   // The data folder is private (0700) when writ creates it: the database holds every envelope.
   mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
@@ -166,6 +176,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     }
     const limiter = new RateLimiter(config.limits);
     let toIntegrator: Integrator | undefined;
+    let bootstrapper: TenantBootstrapper | undefined;
     const applier = await Applier.open({
       store,
       catalog,
@@ -181,6 +192,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       onDurable: (tenant, scroll, size) => {
         toIntegrator?.noteDurable(tenant, scroll, size);
         dispatcher?.wake();
+        if (tenant === config.tenant && scroll === 'writ') bootstrapper?.wake();
       },
       mayHaveOutcome,
       now,
@@ -200,6 +212,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       applier.logSizes(),
     );
     toIntegrator = integrator;
+    served = () => applier.logSizes();
     integrator.start();
     if (config.outbox.enabled && config.outbox.sinks.length > 0) {
       dispatcher = await Dispatcher.open({ store, config: config.outbox, now, open: options.openSink });
@@ -250,6 +263,10 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       intervalMs: config.approvals.sweepIntervalMs,
     });
     if (config.approvals.sweepEnabled) sweeper.start();
+    bootstrapper = new TenantBootstrapper({ store, directory, home: config.tenant, submit: (t, a, p, r) => pipeline.system(t, a, p, r) });
+    // A tenant whose bootstrap an earlier process did not finish gets its admin now.
+    bootstrapper.wake();
+    const tenantBootstrapper = bootstrapper;
     const pruner = setInterval(() => void store.prune(now(), retentionMs).catch(() => undefined), 60_000);
     pruner.unref();
     const v = verifier;
@@ -271,10 +288,12 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       integrator: it,
       scheduler,
       sweeper,
+      tenants: tenantBootstrapper,
       outbox,
       now,
       async close() {
         clearInterval(pruner);
+        await tenantBootstrapper.close();
         await scheduler.close();
         await sweeper.close();
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));

@@ -7,6 +7,7 @@ import { CONFIG_SCHEMA } from './schema.js';
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_TENANT = 'default';
+export const DEFAULT_ADMIN = 'admin';
 /** Reads are decided by policy; 'open' (no identity needed) is for a loopback development home. */
 export const DEFAULT_READS = 'policy';
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -135,6 +136,8 @@ export type AuthRequire = 'signature' | 'jwt' | 'either';
 export interface Config {
   readonly home: string;
   readonly tenant: string;
+  /** The admin whose key (keys/<admin>.key, key id <admin>#1) the CLI signs with unless told --key. */
+  readonly admin: string;
   readonly server: { readonly host: string; readonly port: number };
   readonly store: { readonly kind: 'sqlite'; readonly path: string };
   readonly auth: {
@@ -225,6 +228,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
   const config: Config = {
     home: absHome,
     tenant: m.tenant ?? DEFAULT_TENANT,
+    admin: m.admin ?? DEFAULT_ADMIN,
     server: { host: m.server?.host ?? DEFAULT_HOST, port: m.server?.port ?? DEFAULT_PORT },
     store: { kind: 'sqlite', path: at(m.store?.path ?? 'data/writ.db') },
     auth: {

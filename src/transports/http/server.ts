@@ -15,6 +15,7 @@ import { buildOpenApi } from './openapi.js';
 import { logRoutes } from './log-routes.js';
 import { outboxRoutes } from './outbox-routes.js';
 import { readRoutes } from './read-routes.js';
+import { tenantRoutes } from './tenant-routes.js';
 
 export interface ServerOptions {
   /** Fastify logger: false in tests, true (JSON lines, no bodies) when serving. */
@@ -109,6 +110,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   approvalRoutes(app, writ);
   logRoutes(app, writ);
   outboxRoutes(app, writ);
+  tenantRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', { config: { access: { kind: 'public' } } }, async () => openapi);
   // Who may call each operation, from the routes' own declarations (so the two cannot disagree).
