@@ -4,6 +4,7 @@ import { PATTERNS, SIGNATURE_ALGS } from '../../core/envelope.js';
 import { APPROVAL_STATUSES } from '../../approvals/pending.js';
 import { SECURITY_SCHEMES } from './openapi-access.js';
 import { OUTBOX_SCHEMAS, outboxPaths } from './openapi-outbox.js';
+import { tenantPaths } from './openapi-tenants.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const answer = (description: string) => ({ description, content: { 'application/json': { schema: ref('Answer') } } });
@@ -123,6 +124,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       ...approvalPaths(),
       ...logPaths(),
       ...outboxPaths(),
+      ...tenantPaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
       '/healthz': { get: { summary: 'Liveness ({status}) for anyone; for an operator also the durability setting, the read mode, the logs, counters and each outbox sink\'s lag', responses: { '200': json('Health', { type: 'object' }), '503': answer('UNAVAILABLE: the store can no longer write; restart writ') } } },
     },
