@@ -78,6 +78,13 @@ describe('first run and tenants from the command line', () => {
     });
   });
 
+  it("explains the shipped example examples/publish.json with the roles the server gives the home's admin", async () => {
+    const run = await writ('policy', 'explain', 'examples/publish.json');
+    assert.equal(run.code, 0, run.stderr);
+    const out = json(run.stdout);
+    assert.deepEqual([out.request.actor, out.request.rolesFrom, out.request.roles], ['alice', 'server', ['admin']]);
+  });
+
   describe('writ tenants', () => {
     const keyOut = join(scratch, 'zed.key');
 

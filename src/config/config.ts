@@ -167,7 +167,9 @@ export interface Config {
   readonly approvals: { readonly totpSecretFile: string; readonly sweepEnabled: boolean; readonly sweepIntervalMs: number };
   /** `writ witness serve`: this home acting as a witness for other logs. */
   readonly witness: {
-    readonly name: string;
+    /** Its key name, when configured; null: `<namePrefix>-<8 hex of its public key's SHA-256>`, its own. */
+    readonly name: string | null;
+    readonly namePrefix: string;
     readonly keyFile: string;
     readonly statePath: string;
     readonly host: string;
@@ -270,7 +272,8 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
       sweepIntervalMs: m.approvals?.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
     },
     witness: {
-      name: m.witness?.name ?? `${m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX}/witness`,
+      name: m.witness?.name ?? null,
+      namePrefix: `${m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX}/witness`,
       keyFile: at(m.witness?.keyFile ?? 'keys/witness.key'),
       statePath: at(m.witness?.statePath ?? 'data/witness-state.json'),
       host: m.witness?.host ?? DEFAULT_HOST,
