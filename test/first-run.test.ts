@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/config.js';
 import { verifyNote } from '../src/core/tlog/index.js';
@@ -76,5 +76,19 @@ describe('first-run details', () => {
       assert.notEqual(m[1], m[2]);
       return true;
     });
+  });
+
+  it('keeps the documentation self-contained: every relative link resolves inside the repository', () => {
+    const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`), ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.md')).map((f) => `examples/${f}`)];
+    const outside: string[] = [];
+    for (const file of files) {
+      for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1].split('#')[0];
+        if (target === '' || /^[a-z]+:/.test(target)) continue;
+        const path = resolve(dirname(join(ROOT, file)), target);
+        if (!path.startsWith(ROOT + '/') || !existsSync(path)) outside.push(`${file}: ${m[1]}`);
+      }
+    }
+    assert.deepEqual(outside, []);
   });
 });
