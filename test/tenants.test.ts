@@ -91,6 +91,15 @@ describe('tenants of a deployment', () => {
     assert.equal((await h.get('/v1/tenants')).body.items.some((t: any) => t.tenant === 'delta'), false);
   });
 
+  it('bootstraps an admin whose name holds characters a requestId may not (ops@example.com)', async () => {
+    const ops = newSigner('ops@example.com#1');
+    const res = await create('mail', 'ops@example.com', ops.publicPem);
+    assert.equal(res.status, 200, res.raw);
+    await h.writ.tenants.idle();
+    const reg = await postIn('mail', 'writ.RegisterKey', { actor: 'ann', keyId: 'ann#1', alg: 'ed25519', publicKey: newSigner('ann#1').publicPem }, ops);
+    assert.equal(reg.status, 200, reg.raw);
+  });
+
   it('lists the tenants to operators of the home tenant only', async () => {
     const listed = await h.get('/v1/tenants');
     assert.equal(listed.status, 200, JSON.stringify(listed.body));

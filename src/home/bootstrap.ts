@@ -1,3 +1,4 @@
+import { sha256Hex } from '../core/hash.js';
 import type { SystemSubmit } from '../pipeline/system.js';
 
 /** A tenant's first admin: its key is registered and the admin role assigned on writ's authority. */
@@ -22,9 +23,11 @@ export function firstKeyId(actor: string): string {
  */
 export async function bootstrapAdmins(submit: SystemSubmit, tenant: string, admins: readonly FirstAdmin[]): Promise<void> {
   for (const admin of admins) {
+    // From a digest: an actor name may hold characters (`@`) and a length a requestId may not.
+    const who = sha256Hex(admin.actor).slice(0, 40);
     const steps = [
-      ['writ.RegisterKey', { actor: admin.actor, keyId: firstKeyId(admin.actor), alg: admin.alg ?? 'ed25519', publicKey: admin.publicPem }, `bootstrap-key-${admin.actor}`],
-      ['AssignRole', { actor: admin.actor, role: 'admin' }, `bootstrap-admin-${admin.actor}`],
+      ['writ.RegisterKey', { actor: admin.actor, keyId: firstKeyId(admin.actor), alg: admin.alg ?? 'ed25519', publicKey: admin.publicPem }, `bootstrap-key-${who}`],
+      ['AssignRole', { actor: admin.actor, role: 'admin' }, `bootstrap-admin-${who}`],
     ] as const;
     for (const [action, payload, requestId] of steps) {
       const reply = await submit(tenant, action, payload, requestId);

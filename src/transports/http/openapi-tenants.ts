@@ -18,7 +18,7 @@ const TENANT = {
   },
 };
 
-/** GET /v1/tenants (docs/operations.md, "Tenants"). */
+/** GET /v1/tenants (`writ tenants list`). */
 export function tenantPaths(): Record<string, unknown> {
   return {
     '/v1/tenants': {

@@ -31,7 +31,7 @@ async function createdTenants(writ: Writ): Promise<Map<string, { doc: TenantDoc;
 }
 
 /**
- * The tenants of this deployment (docs/operations.md): the home tenant, every tenant with a log,
+ * The tenants of this deployment (README, `writ tenants list`): the home tenant, every tenant with a log,
  * with keys configured, or made by writ.CreateTenant, by name. A deployment's list, so a read for
  * its operators (policy's read:outbox in the home tenant: admins and auditors by default).
  */
