@@ -18,6 +18,8 @@ import { NoteSigner } from './ledger/note-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { BUILTIN_HANDLERS } from './packs/index.js';
 import { airlockHandlers } from './packs/writ/airlock-handlers.js';
+import { tenantHandlers } from './packs/writ/tenant-handlers.js';
+import { TenantBootstrapper } from './home/tenant-bootstrap.js';
 import { PublishScheduler, SYSTEM_ACTOR } from './scheduler/scheduler.js';
 import { Applier } from './pipeline/apply/applier.js';
 import { readHmacSecret } from './pipeline/authenticate/hmac-secret.js';
@@ -58,6 +60,8 @@ export interface Writ {
   readonly scheduler: PublishScheduler;
   /** Expires commands held for approval past their TTL, as the system actor. */
   readonly sweeper: ApprovalSweeper;
+  /** Gives tenants created by writ.CreateTenant their first admin (in their own logs). */
+  readonly tenants: TenantBootstrapper;
   /** The outbox dispatcher, when this process delivers events (outbox.enabled and sinks configured). */
   readonly outbox: Dispatcher | null;
   /** The clock this writ runs on (OpenOptions.now). */
@@ -127,16 +131,24 @@ async function openAnchors(config: Config): Promise<Anchor[]> {
   return anchors;
 }
 
-/** The built-in packs and the home's, with their handlers (`writ verify` replays the ledger through them). */
-export async function openCatalog(config: Config): Promise<Catalog> {
+/**
+ * The built-in packs and the home's, with their handlers (`writ verify` replays the ledger through
+ * them). `exists` tells writ.CreateTenant which tenants have logs already; a replay passes none
+ * (the tenant entity in the home tenant still refuses a second creation).
+ */
+export async function openCatalog(config: Config, exists: (tenant: string) => boolean = () => false): Promise<Catalog> {
   // The airlock's handlers, bound to this deployment's TOTP secret (its spent windows are in state).
   const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile) });
-  return loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock } });
+  // A tenant exists once it has a log, or keys configured for it (writ.CreateTenant refuses it then).
+  const tenants = tenantHandlers({ home: config.tenant, exists: (t) => exists(t) || config.auth.hmacKeys.some((k) => k.tenant === t) });
+  return loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock, ...tenants } });
 }
 
 export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
   const now = options.now ?? Date.now;
-  const catalog = await openCatalog(config);
+  // The applier, opened below, knows which tenants have logs.
+  let served: () => Array<{ tenant: string }> = () => [];
+  const catalog = await openCatalog(config, (t) => served().some((l) => l.tenant === t));
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
   // The data folder is private (0700) when writ creates it: the database holds every envelope.
   mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
@@ -177,6 +189,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const limiter = new RateLimiter(config.limits);
     const metrics = new WritMetrics();
     let toIntegrator: Integrator | undefined;
+    let bootstrapper: TenantBootstrapper | undefined;
     const applier = await Applier.open({
       store,
       catalog,
@@ -192,6 +205,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       onDurable: (tenant, scroll, size) => {
         toIntegrator?.noteDurable(tenant, scroll, size);
         dispatcher?.wake();
+        if (tenant === config.tenant && scroll === 'writ') bootstrapper?.wake();
       },
       mayHaveOutcome,
       onCommitted: (commands, seconds) => metrics.batch(commands, seconds),
@@ -212,6 +226,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       applier.logSizes(),
     );
     toIntegrator = integrator;
+    served = () => applier.logSizes();
     integrator.start();
     if (config.outbox.enabled && config.outbox.sinks.length > 0) {
       dispatcher = await Dispatcher.open({ store, config: config.outbox, now, open: options.openSink });
@@ -263,6 +278,10 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       intervalMs: config.approvals.sweepIntervalMs,
     });
     if (config.approvals.sweepEnabled) sweeper.start();
+    bootstrapper = new TenantBootstrapper({ store, directory, home: config.tenant, submit: (t, a, p, r) => pipeline.system(t, a, p, r) });
+    // A tenant whose bootstrap an earlier process did not finish gets its admin now.
+    bootstrapper.wake();
+    const tenantBootstrapper = bootstrapper;
     const pruner = setInterval(() => void store.prune(now(), retentionMs).catch(() => undefined), 60_000);
     pruner.unref();
     const it = integrator;
@@ -293,11 +312,13 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       integrator: it,
       scheduler,
       sweeper,
+      tenants: tenantBootstrapper,
       outbox,
       now,
       metrics,
       async close() {
         clearInterval(pruner);
+        await tenantBootstrapper.close();
         await scheduler.close();
         await sweeper.close();
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));

@@ -51,6 +51,7 @@ describe('authorization of every HTTP route', () => {
     'GET /v1/outbox/sinks/:sink/deliveries': () => '/v1/outbox/sinks/file/deliveries',
     'POST /v1/outbox/retry': () => '/v1/outbox/retry',
     'POST /v1/outbox/dead-letters/redrive': () => '/v1/outbox/dead-letters/redrive',
+    'GET /v1/tenants': () => '/v1/tenants',
     'GET /openapi.json': () => '/openapi.json',
     'GET /metrics': () => '/metrics',
   };

@@ -80,7 +80,7 @@ interface Served {
 }
 
 function witnessConfig(dir: string, logs: Config['witness']['logs'], name = 'witness.test/w1'): Config['witness'] {
-  return { name, keyFile: join(dir, 'keys', 'witness.key'), statePath: join(dir, 'data', 'witness-state.json'), host: '127.0.0.1', port: 0, logs };
+  return { name, namePrefix: 'witness.test/w', keyFile: join(dir, 'keys', 'witness.key'), statePath: join(dir, 'data', 'witness-state.json'), host: '127.0.0.1', port: 0, logs };
 }
 
 async function serve(config: Config['witness']): Promise<Served> {
@@ -323,7 +323,8 @@ describe('writ witness key', () => {
       const program = new Command('writ').option('--home <dir>'); registerWitnessCommands(program); await program.parseAsync(process.argv.slice(1), { from: 'user' });`;
     const run = async (): Promise<string> => (await execFileAsync(process.execPath, ['--input-type=module', '-e', script, 'witness', 'key', '--home', home], { cwd: packageRoot() })).stdout;
     const first = await run();
-    assert.match(first, /^writ\.local\/witness\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*\n$/);
+    // Its own name (the prefix and a digest of its key), never the bare name of the log it witnesses.
+    assert.match(first, /^writ\.local\/witness-[0-9a-f]{8}\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*\n$/);
     assert.equal(statSync(join(home, 'keys', 'witness.key')).mode & 0o777, 0o600);
     assert.equal(await run(), first);
   });

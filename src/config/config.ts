@@ -15,6 +15,7 @@ export const DEFAULT_HTTP_MAX_IN_FLIGHT = 256;
 /** Retry-After of a command refused because too many are in flight (seconds). */
 export const BUSY_RETRY_AFTER_SECONDS = 1;
 export const DEFAULT_TENANT = 'default';
+export const DEFAULT_ADMIN = 'admin';
 /** Reads are decided by policy; 'open' (no identity needed) is for a loopback development home. */
 export const DEFAULT_READS = 'policy';
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -143,6 +144,8 @@ export type AuthRequire = 'signature' | 'jwt' | 'either';
 export interface Config {
   readonly home: string;
   readonly tenant: string;
+  /** The admin whose key (keys/<admin>.key, key id <admin>#1) the CLI signs with unless told --key. */
+  readonly admin: string;
   readonly server: { readonly host: string; readonly port: number; readonly maxInFlight: number };
   /** GET /metrics: besides operators, a Prometheus scraper holding the token in this file may read it (null: none). */
   readonly metrics: { readonly scrapeTokenFile: string | null };
@@ -174,7 +177,9 @@ export interface Config {
   readonly approvals: { readonly totpSecretFile: string; readonly sweepEnabled: boolean; readonly sweepIntervalMs: number };
   /** `writ witness serve`: this home acting as a witness for other logs. */
   readonly witness: {
-    readonly name: string;
+    /** Its key name, when configured; null: `<namePrefix>-<8 hex of its public key's SHA-256>`, its own. */
+    readonly name: string | null;
+    readonly namePrefix: string;
     readonly keyFile: string;
     readonly statePath: string;
     readonly host: string;
@@ -235,6 +240,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
   const config: Config = {
     home: absHome,
     tenant: m.tenant ?? DEFAULT_TENANT,
+    admin: m.admin ?? DEFAULT_ADMIN,
     server: { host: m.server?.host ?? DEFAULT_HOST, port: m.server?.port ?? DEFAULT_PORT, maxInFlight: m.server?.maxInFlight ?? DEFAULT_HTTP_MAX_IN_FLIGHT },
     metrics: { scrapeTokenFile: m.metrics?.scrapeTokenFile ? at(m.metrics.scrapeTokenFile) : null },
     store: { kind: 'sqlite', path: at(m.store?.path ?? 'data/writ.db') },
@@ -277,7 +283,8 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
       sweepIntervalMs: m.approvals?.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
     },
     witness: {
-      name: m.witness?.name ?? `${m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX}/witness`,
+      name: m.witness?.name ?? null,
+      namePrefix: `${m.ledger?.originPrefix ?? DEFAULT_ORIGIN_PREFIX}/witness`,
       keyFile: at(m.witness?.keyFile ?? 'keys/witness.key'),
       statePath: at(m.witness?.statePath ?? 'data/witness-state.json'),
       host: m.witness?.host ?? DEFAULT_HOST,

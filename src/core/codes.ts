@@ -58,6 +58,12 @@ export const CODES = {
 
 export type Code = keyof typeof CODES;
 
+/**
+ * Exit code of the `writ` CLI when a command is held for approval (HTTP 202, status
+ * PENDING_APPROVAL): neither done (0) nor refused (a code's exit); it runs once approved.
+ */
+export const PENDING_EXIT = 3;
+
 export const ALL_CODES = Object.freeze(Object.keys(CODES) as Code[]);
 
 export function isCode(value: unknown): value is Code {

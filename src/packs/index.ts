@@ -16,9 +16,16 @@ const unboundAirlock = airlockHandlers({
   },
 });
 
+/** writ.CreateTenant outside a running writ: it needs the deployment (its home tenant and its logs). */
+const unboundTenants: HandlerModule = {
+  createTenant: () => {
+    throw new WritError('UNAVAILABLE', 'this catalog was loaded outside a running writ; tenants are created through the server');
+  },
+};
+
 /** Code handlers of the built-in packs, by pack name. Other packs ship a handlers.js of their own. */
 export const BUILTIN_HANDLERS: Readonly<Record<string, HandlerModule>> = {
   content: { saveDraft, submitForReview, requestChanges, approveContent, publish, rollback, schedulePublish, cancelSchedule, lockContent, unlockContent },
   access: { assignRole, revokeRole },
-  writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview, ...unboundAirlock },
+  writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview, ...unboundAirlock, ...unboundTenants },
 };

@@ -1,3 +1,4 @@
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config.js';
@@ -7,6 +8,7 @@ import {
   emptyRoot,
   fromBase64,
   hashEquals,
+  keyLabel,
   parseVerifierKey,
   signatureLine,
   toBase64,
@@ -101,7 +103,7 @@ export class Witness {
     try {
       await verifyNote(req.note, keys);
     } catch (err) {
-      throw new WritError('WITNESS_UNTRUSTED', `no signature on the checkpoint verifies with a key witness ${this.name} trusts for ${origin} (${keys.map((k) => k.name).join(', ')}): ${(err as Error).message}`);
+      throw new WritError('WITNESS_UNTRUSTED', `no signature on the checkpoint verifies with a key witness ${this.name} trusts for ${origin} (${keys.map(keyLabel).join(', ')}): ${(err as Error).message}`);
     }
     if (req.old > size) throw new WritError('WITNESS_BAD_REQUEST', `old size ${req.old} is larger than the checkpoint size ${size}`);
 
@@ -137,10 +139,21 @@ export class Witness {
   }
 }
 
+/**
+ * A witness's own key name when none is configured: the deployment's prefix and a digest of its
+ * key, so that it never shares a name with the log it witnesses or with another witness left at
+ * the defaults (both would read `writ.local…` in every error about a wrong key).
+ */
+export function defaultWitnessName(prefix: string, privatePem: string): string {
+  const spki = createPublicKey(createPrivateKey(privatePem)).export({ type: 'spki', format: 'der' });
+  return `${prefix}-${createHash('sha256').update(spki).digest('hex').slice(0, 8)}`;
+}
+
 /** Opens the witness of a home: its key (created, mode 0600, on first start) and its state file. */
 export async function openWitness(config: Config['witness'], options: Pick<WitnessOptions, 'now' | 'onMisbehaviour'> = {}): Promise<Witness> {
   if (!existsSync(config.keyFile)) writeKeyPair(config.keyFile);
-  const signer = new CosignatureSigner(config.name, await readFile(config.keyFile, 'utf8'));
+  const pem = await readFile(config.keyFile, 'utf8');
+  const signer = new CosignatureSigner(config.name ?? defaultWitnessName(config.namePrefix, pem), pem);
   const state = await WitnessState.open(config.statePath);
   return new Witness({ ...options, signer, state, logs: config.logs });
 }

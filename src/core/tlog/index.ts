@@ -32,6 +32,7 @@ export {
   parseVerifierKey,
   signatureLine,
   verifyNote,
+  keyLabel,
   type Note,
   type NoteSignature,
   type VerifierKey,

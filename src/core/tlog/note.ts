@@ -1,5 +1,5 @@
 import { WritError } from '../errors.js';
-import { fromBase64, toBase64 } from './base64.js';
+import { fromBase64, toBase64, toHex } from './base64.js';
 import { ed25519Verify } from './ed25519.js';
 import { hashEquals } from './hasher.js';
 import { SIG_TYPE_ED25519, isValidKeyName, type VerifierKey } from './verifier-key.js';
@@ -98,6 +98,11 @@ export function formatNote(text: string, signatures: readonly NoteSignature[]): 
   return `${text}\n${signatures.map(signatureLine).join('')}`;
 }
 
+/** A key or signature as `<name>+<key ID in hex>`, the way verifier keys begin. */
+export function keyLabel(k: { readonly name: string; readonly keyId: Uint8Array }): string {
+  return `${k.name}+${toHex(k.keyId)}`;
+}
+
 /**
  * Verifies a C2SP signed note against trusted Ed25519 (type 0x01) keys: every signature whose name
  * and key ID both match a key MUST verify, and a key may sign only once; signatures of other keys
@@ -121,7 +126,9 @@ export async function verifyNote(note: string | Note, keys: readonly VerifierKey
     verified.push(sig);
   }
   if (verified.length === 0) {
-    fail(`the note is not signed by any trusted key (expected ${keys.map((k) => k.name).join(', ') || 'no keys given'}; found ${parsed.signatures.map((s) => s.name).join(', ')})`);
+    // Named with their key IDs: two keys may share a name (two deployments left at writ.local),
+    // and "expected writ.local; found writ.local" would not say which key is missing.
+    fail(`the note is not signed by any trusted key (expected ${keys.map(keyLabel).join(', ') || 'no keys given'}; found ${parsed.signatures.map(keyLabel).join(', ')})`);
   }
   return { note: parsed, verified };
 }

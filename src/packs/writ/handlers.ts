@@ -21,7 +21,7 @@ export interface KeyDoc {
 /** One SPKI PEM block and nothing else (RFC 7468 §13, "PUBLIC KEY"). */
 const SPKI_PEM = /^\s*-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----\s*$/;
 
-function keyTypeOf(pem: string): string | undefined {
+export function keyTypeOf(pem: string): string | undefined {
   // createPublicKey also accepts a private key or a certificate and derives the public key from it;
   // a private key pasted here by mistake would then be stored and served as state, so refuse it.
   if (!SPKI_PEM.test(pem)) return undefined;

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CODES, isCode } from '../../core/codes.js';
+import { CODES, PENDING_EXIT, isCode } from '../../core/codes.js';
 import { loadPrivateKey } from '../../core/signature.js';
 import { loadConfig, type Config } from '../../config/config.js';
-import { ADMIN_KEY_ID } from '../../home/init.js';
+import { firstKeyId } from '../../home/bootstrap.js';
+import { adminKeyFile } from '../../home/init.js';
 import type { Signer } from '../../sdk/sign.js';
 import { WritClient, type HttpAnswer } from '../../sdk/client.js';
 
@@ -47,16 +48,22 @@ export function clientOf(opts: GlobalOptions, who: ReaderOptions = {}): WritClie
   // configOf() explains what is wrong when there is neither --url nor a home.
   const server = opts.url ? undefined : (home ?? configOf(opts)).server;
   const url = opts.url ?? `http://${server!.host}:${server!.port}`;
-  if (!who.key && !existsSync(join(resolve(opts.home), 'keys', 'admin.key'))) return new WritClient(url);
+  if (!who.key && !(home && existsSync(adminKeyFile(home.home, home.admin)))) return new WritClient(url);
   const tenant = who.tenant ?? home?.tenant;
   if (!tenant) throw new CliError('--tenant is needed to sign reads outside a writ home (the tenant your key is registered in)', 2);
   return new WritClient(url, { ...signerOf(who, opts), tenant });
 }
 
-/** The signer named by --key/--key-id, or the home's admin key. */
+/** The admin the home's CLI signs as unless told --key: config `admin` (default `admin`). */
+function homeAdmin(global: GlobalOptions): string {
+  return existsSync(join(resolve(global.home), 'config.json')) ? configOf(global).admin : 'admin';
+}
+
+/** The signer named by --key/--key-id, or the home's admin key (keys/<admin>.key, key id <admin>#1). */
 export function signerOf(opts: { key?: string; keyId?: string }, global: GlobalOptions): Signer {
-  const file = opts.key ?? join(resolve(global.home), 'keys', 'admin.key');
-  const keyId = opts.keyId ?? (opts.key ? undefined : ADMIN_KEY_ID);
+  const admin = opts.key ? undefined : homeAdmin(global);
+  const file = opts.key ?? adminKeyFile(global.home, admin!);
+  const keyId = opts.keyId ?? (admin ? firstKeyId(admin) : undefined);
   if (!keyId) throw new CliError('--key needs --key-id (the id the key was registered under)', 2);
   if (!existsSync(file)) throw new CliError(`key file ${file} does not exist`, 2);
   try {
@@ -86,10 +93,11 @@ export async function readJsonInput(file: string | undefined): Promise<Record<st
   }
 }
 
-/** The registry's exit code for an answer: 0 for OK, the code's exit code otherwise. */
+/** The registry's exit code for an answer: 0 for OK, PENDING_EXIT when held for approval, the code's exit code otherwise. */
 export function exitCodeOf(answer: Pick<HttpAnswer, 'status' | 'body'>): number {
-  const code = answer.body && typeof answer.body === 'object' ? (answer.body as { code?: unknown }).code : undefined;
-  if (isCode(code)) return CODES[code].exit;
+  const body = answer.body && typeof answer.body === 'object' ? (answer.body as { code?: unknown; status?: unknown }) : {};
+  if (isCode(body.code)) return CODES[body.code].exit;
+  if (body.status === 'PENDING_APPROVAL') return PENDING_EXIT;
   return answer.status < 400 ? 0 : 1;
 }
 
@@ -102,4 +110,17 @@ export function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be 0..65535, got ${value}`, 2);
   return n;
+}
+
+/** What the CLI says of a command held for approval: its approval, and how to follow it. */
+export function heldReport(what: string, answer: Pick<HttpAnswer, 'body'>): Record<string, unknown> {
+  const approval = (answer.body as { approval?: { id?: string; requirement?: unknown; expiresAt?: string } } | undefined)?.approval ?? {};
+  return {
+    held: what,
+    status: 'PENDING_APPROVAL',
+    approvalId: approval.id ?? null,
+    requirement: approval.requirement ?? null,
+    expiresAt: approval.expiresAt ?? null,
+    next: approval.id ? `it runs once approved: \`writ approvals show ${approval.id}\`, then approvers run \`writ approvals approve ${approval.id}\`` : 'it runs once approved (`writ approvals list`)',
+  };
 }

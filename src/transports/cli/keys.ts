@@ -1,11 +1,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { PENDING_EXIT } from '../../core/codes.js';
 import { PATTERNS } from '../../core/envelope.js';
 import { writeKeyPair } from '../../home/keys.js';
 import { signEnvelope, type Signer } from '../../sdk/sign.js';
 import type { WritClient } from '../../sdk/client.js';
-import { CliError, clientOf, configOf, exitCodeOf, globals, print, signerOf } from './context.js';
+import { CliError, clientOf, configOf, exitCodeOf, globals, heldReport, print, signerOf } from './context.js';
 
 interface AsOptions {
   key?: string;
@@ -55,11 +56,21 @@ export function registerKeyCommands(program: Command): void {
         rmSync(pair.publicPath, { force: true });
         fail('registering the key', answer);
       }
+      // A role whose grant policy holds for approval (admin, breakglass) is reported as held, with
+      // its approval; the key stays registered either way.
+      const assigned: string[] = [];
+      const held: Record<string, unknown>[] = [];
       for (const role of roles) {
         const a = await run(client, signer, tenant, 'AssignRole', { actor: opts.actor, role });
-        if (a.status !== 200 && a.body?.code !== 'INVALID_STATE') fail(`assigning role ${role}`, a);
+        if (a.status === 202) held.push({ role, ...heldReport(`AssignRole ${role} to ${opts.actor}`, a) });
+        else if (a.status === 200 || a.body?.code === 'INVALID_STATE') assigned.push(role);
+        else fail(`assigning role ${role} (the key ${keyId} is registered)`, a);
       }
-      print({ actor: opts.actor, tenant, keyId, keyFile: pair.privatePath, publicKeyFile: pair.publicPath, roles });
+      print({ actor: opts.actor, tenant, keyId, keyFile: pair.privatePath, publicKeyFile: pair.publicPath, roles: assigned, ...(held.length ? { held } : {}) });
+      if (held.length) {
+        process.stderr.write(`writ: the key is registered; ${held.map((h) => `role ${h.role} is held for approval ${h.approvalId}`).join(', ')} (it is granted once approved)\n`);
+        process.exitCode = PENDING_EXIT;
+      }
     });
 
   keys

@@ -7,6 +7,7 @@ import { registerLedgerCommands } from './ledger.js';
 import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerServeCommands } from './serve.js';
+import { registerTenantCommands } from './tenants.js';
 import { registerTotpCommands } from './totp.js';
 import { registerWitnessCommands } from './witness.js';
 import { CliError } from './context.js';
@@ -20,6 +21,7 @@ const program = new Command('writ')
 
 registerServeCommands(program);
 registerKeyCommands(program);
+registerTenantCommands(program);
 registerCommandCommands(program);
 registerApprovalCommands(program);
 registerAirlockCommands(program);

@@ -55,11 +55,14 @@ function field(env: Record<string, unknown>, name: string, pattern: RegExp, file
   return v;
 }
 
-async function explainFile(file: string, opts: { roles?: string }, cmd: Command): Promise<void> {
+async function explainFile(file: string, opts: { roles?: string; actor?: string }, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const { config, catalog, policy } = await loadHome(g);
   const env = await readJsonInput(file);
-  const actor = field(env, 'actor', PATTERNS.actor, file);
+  if (opts.actor !== undefined && !PATTERNS.actor.test(opts.actor)) throw new CliError(`--actor ${JSON.stringify(opts.actor)} is not an actor name`, 2);
+  // An unsigned example (action and payload, as `writ submit` takes it) is explained for the actor
+  // that would sign it: --actor, else the home's admin, as `writ submit` signs by default.
+  const actor = env.actor === undefined ? (opts.actor ?? config.admin) : field(env, 'actor', PATTERNS.actor, file);
   const name = field(env, 'action', PATTERNS.action, file);
   const tenant = env.tenant === undefined ? config.tenant : field(env, 'tenant', PATTERNS.tenant, file);
   const payload = env.payload;
@@ -106,7 +109,8 @@ export function registerPolicyCommands(program: Command): void {
   policy
     .command('explain')
     .description('for a command envelope (JSON file, or - for stdin): the policies that match, the decision, the approval requirement and why')
-    .argument('<file>', 'the envelope (signature not needed)')
+    .argument('<file>', 'the envelope (signature not needed; without "actor", as the example files, the actor is --actor or the home\'s admin)')
+    .option('--actor <actor>', 'the actor to explain for, when the file names none (default: the home\'s admin)')
     .option('--roles <roles>', 'comma-separated roles to assume instead of asking the running server')
     .action(explainFile);
 

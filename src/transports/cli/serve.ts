@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openReadsWarning } from '../../access/open-reads.js';
 import { describeConfig, loadConfig } from '../../config/config.js';
@@ -14,6 +14,14 @@ interface ServeOptions {
   port?: number;
   nats?: string;
   forceOpenReads?: boolean;
+}
+
+/**
+ * The home as the banner shows it in commands to copy: an absolute --home as given, a relative one
+ * relative to the working directory (where those commands are run from).
+ */
+export function shownHome(given: string): string {
+  return isAbsolute(given) ? resolve(given) : relative(process.cwd(), resolve(given)) || '.';
 }
 
 async function serve(home: string, overrides: ServeOptions, banner: boolean): Promise<void> {
@@ -56,7 +64,7 @@ async function serve(home: string, overrides: ServeOptions, banner: boolean): Pr
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  const rel = relative(process.cwd(), config.home) || '.';
+  const rel = shownHome(home);
   if (banner) {
     process.stdout.write(
       [
@@ -81,15 +89,19 @@ export function registerServeCommands(program: Command): void {
     .command('init')
     .description('create a writ home: config, data folder, log signing key and a first admin (prints a JSON summary)')
     .option('--tenant <tenant>', 'tenant of the first admin', 'default')
+    .option('--admins <actors>', 'comma-separated admins to create, each with keys/<actor>.key and key id <actor>#1 (default: one admin, "admin"); granting admin later needs two other admins')
     .option('--host <host>', 'address the server will listen on', '127.0.0.1')
     .option('--port <port>', 'port the server will listen on', port)
-    .action(async (opts: { tenant: string; host: string; port?: number }, cmd: Command) => {
+    .action(async (opts: { tenant: string; admins?: string; host: string; port?: number }, cmd: Command) => {
       const g = globals(cmd);
+      let result;
       try {
-        print(await initHome(g.home, { tenant: opts.tenant, host: opts.host, port: opts.port }));
+        result = await initHome(g.home, { tenant: opts.tenant, admins: opts.admins, host: opts.host, port: opts.port });
       } catch (err) {
         throw new CliError((err as Error).message, 2);
       }
+      print(result);
+      if (result.note) process.stderr.write(`writ: note: ${result.note}\n`);
     });
 
   program
@@ -116,7 +128,7 @@ export function registerServeCommands(program: Command): void {
       const g = globals(cmd);
       if (!isInitialised(g.home)) {
         const created = await initHome(g.home, { host: opts.host, port: opts.port });
-        process.stdout.write(`Initialised a new writ home at ${created.home}\n  admin key ${created.keyFile} (key id ${created.keyId})\n`);
+        process.stdout.write(`Initialised a new writ home at ${created.home}\n  admin key ${created.keyFile} (key id ${created.keyId})\n${created.note ? `  note: ${created.note}\n` : ''}`);
       } else {
         const s = summary(loadConfig(g.home), false);
         process.stdout.write(`Using writ home ${s.home} (admin key id ${s.keyId})\n`);

@@ -45,7 +45,8 @@ export function logRoutes(app: FastifyInstance, writ: Writ): void {
     verifierKey: writ.signer.vkey,
     logs: writ.integrator.status(),
     anchors: writ.integrator.anchorStatus(),
-    witnesses: writ.integrator.witnessing.status(),
+    // With each witness's cosignature verifier key: what `writ verify RECEIPT --witness` needs.
+    witnesses: writ.integrator.witnessing.status().map((w) => ({ ...w, vkey: writ.config.witnesses.list.find((l) => l.name === w.name)?.vkey ?? null })),
     witnessQuorum: writ.config.witnesses.quorum,
   }));
 

@@ -19,6 +19,7 @@ import { registerHttpFamilies } from '../../metrics/transport-families.js';
 import { requestIdHint } from '../../pipeline/intake/identity-hint.js';
 import { outboxRoutes } from './outbox-routes.js';
 import { readRoutes } from './read-routes.js';
+import { tenantRoutes } from './tenant-routes.js';
 
 export interface ServerOptions {
   /** Fastify logger: false in tests, true (JSON lines, no bodies) when serving. */
@@ -127,6 +128,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   logRoutes(app, writ);
   outboxRoutes(app, writ);
   metricsRoutes(app, writ);
+  tenantRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', { config: { access: { kind: 'public' } } }, async () => openapi);
   // Who may call each operation, from the routes' own declarations (so the two cannot disagree).
