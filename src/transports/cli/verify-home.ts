@@ -10,26 +10,11 @@ import { verifyDeployment, type VerifyReport } from '../../ledger/verify/deploym
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { openSigner } from '../../writ.js';
 import { CliError } from './context.js';
+import { progressBar } from './progress.js';
 import { existsSync } from 'node:fs';
 
 /** Records below which no progress bar is drawn (the run takes well under a second). */
 const PROGRESS_FROM = 20_000;
-
-function progressBar(enabled: boolean): (done: number, total: number) => void {
-  let shown = -1;
-  return (done, total) => {
-    if (!enabled || total < PROGRESS_FROM) return;
-    const pct = Math.floor((done / total) * 100);
-    if (pct === shown) return;
-    shown = pct;
-    const width = 30;
-    const fill = Math.round((pct / 100) * width);
-    const line = `verifying [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}% ${done}/${total} records`;
-    // A terminal gets one bar redrawn in place; a log file gets a line every 10 %.
-    if (process.stderr.isTTY) process.stderr.write(`\r${line}${done >= total ? '\n' : ''}`);
-    else if (pct % 10 === 0) process.stderr.write(`${line}\n`);
-  };
-}
 
 /**
  * `writ verify` on a home: reads the database directly (the server may be running; reads see
@@ -53,7 +38,7 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
   const store = new SqliteStore({ path: config.store.path, readOnly: true });
   try {
     const witnessed = await probeWitnesses(config, store);
-    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, progress: progressBar(opts.progress) });
+    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, progress: progressBar({ enabled: opts.progress, label: 'verifying', unit: 'records', from: PROGRESS_FROM }) });
   } finally {
     await store.close();
   }
