@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
@@ -49,19 +49,23 @@ export async function backupHome(config: Config, destArg: string, opts: BackupOp
   const skip = new Set([...DATABASE_SUFFIXES.map((s) => db + s), ...(ndjson ? [ndjson] : []), ...(git ? [git] : [])]);
   const rest = walk(home, (rel) => skip.has(rel));
   for (const rel of rest.other) opts.warn(`${join(home, rel)} is not a regular file (a symbolic link, socket or device) and was not copied`);
+  for (const rel of rest.folders) mkdirSync(join(dest, rel), { recursive: true, mode: 0o700 });
   for (const rel of rest.files) copyFileSync(join(home, rel), place(dest, rel));
   await snapshotDatabase(join(home, db), place(dest, db), opts.progress('copying the database'));
   const logs = await logsOf(join(dest, db), config.ledger.originPrefix);
 
   privateTree(dest);
-  const files = walk(dest).files;
-  const hash = opts.progress('hashing');
+  const { folders, files } = walk(dest);
+  const hash = opts.progress('hashing the copy');
+  const total = files.reduce((n, path) => n + statSync(join(dest, path)).size, 0);
   const entries = [];
-  for (const [i, path] of files.entries()) {
-    entries.push({ path, ...(await hashFile(join(dest, path))) });
-    hash(i + 1, files.length);
+  let done = 0;
+  for (const path of files) {
+    const entry = { path, ...(await hashFile(join(dest, path))) };
+    entries.push(entry);
+    hash((done += entry.bytes), total);
   }
-  const manifest: BackupManifest = { format: MANIFEST_FORMAT, writ: writVersion(), createdAt: new Date().toISOString(), home, logs, files: entries };
+  const manifest: BackupManifest = { format: MANIFEST_FORMAT, writ: writVersion(), createdAt: new Date().toISOString(), home, logs, folders, files: entries };
   writeFileSync(join(dest, MANIFEST), JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });
   return manifest;
 }

@@ -31,6 +31,8 @@ export interface BackupManifest {
   /** The home that was copied (for the operator's eyes; restore never writes there). */
   readonly home: string;
   readonly logs: readonly ManifestLog[];
+  /** Every folder, empty ones included (a git repository needs its empty `refs/`). */
+  readonly folders: readonly string[];
   readonly files: readonly ManifestFile[];
 }
 
@@ -57,10 +59,11 @@ export async function hashFile(path: string): Promise<{ bytes: number; sha256: s
 }
 
 /**
- * Every entry under `dir` as relative paths with forward slashes, sorted: regular files in `files`,
+ * Every entry under `dir` as relative paths with forward slashes, sorted: folders, regular files, and
  * anything else (symbolic links, sockets, devices) in `other` — a backup holds regular files only.
  */
-export function walk(dir: string, skip: (rel: string) => boolean = () => false): { files: string[]; other: string[] } {
+export function walk(dir: string, skip: (rel: string) => boolean = () => false): { folders: string[]; files: string[]; other: string[] } {
+  const folders: string[] = [];
   const files: string[] = [];
   const other: string[] = [];
   const visit = (rel: string) => {
@@ -68,13 +71,16 @@ export function walk(dir: string, skip: (rel: string) => boolean = () => false):
       const child = rel ? `${rel}/${name}` : name;
       if (skip(child)) continue;
       const st = lstatSync(join(dir, child));
-      if (st.isDirectory()) visit(child);
+      if (st.isDirectory()) {
+        folders.push(child);
+        visit(child);
+      }
       else if (st.isFile()) files.push(child);
       else other.push(child);
     }
   };
   visit('');
-  return { files, other };
+  return { folders, files, other };
 }
 
 /** True for a folder that does not exist or is empty (the only places backup and restore write). */
@@ -120,7 +126,8 @@ export function readManifest(dir: string): BackupManifest {
     throw damaged('not JSON');
   }
   if (m === null || typeof m !== 'object' || m.format !== MANIFEST_FORMAT) throw damaged(`not of format ${MANIFEST_FORMAT}`);
-  if (!Array.isArray(m.files) || !Array.isArray(m.logs)) throw damaged('it lists no files or no logs');
+  if (!Array.isArray(m.files) || !Array.isArray(m.logs) || !Array.isArray(m.folders)) throw damaged('it lists no files, folders or logs');
+  for (const f of m.folders as unknown[]) if (!safePath(f)) throw damaged(`a folder entry is malformed: ${JSON.stringify(f).slice(0, 200)}`);
   const seen = new Set<string>();
   for (const f of m.files as unknown[]) {
     const e = f as Partial<ManifestFile> | null;

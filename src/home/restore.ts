@@ -33,6 +33,7 @@ export async function restoreHome(backupArg: string, homeArg: string, progress: 
   const total = manifest.files.reduce((n, f) => n + f.bytes, 0);
   let done = 0;
   try {
+    for (const f of manifest.folders) mkdirSync(join(home, f), { recursive: true, mode: 0o700 });
     for (const f of manifest.files) {
       const to = join(home, f.path);
       mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
@@ -61,6 +62,9 @@ async function checkBackup(backup: string, manifest: BackupManifest, progress: (
   const have = new Set(present.files);
   const missing = manifest.files.find((f) => !have.has(f.path));
   if (missing) throw damaged(`${missing.path} is listed in the manifest but missing`);
+  const folders = new Set(present.folders);
+  const gone = manifest.folders.find((f) => !folders.has(f));
+  if (gone) throw damaged(`the folder ${gone} is listed in the manifest but missing`);
   const total = manifest.files.reduce((n, f) => n + f.bytes, 0);
   let done = 0;
   for (const f of manifest.files) {

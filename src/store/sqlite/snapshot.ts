@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import type { SnapshotMessage } from './snapshot-worker.js';
 import { createPrivateFile } from './writer-lock.js';
 
 /** How often the copy's size is looked at for progress. */
@@ -17,13 +17,17 @@ const PROGRESS_EVERY_MS = 250;
  * `dest` MUST NOT exist or be empty; it is created 0600 (it holds everything the database holds).
  */
 export async function snapshotDatabase(source: string, dest: string, progress: (done: number, total: number) => void = () => undefined): Promise<{ bytes: number }> {
-  const total = databaseBytes(source);
   createPrivateFile(dest);
+  let total = 0;
   const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), { workerData: { source, dest }, execArgv: [] });
-  const timer = setInterval(() => progress(Math.min(sizeOf(dest), total), total), PROGRESS_EVERY_MS);
+  const timer = setInterval(() => total > 0 && progress(Math.min(sizeOf(dest), total), total), PROGRESS_EVERY_MS);
   try {
     await new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: { ok: boolean; error?: string }) => (m.ok ? resolve() : reject(new Error(`copying ${source}: ${m.error}`))));
+      worker.on('message', (m: SnapshotMessage) => {
+        if ('total' in m) total = m.total;
+        else if (m.ok) resolve();
+        else reject(new Error(`copying ${source}: ${m.error}`));
+      });
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the snapshot thread exited (${code}) before copying ${source}`)));
     });
@@ -32,18 +36,8 @@ export async function snapshotDatabase(source: string, dest: string, progress: (
     await worker.terminate();
   }
   const bytes = sizeOf(dest);
-  progress(total, total);
+  if (total > 0) progress(total, total);
   return { bytes };
-}
-
-/** The database's size in bytes as SQLite counts it (pages × page size), WAL content included. */
-function databaseBytes(path: string): number {
-  const db = new Database(path, { fileMustExist: true, readonly: true });
-  try {
-    return Number(db.pragma('page_count', { simple: true })) * Number(db.pragma('page_size', { simple: true }));
-  } finally {
-    db.close();
-  }
 }
 
 function sizeOf(path: string): number {

@@ -13,7 +13,7 @@ const PROGRESS_FROM_BYTES = 64 * 1024 * 1024;
 const MIB = 1024 * 1024;
 
 function progressOf(enabled: boolean): ProgressOf {
-  return (label) => (label === 'hashing' ? () => undefined : progressBar({ enabled, label, unit: 'MiB', from: PROGRESS_FROM_BYTES, scale: MIB }));
+  return (label) => progressBar({ enabled, label, unit: 'MiB', from: PROGRESS_FROM_BYTES, scale: MIB });
 }
 
 /** A refused backup or restore: a wrong folder is a usage error (2), a damaged backup PROOF_INVALID. */

@@ -4,6 +4,7 @@
  */
 export function progressBar(opts: { enabled: boolean; label: string; unit: string; from: number; scale?: number }): (done: number, total: number) => void {
   let shown = -1;
+  let decile = -1;
   const scale = opts.scale ?? 1;
   return (done, total) => {
     if (!opts.enabled || total < opts.from) return;
@@ -14,6 +15,9 @@ export function progressBar(opts: { enabled: boolean; label: string; unit: strin
     const fill = Math.round((pct / 100) * width);
     const line = `${opts.label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}% ${Math.round(done / scale)}/${Math.round(total / scale)} ${opts.unit}`;
     if (process.stderr.isTTY) process.stderr.write(`\r${line}${done >= total ? '\n' : ''}`);
-    else if (pct % 10 === 0) process.stderr.write(`${line}\n`);
+    else if (Math.floor(pct / 10) > decile) {
+      decile = Math.floor(pct / 10);
+      process.stderr.write(`${line}\n`);
+    }
   };
 }
