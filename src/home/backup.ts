@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
@@ -9,7 +9,7 @@ import { snapshotDatabase } from '../store/sqlite/snapshot.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { packageRoot } from '../util/package-root.js';
 import { BackupError, hashFile, isInside as inside, isMissingOrEmpty, MANIFEST, MANIFEST_FORMAT, walk, type BackupManifest, type ManifestLog } from './manifest.js';
-import { privateTree } from './private-tree.js';
+import { discard, privateTree } from './private-tree.js';
 
 /** Draws progress of one labelled step (bytes done of total). */
 export type ProgressOf = (label: string) => (done: number, total: number) => void;
@@ -20,8 +20,10 @@ export interface BackupOptions {
   readonly warn: (message: string) => void;
 }
 
-/** Files SQLite and the writer lock keep beside the database; the snapshot replaces them all. */
-const DATABASE_SUFFIXES = ['', '-wal', '-shm', '-journal', '-lock', '-lock.json', '-lock.json.tmp'];
+/** Files SQLite keeps beside the database; the snapshot replaces them all. */
+const DATABASE_SUFFIXES = ['', '-wal', '-shm', '-journal'];
+/** Writer locks and their holders' descriptions (of the store, of a witness state): they describe a running process, not truth. */
+const LOCK_SUFFIXES = ['-lock', '-lock.json', '-lock.json.tmp'];
 
 /**
  * `writ backup`: an online, consistent copy of a home into `dest` while its server runs, without
@@ -42,21 +44,49 @@ export async function backupHome(config: Config, destArg: string, opts: BackupOp
   const git = config.anchors.git ? homePath(home, config.anchors.git.path, 'anchors.git.path') : null;
   if (!existsSync(join(home, db))) throw new BackupError(`no database at ${config.store.path}; nothing to back up`, 'usage');
 
+  const existed = existsSync(dest);
   mkdirSync(dest, { recursive: true, mode: 0o700 });
-  chmodSync(dest, 0o700);
+  try {
+    const logs = await copyHome(home, dest, { db, ndjson, git, originPrefix: config.ledger.originPrefix }, opts);
+    return await writeManifest(home, dest, logs, opts.progress('hashing the copy'));
+  } catch (err) {
+    discard(dest, existed);
+    throw err;
+  }
+}
+
+interface TruthPaths {
+  readonly db: string;
+  readonly ndjson: string | null;
+  readonly git: string | null;
+  readonly originPrefix: string;
+}
+
+/** The copies, anchors first and the database last; returns the logs of the copied database. */
+async function copyHome(home: string, dest: string, p: TruthPaths, opts: BackupOptions): Promise<ManifestLog[]> {
+  const { db, ndjson, git } = p;
   if (ndjson && existsSync(join(home, ndjson))) await copyCompleteLines(join(home, ndjson), place(dest, ndjson));
   if (git && existsSync(join(home, git))) await mirrorRepository(join(home, git), place(dest, git));
   const skip = new Set([...DATABASE_SUFFIXES.map((s) => db + s), ...(ndjson ? [ndjson] : []), ...(git ? [git] : [])]);
-  const rest = walk(home, (rel) => skip.has(rel));
+  const rest = walk(home, (rel) => skip.has(rel) || LOCK_SUFFIXES.some((s) => rel.endsWith(s)));
   for (const rel of rest.other) opts.warn(`${join(home, rel)} is not a regular file (a symbolic link, socket or device) and was not copied`);
   for (const rel of rest.folders) mkdirSync(join(dest, rel), { recursive: true, mode: 0o700 });
-  for (const rel of rest.files) copyFileSync(join(home, rel), place(dest, rel));
+  for (const rel of rest.files) {
+    try {
+      copyFileSync(join(home, rel), place(dest, rel));
+    } catch (err) {
+      // A temporary file renamed away since the folder was listed (a state file being replaced).
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
   await snapshotDatabase(join(home, db), place(dest, db), opts.progress('copying the database'));
-  const logs = await logsOf(join(dest, db), config.ledger.originPrefix);
+  return logsOf(join(dest, db), p.originPrefix);
+}
 
+/** Makes the copy private, hashes every file and writes `manifest.json`. */
+async function writeManifest(home: string, dest: string, logs: ManifestLog[], hash: (done: number, total: number) => void): Promise<BackupManifest> {
   privateTree(dest);
   const { folders, files } = walk(dest);
-  const hash = opts.progress('hashing the copy');
   const total = files.reduce((n, path) => n + statSync(join(dest, path)).size, 0);
   const entries = [];
   let done = 0;

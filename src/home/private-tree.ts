@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -13,4 +13,13 @@ export function privateTree(root: string): void {
     if (st.isDirectory()) privateTree(path);
     else if (st.isFile()) chmodSync(path, 0o600);
   }
+}
+
+/**
+ * Removes what a failed backup or restore wrote into `folder`, which was new (`existed` false: it
+ * goes) or empty (it is emptied), so that nothing half-written can pass for a backup or a home.
+ */
+export function discard(folder: string, existed: boolean): void {
+  if (!existed) rmSync(folder, { recursive: true, force: true });
+  else for (const name of readdirSync(folder)) rmSync(join(folder, name), { recursive: true, force: true });
 }

@@ -1,9 +1,9 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config/config.js';
 import type { ProgressOf } from './backup.js';
 import { BackupError, hashFile, isInside as within, isMissingOrEmpty, MANIFEST, readManifest, walk, type BackupManifest, type ManifestFile } from './manifest.js';
-import { privateTree } from './private-tree.js';
+import { discard, privateTree } from './private-tree.js';
 
 export interface RestoreResult {
   readonly home: string;
@@ -42,9 +42,7 @@ export async function restoreHome(backupArg: string, homeArg: string, progress: 
       copy((done += f.bytes), total);
     }
   } catch (err) {
-    // The home was new or empty: clear it, so that a failed restore never looks like a home.
-    if (!existed) rmSync(home, { recursive: true, force: true });
-    else for (const name of readdirSync(home)) rmSync(join(home, name), { recursive: true, force: true });
+    discard(home, existed);
     throw err;
   }
   privateTree(home);
