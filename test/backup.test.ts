@@ -4,13 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../src/config/config.js';
 import { loadPrivateKey } from '../src/core/signature.js';
 import { ADMIN_KEY_ID, initHome } from '../src/home/init.js';
 import { walk, type BackupManifest } from '../src/home/manifest.js';
 import { signEnvelope, type Signer } from '../src/sdk/sign.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { openSigner } from '../src/writ.js';
 import { runWrit } from './support/cli.js';
-import { readLedgerFromStore, ServerProcess } from './support/robustness.js';
+import { readLedgerFromStore, ServerProcess, signedGet } from './support/robustness.js';
+import { startWitness, type WitnessChild } from './support/witness-child.js';
 
 /**
  * `writ backup` and `writ restore` through the real CLI, beside a real `writ serve` under load:
@@ -35,6 +38,7 @@ describe('backup and restore of a running home', () => {
   let admin: Signer;
   let tenant: string;
   let server: ServerProcess;
+  let witness: WitnessChild | undefined;
   /** Commands acknowledged (HTTP 200) before `writ backup` was started. */
   let ackedBefore: Acked[] = [];
 
@@ -54,6 +58,7 @@ describe('backup and restore of a running home', () => {
 
   after(async () => {
     await server?.stop();
+    await witness?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
@@ -167,9 +172,23 @@ describe('backup and restore of a running home', () => {
     assert.match(run.stderr, /not an empty folder/);
   });
 
-  it('reports an old backup put back in place of a home whose anchors went further as a rollback', async () => {
-    // More commands, then checkpoints of every log anchored in git and NDJSON.
-    for (let n = 0; n < 20; n++) assert.equal((await submit(`late-${n}`)).status, 200);
+  it('reports an old backup put back in place of the live home as a rollback: against the newer anchors, and by the witness when the anchors are put back too', async () => {
+    // A witness that follows the home's logs, asked to cosign every checkpoint from now on.
+    witness = await startWitness(join(root, 'witness'), openSigner(loadConfig(home)).vkey);
+    await server.stop();
+    const file = join(home, 'config.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), witnesses: { list: [{ name: witness.name, url: witness.url, vkey: witness.vkey }], quorum: 1 } }, null, 2));
+    server = await ServerProcess.start(home);
+
+    // More commands; the last one's receipt waits for a checkpoint the witness cosigned; then every log is anchored.
+    let last = '';
+    for (let n = 0; n < 20; n++) {
+      const answer = await submit(`late-${n}`);
+      assert.equal(answer.status, 200);
+      last = answer.requestId;
+    }
+    const receipt = await signedGet(server.url, `/v1/receipts/${tenant}/${last}?wait=true`, { ...admin, tenant });
+    assert.equal(receipt.status, 200, await receipt.text());
     const anchored = await runWrit(['--home', home, '--url', server.url, 'anchor']);
     assert.equal(anchored.code, 0, anchored.stderr);
     await server.stop();
@@ -181,13 +200,21 @@ describe('backup and restore of a running home', () => {
     assert.equal((await runWrit(['--home', old, 'restore', backup])).code, 0);
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(home, 'data', `writ.db${suffix}`), { force: true });
     cpSync(join(old, 'data', 'writ.db'), join(home, 'data', 'writ.db'));
-
     const run = await runWrit(['--home', home, 'verify']);
     assert.equal(run.code, 61, `verify exited ${run.code}: ${run.stderr}`);
     assert.match(run.stderr, /rolled back/);
-    const report = JSON.parse(run.stdout) as { problems: Array<{ message: string }> };
-    for (const where of ['git', 'ndjson']) {
-      assert.ok(report.problems.some((p) => p.message.includes('rolled back') && p.message.includes(where)), `no rollback reported against the ${where} anchor: ${JSON.stringify(report.problems)}`);
+    const problems = (JSON.parse(run.stdout) as { problems: Array<{ message: string }> }).problems.map((p) => p.message);
+    for (const where of [/anchored checkpoint \d+ \(git /, /anchored checkpoint \d+ \(ndjson /, /witness .* has cosigned checkpoint/]) {
+      assert.ok(problems.some((m) => where.test(m) && m.includes('rolled back')), `no rollback reported matching ${where}: ${JSON.stringify(problems)}`);
     }
+
+    // The whole old backup put back, anchors included: the witness still knows the log went further.
+    for (const rel of ['anchors/checkpoints.ndjson', 'anchors/git']) {
+      rmSync(join(home, rel), { recursive: true, force: true });
+      cpSync(join(old, rel), join(home, rel), { recursive: true });
+    }
+    const full = await runWrit(['--home', home, 'verify']);
+    assert.equal(full.code, 61, `verify exited ${full.code}: ${full.stderr}`);
+    assert.match(full.stderr, /witness .* has cosigned checkpoint \d+, beyond the \d+ records in the database: the log was truncated or the database rolled back/);
   });
 });
