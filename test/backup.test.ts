@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -143,6 +143,15 @@ describe('backup and restore of a running home', () => {
       { what: 'a truncated anchor file', damage: (dir) => writeFileSync(join(dir, 'anchors', 'checkpoints.ndjson'), readFileSync(join(dir, 'anchors', 'checkpoints.ndjson')).subarray(0, 10)), names: /anchors\/checkpoints\.ndjson is 10 bytes/ },
       { what: 'a missing key', damage: (dir) => rmSync(join(dir, 'keys', 'log.key')), names: /keys\/log\.key is listed in the manifest but missing/ },
       { what: 'an added policy', damage: (dir) => writeFileSync(join(dir, 'policies', 'extra.cedar'), 'permit(principal, action, resource);'), names: /policies\/extra\.cedar is not listed in the manifest/ },
+      { what: 'a symbolic link in place of a key', damage: (dir) => (rmSync(join(dir, 'keys', 'admin.key')), symlinkSync('/etc/hostname', join(dir, 'keys', 'admin.key'))), names: /keys\/admin\.key is not a regular file/ },
+      {
+        what: 'a manifest entry that climbs out of the home',
+        damage: (dir) => {
+          const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as BackupManifest;
+          writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...m, files: [...m.files, { path: '../escaped', bytes: 0, sha256: m.files[0].sha256 }] }));
+        },
+        names: /a file entry is malformed: .*\.\.\/escaped/,
+      },
     ];
     for (const c of cases) {
       const copy = join(root, `damaged-${cases.indexOf(c)}`);
@@ -164,6 +173,18 @@ describe('backup and restore of a running home', () => {
     assert.equal(inHome.code, 2);
     assert.match(inHome.stderr, /inside the home/);
     assert.ok(!existsSync(join(home, 'backups')));
+  });
+
+  it('refuses a home whose anchor file lies outside it, and leaves no backup folder', async () => {
+    const other = join(root, 'other-home');
+    await initHome(other, { port: 0 });
+    const file = join(other, 'config.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), anchors: { ndjson: join(root, 'elsewhere.ndjson') } }));
+    const dest = join(root, 'other-backup');
+    const run = await runWrit(['--home', other, 'backup', dest]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /anchors\.ndjson .* is outside the home/);
+    assert.ok(!existsSync(dest));
   });
 
   it('refuses to restore into a home that is not empty', async () => {
