@@ -25,7 +25,7 @@ export async function restoreHome(backupArg: string, homeArg: string, progress: 
   if (!isMissingOrEmpty(home)) throw new BackupError(`${home} exists and is not an empty folder: restore only into a new or empty home (move the old one aside first)`, 'usage');
   if (within(backup, home) || within(home, backup)) throw new BackupError(`the home ${home} and the backup ${backup} overlap; restore into a folder outside the backup`, 'usage');
   await checkBackup(backup, manifest, progress('checking the backup'));
-  checkConfig(backup);
+  checkConfig(backup, manifest);
 
   const existed = existsSync(home);
   mkdirSync(home, { recursive: true, mode: 0o700 });
@@ -80,7 +80,8 @@ async function expectFile(path: string, f: ManifestFile, when: string): Promise<
 }
 
 /** The backup's config must name a database and anchors inside the backup, so the restored home uses its own. */
-function checkConfig(backup: string): void {
+function checkConfig(backup: string, manifest: BackupManifest): void {
+  if (!manifest.files.some((f) => f.path === 'config.json')) throw new BackupError(`the backup ${backup} holds no config.json: it is not the backup of a writ home`, 'damaged');
   let config;
   try {
     config = loadConfig(backup);
