@@ -44,6 +44,7 @@ export async function backupHome(config: Config, destArg: string, opts: BackupOp
   const git = config.anchors.git ? homePath(home, config.anchors.git.path, 'anchors.git.path') : null;
   if (!existsSync(join(home, db))) throw new BackupError(`no database at ${config.store.path}; nothing to back up`, 'usage');
 
+  for (const path of namedFiles(config)) if (!inside(home, path)) opts.warn(`${path} (named in config.json) is outside the home and is not in the backup: copy it yourself`);
   const existed = existsSync(dest);
   mkdirSync(dest, { recursive: true, mode: 0o700 });
   try {
@@ -98,6 +99,14 @@ async function writeManifest(home: string, dest: string, logs: ManifestLog[], ha
   const manifest: BackupManifest = { format: MANIFEST_FORMAT, writ: writVersion(), createdAt: new Date().toISOString(), home, logs, folders, files: entries };
   writeFileSync(join(dest, MANIFEST), JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });
   return manifest;
+}
+
+/** Files and folders other than the database and anchors that the config names: keys, secrets, policies, packs. */
+function namedFiles(config: Config): string[] {
+  const webhooks = config.outbox.sinks.flatMap((s) => (s.kind === 'webhook' ? [s.secretFile] : []));
+  const jwt = [...(config.auth.jwt.hs256SecretFile ? [config.auth.jwt.hs256SecretFile] : []), ...config.auth.jwt.publicKeyFiles];
+  const candidates = [config.ledger.logKeyFile, config.approvals.totpSecretFile, config.witness.keyFile, config.witness.statePath, config.policiesDir, config.packsDir, ...config.auth.hmacKeys.map((k) => k.secretFile), ...jwt, ...webhooks];
+  return candidates.filter((p) => existsSync(p));
 }
 
 /** `path` relative to the home, refusing one outside it: a restored home must hold every file it names. */
