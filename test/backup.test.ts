@@ -68,7 +68,7 @@ describe('backup and restore of a running home', () => {
     return { status: res.status, body: (await res.json()) as { receipt?: { index: number; leafHash: string } }, requestId: envelope.requestId };
   }
 
-  it('copies the home while commands flow, and the restored home verifies and holds every command acknowledged before the backup', async () => {
+  it('copies the home while commands flow, and the restored home verifies and holds every command acknowledged before the backup', async (t) => {
     const acked: Acked[] = [];
     const refused: string[] = [];
     let running = true;
@@ -88,6 +88,7 @@ describe('backup and restore of a running home', () => {
     await Promise.all(clients);
 
     assert.equal(run.code, 0, `writ backup failed: ${run.stderr}`);
+    t.diagnostic(`${during} commands acknowledged before the backup, ${afterBackup - during} while it ran`);
     assert.ok(afterBackup > during, 'no command was acknowledged while the backup ran: the test did not back up under load');
     assert.deepEqual(refused.slice(0, 5), [], 'the server refused commands while the backup ran');
     assert.ok(server.alive, 'the server stopped during the backup');
