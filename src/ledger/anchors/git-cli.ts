@@ -122,3 +122,16 @@ export async function durabilityConfig(): Promise<string[]> {
   const [major, minor] = version ? [Number(version[1]), Number(version[2])] : [0, 0];
   return major > 2 || (major === 2 && minor >= 36) ? ['-c', 'core.fsync=objects,reference'] : ['-c', 'core.fsyncObjectFiles=true'];
 }
+
+/**
+ * Copies the repository at `path` (bare, or with a work tree) to a new bare repository `dest` with
+ * every ref and the objects they reach: a consistent copy even while an anchor publishes, since
+ * refs only ever move (atomically, by update-ref) to objects already written. `--no-local` copies
+ * the objects instead of hard-linking them, so the copy shares nothing with the original.
+ */
+export async function mirrorRepository(path: string, dest: string): Promise<void> {
+  const gitDir = await openRepository(path);
+  await runGit(['clone', '--mirror', '--no-local', '--quiet', gitDir, dest]);
+  // The copy must not point back at the repository it came from (a push would reach it).
+  await runGit([`--git-dir=${dest}`, 'remote', 'remove', 'origin']);
+}

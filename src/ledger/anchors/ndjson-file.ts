@@ -53,15 +53,25 @@ function parseLine(path: string, text: string, lineNo: number): CheckpointLine {
 /** Where the bytes after the last newline start, and how many there are; null when the file ends cleanly. */
 export async function tornTail(file: FileHandle): Promise<{ offset: number; length: number } | null> {
   const size = (await file.stat()).size;
+  const end = await completeLength(file, size);
+  return end === size ? null : { offset: end, length: size - end };
+}
+
+/**
+ * How many of the first `size` bytes form complete lines: the offset just after the last newline
+ * before `size` (0 when there is none). A copy of that many bytes never ends in a torn line, even
+ * while a writer appends.
+ */
+export async function completeLength(file: FileHandle, size: number): Promise<number> {
   const chunk = Buffer.alloc(64 * 1024);
   for (let end = size; end > 0; ) {
     const start = Math.max(0, end - chunk.length);
     const { bytesRead } = await file.read(chunk, 0, end - start, start);
     const nl = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
-    if (nl >= 0) return start + nl + 1 === size ? null : { offset: start + nl + 1, length: size - start - nl - 1 };
+    if (nl >= 0) return start + nl + 1;
     end = start;
   }
-  return size === 0 ? null : { offset: 0, length: size };
+  return 0;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { registerAirlockCommands } from './airlock.js';
 import { registerApprovalCommands } from './approvals.js';
+import { registerBackupCommands } from './backup.js';
 import { registerCommandCommands } from './commands.js';
 import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
@@ -30,6 +31,7 @@ registerWitnessCommands(program);
 registerTotpCommands(program);
 registerPolicyCommands(program);
 registerOutboxCommands(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,26 +10,19 @@ import { verifyDeployment, type VerifyReport } from '../../ledger/verify/deploym
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { openCatalog, openSigner } from '../../writ.js';
 import { CliError } from './context.js';
+import { progressBar } from './progress.js';
 import { existsSync } from 'node:fs';
 
 /** Records below which no progress bar is drawn (the run takes well under a second). */
 const PROGRESS_FROM = 20_000;
 
-function progressBar(enabled: boolean): (what: string, done: number, total: number) => void {
-  let shown = -1;
-  let phase = '';
+/** One bar per phase of writ verify (the logs, the bodies, the replay, the answers). */
+function phasedProgress(enabled: boolean): (what: string, done: number, total: number) => void {
+  const bars = new Map<string, (done: number, total: number) => void>();
   return (what, done, total) => {
-    if (!enabled || total < PROGRESS_FROM) return;
-    const pct = Math.floor((done / total) * 100);
-    if (pct === shown && what === phase) return;
-    shown = pct;
-    phase = what;
-    const width = 30;
-    const fill = Math.round((pct / 100) * width);
-    const line = `${what} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}% ${done}/${total} records`;
-    // A terminal gets one bar redrawn in place; a log file gets a line every 10 %.
-    if (process.stderr.isTTY) process.stderr.write(`\r${line}${done >= total ? '\n' : ''}`);
-    else if (pct % 10 === 0) process.stderr.write(`${line}\n`);
+    let bar = bars.get(what);
+    if (!bar) bars.set(what, (bar = progressBar({ enabled, label: what, unit: 'records', from: PROGRESS_FROM })));
+    bar(done, total);
   };
 }
 
@@ -58,7 +51,7 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
     const witnessed = await probeWitnesses(config, store);
     const catalog = await openCatalog(config);
     const configuredKey = (tenant: string, keyId: string) => config.auth.hmacKeys.find((k) => k.tenant === tenant && k.keyId === keyId);
-    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: { catalog, configuredKey }, progress: progressBar(opts.progress) });
+    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: { catalog, configuredKey }, progress: phasedProgress(opts.progress) });
   } finally {
     await store.close();
   }
