@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { registerAirlockCommands } from './airlock.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerCommandCommands } from './commands.js';
+import { registerEntityCommands } from './entities.js';
 import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
 import { registerOutboxCommands } from './outbox.js';
@@ -28,6 +29,7 @@ registerWitnessCommands(program);
 registerTotpCommands(program);
 registerPolicyCommands(program);
 registerOutboxCommands(program);
+registerEntityCommands(program);
 
 try {
   await program.parseAsync(process.argv);
