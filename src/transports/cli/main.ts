@@ -7,6 +7,7 @@ import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
 import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
+import { registerRebuildCommand } from './rebuild.js';
 import { registerServeCommands } from './serve.js';
 import { registerTotpCommands } from './totp.js';
 import { registerWitnessCommands } from './witness.js';
@@ -30,6 +31,7 @@ registerTotpCommands(program);
 registerPolicyCommands(program);
 registerOutboxCommands(program);
 registerEntityCommands(program);
+registerRebuildCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 /** Records below which no progress bar is drawn (the run takes well under a second). */
 const PROGRESS_FROM = 20_000;
 
-function progressBar(enabled: boolean): (what: string, done: number, total: number) => void {
+export function progressBar(enabled: boolean): (what: string, done: number, total: number) => void {
   let shown = -1;
   let phase = '';
   return (what, done, total) => {
@@ -56,12 +56,17 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
   const store = new SqliteStore({ path: config.store.path, readOnly: true });
   try {
     const witnessed = await probeWitnesses(config, store);
-    const catalog = await openCatalog(config);
-    const configuredKey = (tenant: string, keyId: string) => config.auth.hmacKeys.find((k) => k.tenant === tenant && k.keyId === keyId);
-    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: { catalog, configuredKey }, progress: progressBar(opts.progress) });
+    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: await replayDeps(config), progress: progressBar(opts.progress) });
   } finally {
     await store.close();
   }
+}
+
+/** What replaying the home's ledger needs: its packs (built-in and its own) and its configured HMAC keys. */
+export async function replayDeps(config: Config) {
+  const catalog = await openCatalog(config);
+  const configuredKey = (tenant: string, keyId: string) => config.auth.hmacKeys.find((k) => k.tenant === tenant && k.keyId === keyId);
+  return { catalog, configuredKey };
 }
 
 /**
