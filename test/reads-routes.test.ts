@@ -30,6 +30,7 @@ describe('authorization of every HTTP route', () => {
     'POST /v1/commands': () => '/v1/commands',
     'GET /v1/commands/:tenant/:requestId': () => `/v1/commands/default/${ids.requestId}`,
     'GET /v1/entities/:tenant/:type/:id': () => '/v1/entities/default/product/tea',
+    'GET /v1/entities/:tenant/:type/:id/history': () => '/v1/entities/default/product/tea/history',
     'GET /v1/entities/:tenant/:type': () => '/v1/entities/default/product',
     'GET /v1/actions': () => '/v1/actions',
     'GET /v1/ledger/:tenant/:scroll/records': () => '/v1/ledger/default/commerce/records?envelopes=true',

@@ -227,6 +227,8 @@ export interface Store {
   /** Reads see committed state, which is durable state. */
   getEntity(tenant: string, type: string, id: string, atIndex?: number): Promise<EntityRow | null>;
   listEntities(tenant: string, type: string, afterId: string | null, limit: number): Promise<EntityRow[]>;
+  /** Versions of one entity above `afterVersion` (0: from the first), oldest first, at most `limit`. */
+  entityVersions(tenant: string, type: string, id: string, afterVersion: number, limit: number): Promise<EntityRow[]>;
   /** Every current entity of a type in every tenant (for the key, role and flag registries). */
   allEntitiesOfType(type: string): Promise<EntityRow[]>;
   getOutcome(tenant: string, actor: string, requestId: string): Promise<StoredOutcome | null>;

@@ -11,6 +11,8 @@ export interface AnsweredRecord {
   readonly leafHash: string;
   /** The verified stored body, when there is one. */
   readonly envelope: Envelope | null;
+  /** Its body was erased by a writ.Redact record (checked against it): its answer's result may be erased too. */
+  readonly redacted?: boolean;
   /** For a PENDING record: the record that ended the held command, once it has. */
   readonly final?: { readonly record: LedgerRecord };
 }
@@ -43,6 +45,8 @@ export function checkAnswer(o: StoredOutcome, origin: string, at: AnsweredRecord
   switch (r.outcome) {
     case 'OK':
       if (o.httpStatus !== 200 || a.status !== 'OK') return `its stored answer is ${o.httpStatus} ${String(a.status)}, but record ${r.scroll}/${r.index} is OK`;
+      // writ.Redact erases the result with the body; without a checked redaction, a missing result is an edit.
+      if (a.result === undefined && a.redacted !== undefined) return at.redacted ? null : `its stored answer's result was erased, but no writ.Redact record erased record ${r.scroll}/${r.index} (the answer was changed)`;
       if (sha256Hex(jcs(a.result ?? null)) !== r.resultHash) return `its stored answer's result does not hash to the record's resultHash (record ${r.scroll}/${r.index}): the answer was changed`;
       return null;
     case 'PENDING':

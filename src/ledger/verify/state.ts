@@ -6,7 +6,7 @@ import { DEPLOYMENT_SCOPE } from '../../state/scope.js';
 import type { EntityRow, Store } from '../../store/port.js';
 import { originOf } from '../record.js';
 import { checkAnswer } from './answers.js';
-import { compareVersions, differingFields } from './versions.js';
+import { describeDiff, diffVersions, differingFields, forged, type VersionDiff } from './versions.js';
 import { loadLedger, recordKey, type BodyCounts, type LoadedRecord, type Problem, type RecordIndex } from './stored-ledger.js';
 
 /** Outbox events read per page (they give the commit order of every OK and PENDING record). */
@@ -50,7 +50,19 @@ export async function verifyState(deps: StateDeps, problem: Problem): Promise<St
   return { bodies, versions, answers: { checked } };
 }
 
-async function replayState(deps: StateDeps, records: RecordIndex, problem: Problem, progress: (done: number, total: number) => void): Promise<StateReport['versions']> {
+/** What a rebuild takes from the replay besides the problems: the state it recomputed and how it differs from the stored one. */
+export interface ReplaySink {
+  /** Entity versions of the recomputed state (replayed, or taken as given), in commit order. */
+  rows(rows: readonly EntityRow[]): void;
+  /** A stored version that differs from the replay (each is also reported as a problem). */
+  diff(d: VersionDiff): void;
+}
+
+/**
+ * Replays every OK and PENDING record in commit order (the outbox's) and compares the entity
+ * versions each wrote with the stored ones; `sink` receives the recomputed state (`writ rebuild`).
+ */
+export async function replayState(deps: StateDeps, records: RecordIndex, problem: Problem, progress: (done: number, total: number) => void, sink?: ReplaySink): Promise<StateReport['versions']> {
   const counts = { replayed: 0, unverifiable: 0 };
   const stored = new Map<string, EntityRow[]>();
   const deployment: EntityRow[] = [];
@@ -71,6 +83,7 @@ async function replayState(deps: StateDeps, records: RecordIndex, problem: Probl
   // Deployment-scope rows (the airlock's spent TOTP windows) are written only by writ.Stage and
   // writ.Land, whose codes are withheld from the stored bodies: they cannot be recomputed.
   projection.accept(deployment);
+  sink?.rows(deployment);
   counts.unverifiable += deployment.length;
   const take = (key: string) => {
     const rows = stored.get(key) ?? [];
@@ -97,11 +110,13 @@ async function replayState(deps: StateDeps, records: RecordIndex, problem: Probl
       if (!at.envelope) {
         const rows = take(key);
         projection.accept(rows);
+        sink?.rows(rows);
         counts.unverifiable += rows.length;
         continue;
       }
       try {
         const unit = await projection.replay(at, holdOf(at, stored.get(key)));
+        sink?.rows(unit.entities);
         for (const rec of unit.records) {
           const k = recordKey(rec.tenant, rec.scroll, rec.index);
           done.add(k);
@@ -111,13 +126,17 @@ async function replayState(deps: StateDeps, records: RecordIndex, problem: Probl
           }
           const produced = unit.entities.filter((x) => x.scroll === rec.scroll && x.index === rec.index);
           counts.replayed += produced.length;
-          for (const message of compareVersions(produced, take(k))) problem(rec.tenant, rec.scroll, rec.index, `${message}; ${command(mine ?? at)}`);
+          for (const d of diffVersions(produced, take(k))) {
+            sink?.diff(d);
+            problem(rec.tenant, rec.scroll, rec.index, `${describeDiff(d)}; ${command(mine ?? at)}`);
+          }
         }
       } catch (err) {
         const e2 = toWritError(err);
         problem(r.tenant, r.scroll, r.index, `record ${r.scroll}/${r.index} (${r.actor}'s ${r.action}, requestId ${r.requestId}): its command does not apply to the state the ledger implies (${e2.code}: ${e2.message})`);
         const rows = take(key);
         projection.accept(rows);
+        sink?.rows(rows);
         counts.unverifiable += rows.length;
       }
       if (done.size % 1024 === 0) progress(done.size, total);
@@ -131,6 +150,7 @@ async function replayState(deps: StateDeps, records: RecordIndex, problem: Probl
   for (const rows of stored.values()) {
     for (const x of rows) {
       const by = records.get(recordKey(x.tenant, x.scroll, x.index));
+      sink?.diff(forged(x));
       problem(x.tenant, x.scroll, x.index, `${x.type}/${x.id} version ${x.version} claims record ${x.scroll}/${x.index}, but no record wrote it (a forged or misplaced entity version)${by ? `; that record is ${command(by)}, ${by.record.outcome}` : ''}`);
     }
   }

@@ -14,6 +14,8 @@ export interface LoadedRecord {
   readonly leafHash: string;
   /** Its stored body, when it hashes to the record's commandHash; null when it cannot be replayed. */
   envelope: Envelope | null;
+  /** Its stored body was erased by a writ.Redact (checked): its answer's result may be erased too. */
+  redacted?: boolean;
   /** For a PENDING record: the record that ended the held command (its next record in the same log with the same key). */
   final?: LoadedRecord;
 }
@@ -87,7 +89,10 @@ async function checkBodies(store: Store, catalog: Catalog, records: Map<string, 
       loaded.envelope = verdict.envelope;
       counts.checked++;
     } else if (verdict.kind === 'bad') problem(r.tenant, r.scroll, r.index, `record ${r.scroll}/${r.index} (${r.actor}'s ${r.action}, requestId ${r.requestId}): ${verdict.message}`);
-    else counts[verdict.kind]++;
+    else {
+      if (verdict.kind === 'redacted') loaded.redacted = true;
+      counts[verdict.kind]++;
+    }
     if (++done % 1024 === 0) progress(done);
   }
   progress(done);

@@ -9,28 +9,53 @@ function same(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a ?? null) === JSON.stringify(b ?? null) || jcs(a ?? null) === jcs(b ?? null);
 }
 
+/** One difference between an entity version the replay wrote and what the store holds. */
+export interface VersionDiff {
+  readonly tenant: string;
+  readonly type: string;
+  readonly id: string;
+  readonly version: number;
+  /** The record (`scroll/index`) that wrote the version, or that the stored version claims. */
+  readonly record: string;
+  /** `changed`: stored with other `fields`; `missing`: not stored; `forged`: stored, written by no record. */
+  readonly kind: 'changed' | 'missing' | 'forged';
+  readonly fields: readonly string[];
+}
+
 /**
  * Compares the entity versions a record's replay wrote with the stored versions that name that
- * record: each must be stored, field for field, and nothing more may be stored. Returns one message
- * per difference, naming the entity, its version and the record.
+ * record: each must be stored, field for field, and nothing more may be stored.
  */
-export function compareVersions(produced: readonly EntityRow[], stored: readonly EntityRow[]): string[] {
-  const out: string[] = [];
+export function diffVersions(produced: readonly EntityRow[], stored: readonly EntityRow[]): VersionDiff[] {
+  const out: VersionDiff[] = [];
   const left = new Map(stored.map((s) => [`${s.tenant}\n${s.type}\n${s.id}\n${s.version}`, s]));
   for (const p of produced) {
     const k = `${p.tenant}\n${p.type}\n${p.id}\n${p.version}`;
     const s = left.get(k);
-    const where = `${p.type}/${p.id} version ${p.version} (written by record ${p.scroll}/${p.index})`;
+    const at = { tenant: p.tenant, type: p.type, id: p.id, version: p.version, record: `${p.scroll}/${p.index}` };
     if (!s) {
-      out.push(`${where} is missing from the stored history`);
+      out.push({ ...at, kind: 'missing', fields: [] });
       continue;
     }
     left.delete(k);
     const bad = FIELDS.filter((f) => !same(p[f], s[f]));
-    if (bad.length) out.push(`${where}: its stored ${bad.join(', ')} differs from the replay of the ledger (the state was changed)`);
+    if (bad.length) out.push({ ...at, kind: 'changed', fields: bad });
   }
-  for (const s of left.values()) out.push(`${s.type}/${s.id} version ${s.version} claims record ${s.scroll}/${s.index}, but no record wrote it (a forged entity version)`);
+  for (const s of left.values()) out.push(forged(s));
   return out;
+}
+
+/** A stored version that no record wrote. */
+export function forged(s: EntityRow): VersionDiff {
+  return { tenant: s.tenant, type: s.type, id: s.id, version: s.version, record: `${s.scroll}/${s.index}`, kind: 'forged', fields: [] };
+}
+
+/** A difference as one sentence naming the entity, its version and the record. */
+export function describeDiff(d: VersionDiff): string {
+  const where = `${d.type}/${d.id} version ${d.version}`;
+  if (d.kind === 'missing') return `${where} (written by record ${d.record}) is missing from the stored history`;
+  if (d.kind === 'changed') return `${where} (written by record ${d.record}): its stored ${d.fields.join(', ')} differs from the replay of the ledger (the state was changed)`;
+  return `${where} claims record ${d.record}, but no record wrote it (a forged entity version)`;
 }
 
 /** The fields in which two records (leaf bytes) differ, for a message. */

@@ -126,6 +126,10 @@ export class SqliteStore implements Store {
     return ((this.r.listEntities.all(tenant, type, afterId ?? '', limit) as Row[]).map((row) => toEntity(row)!));
   }
 
+  async entityVersions(tenant: string, type: string, id: string, afterVersion: number, limit: number): Promise<EntityRow[]> {
+    return (this.r.entityVersions.all(tenant, type, id, afterVersion, limit) as Row[]).map((row) => toEntity(row)!);
+  }
+
   async allEntitiesOfType(type: string): Promise<EntityRow[]> {
     return ((this.r.allOfType.all(type) as Row[]).map((row) => toEntity(row)!));
   }
@@ -326,6 +330,7 @@ function readerStatements(db: Db) {
          AND NOT EXISTS (SELECT 1 FROM entity_history n WHERE n.tenant = h.tenant AND n.type = h.type AND n.id = h.id AND n.version > h.version)
        ORDER BY id LIMIT ?`,
     ),
+    entityVersions: db.prepare(`SELECT ${ENTITY_COLS} FROM entity_history WHERE tenant = ? AND type = ? AND id = ? AND version > ? ORDER BY version LIMIT ?`),
     allOfType: db.prepare(
       `SELECT ${ENTITY_COLS} FROM entity_history h INDEXED BY entity_history_system WHERE type = ? AND type IN ('key', 'actor', 'flag')
          AND NOT EXISTS (SELECT 1 FROM entity_history n WHERE n.tenant = h.tenant AND n.type = h.type AND n.id = h.id AND n.version > h.version)`,

@@ -58,6 +58,11 @@ export class WriterLock {
     return new WriterLock(db, path);
   }
 
+  /** Whether this process still holds the lock. */
+  get held(): boolean {
+    return this.db.open;
+  }
+
   /** Releases the lock (closing the connection ends its transaction and drops the OS lock). */
   release(): void {
     if (this.db.open) this.db.close();

@@ -35,9 +35,10 @@ export class SqliteWriter {
       each(rows.outcomeUpdates, STRIDE.outcomeUpdates, s.replaceOutcome);
       each(rows.nonces, STRIDE.nonces, s.putNonce);
       for (let i = 0; i < rows.redactions.length; i += STRIDE.redactions) {
-        const [tenant, scroll, index] = rows.redactions.slice(i, i + 3);
+        const [tenant, scroll, index, at, by, reason] = rows.redactions.slice(i, i + STRIDE.redactions);
         s.eraseEnvelope.run(tenant, scroll, index);
         s.putRedaction.run(rows.redactions.slice(i, i + STRIDE.redactions));
+        eraseCopies(s, { tenant, scroll, index }, { at, by, reason });
       }
     });
     this.applyIntegration = this.db.transaction((batch: IntegrationBatch) => {
@@ -82,6 +83,26 @@ export class SqliteWriter {
   }
 }
 
+/**
+ * The copies of a redacted command's data that can go without breaking a proof or the replay, in
+ * the redaction's transaction: its outbox event's `data` (the event stays, so commit order and
+ * pending deliveries stay; a sink that has not sent it yet sends the marker) and the `result` of
+ * its stored answer (which `writ verify` then accepts for a redacted record only; answers.ts).
+ * Deliveries already made, and the entity versions and approval copy, are not reached (docs/ledger.md).
+ */
+function eraseCopies(s: ReturnType<typeof statements>, entry: { tenant: unknown; scroll: unknown; index: unknown }, redacted: { at: unknown; by: unknown; reason: unknown }): void {
+  s.eraseEvent.run(JSON.stringify({ redacted }), entry.tenant, entry.scroll, entry.index);
+  const key = s.recordKey.get(entry.tenant, entry.scroll, entry.index) as { request_id: string; actor: string } | undefined;
+  if (!key) return;
+  const answer = s.answerOf.get(entry.tenant, key.request_id, key.actor) as { response: string; scroll: string; idx: number } | undefined;
+  // Only the answer of this record (a held command's answer may name its final record elsewhere).
+  if (!answer || answer.scroll !== entry.scroll || answer.idx !== entry.index) return;
+  const body = JSON.parse(answer.response) as Record<string, unknown>;
+  if (!('result' in body)) return;
+  delete body.result;
+  s.eraseAnswer.run(JSON.stringify({ ...body, redacted }), entry.tenant, key.request_id, key.actor);
+}
+
 /** Runs `statement` once per row of a flat parameter array. */
 function each(values: readonly unknown[], stride: number, statement: Database.Statement): void {
   for (let i = 0; i < values.length; i += stride) statement.run(values.slice(i, i + stride));
@@ -98,6 +119,10 @@ function statements(db: Db) {
     replaceOutcome: db.prepare('INSERT OR REPLACE INTO outcomes (tenant, actor, request_id, command_hash, sig_digest, http_status, response, created_at, scroll, idx) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     putNonce: db.prepare('INSERT OR IGNORE INTO nonces (tenant, actor, nonce, command_hash, expires_at) VALUES (?,?,?,?,?)'),
     eraseEnvelope: db.prepare('UPDATE ledger SET envelope = NULL WHERE tenant = ? AND scroll = ? AND idx = ?'),
+    eraseEvent: db.prepare('UPDATE outbox SET data = ? WHERE tenant = ? AND scroll = ? AND idx = ?'),
+    recordKey: db.prepare('SELECT request_id, actor FROM ledger WHERE tenant = ? AND scroll = ? AND idx = ?'),
+    answerOf: db.prepare('SELECT response, scroll, idx FROM outcomes WHERE tenant = ? AND request_id = ? AND actor = ?'),
+    eraseAnswer: db.prepare('UPDATE outcomes SET response = ? WHERE tenant = ? AND request_id = ? AND actor = ?'),
     putRedaction: db.prepare('INSERT OR IGNORE INTO redactions (tenant, scroll, idx, redacted_at, redacted_by, reason) VALUES (?,?,?,?,?,?)'),
     putTile: db.prepare('INSERT OR REPLACE INTO tiles (tenant, scroll, level, n, width, nodes) VALUES (?,?,?,?,?,?)'),
     addCheckpoint: db.prepare('INSERT INTO checkpoints (tenant, scroll, size, root, note, created_at, cosignatures) VALUES (?,?,?,?,?,?,?)'),

@@ -3,10 +3,12 @@ import { registerAirlockCommands } from './airlock.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerBackupCommands } from './backup.js';
 import { registerCommandCommands } from './commands.js';
+import { registerEntityCommands } from './entities.js';
 import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
 import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
+import { registerRebuildCommand } from './rebuild.js';
 import { registerServeCommands } from './serve.js';
 import { registerTenantCommands } from './tenants.js';
 import { registerTotpCommands } from './totp.js';
@@ -32,6 +34,8 @@ registerTotpCommands(program);
 registerPolicyCommands(program);
 registerOutboxCommands(program);
 registerBackupCommands(program);
+registerEntityCommands(program);
+registerRebuildCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 const PROGRESS_FROM = 20_000;
 
 /** One bar per phase of writ verify (the logs, the bodies, the replay, the answers). */
-function phasedProgress(enabled: boolean): (what: string, done: number, total: number) => void {
+export function phasedProgress(enabled: boolean): (what: string, done: number, total: number) => void {
   const bars = new Map<string, (done: number, total: number) => void>();
   return (what, done, total) => {
     let bar = bars.get(what);
@@ -49,12 +49,17 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
   const store = new SqliteStore({ path: config.store.path, readOnly: true });
   try {
     const witnessed = await probeWitnesses(config, store);
-    const catalog = await openCatalog(config);
-    const configuredKey = (tenant: string, keyId: string) => config.auth.hmacKeys.find((k) => k.tenant === tenant && k.keyId === keyId);
-    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: { catalog, configuredKey }, progress: phasedProgress(opts.progress) });
+    return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: await replayDeps(config), progress: phasedProgress(opts.progress) });
   } finally {
     await store.close();
   }
+}
+
+/** What replaying the home's ledger needs: its packs (built-in and its own) and its configured HMAC keys. */
+export async function replayDeps(config: Config) {
+  const catalog = await openCatalog(config);
+  const configuredKey = (tenant: string, keyId: string) => config.auth.hmacKeys.find((k) => k.tenant === tenant && k.keyId === keyId);
+  return { catalog, configuredKey };
 }
 
 /**

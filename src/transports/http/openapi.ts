@@ -117,6 +117,13 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
           responses: { '200': json('The entity version', ref('Entity')), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
         },
       },
+      '/v1/entities/{tenant}/{type}/{id}/history': {
+        get: {
+          summary: 'Every version of an entity, oldest first, paged by version',
+          parameters: [pathParam('tenant'), pathParam('type'), pathParam('id'), queryInt('after', 'the version to continue after (next of the previous page)'), queryInt('limit', 'most versions per page (1..1000); a page also stops before limits.maxPageBytes of items, and next continues after its last item')],
+          responses: { '200': json('A page of versions', { type: 'object', properties: { versions: { type: 'array', items: ref('Entity') }, next: { type: ['integer', 'null'] } } }), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
+        },
+      },
       '/v1/entities/{tenant}/{type}': {
         get: {
           summary: 'Entities of a type, paged by id',

@@ -47,7 +47,7 @@ const entityRead: ReadOf = (p, _q, { identity, access, tenant }) => {
   return { kind: entityReadKind(p.type), resource: `${p.type}/${p.id ?? '*'}`, facts: { own: owner !== undefined && owner === identity?.actor } };
 };
 
-/** Read-only routes: entities (current and point-in-time), the catalog, ledger records, health. */
+/** Read-only routes: entities (current, point-in-time and history), the catalog, ledger records, health. */
 export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Record<string, () => unknown>> = {}): void {
   app.get<{ Params: { tenant: string; type: string; id: string }; Querystring: { at?: string } }>('/v1/entities/:tenant/:type/:id', { config: { access: { kind: 'tenant', tenantIn: 'params', read: entityRead } } }, async (request) => {
     const { tenant, type, id } = request.params;
@@ -67,6 +67,21 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
       return { items: rows.map((r) => ({ value: entityView(r), cursor: r.id })), next: rows.length < n ? null : rows[rows.length - 1].id };
     });
     return reply.type('application/json').send(pageJson({}, 'items', page));
+  });
+
+  // Every version of one entity, oldest first; `after` is a version number (the cursor `next` gives).
+  app.get<{ Params: { tenant: string; type: string; id: string }; Querystring: { after?: string; limit?: string } }>('/v1/entities/:tenant/:type/:id/history', { config: { access: { kind: 'tenant', tenantIn: 'params', read: entityRead } } }, async (request, reply) => {
+    const { tenant, type, id } = request.params;
+    if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity');
+    const after = intParam(request.query.after, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    const page = await bytePage(after, limit, writ.config.limits.maxPageBytes, async (v, n) => {
+      const rows = await writ.store.entityVersions(tenant, type, id, v, n);
+      return { items: rows.map((r) => ({ value: entityView(r), cursor: r.version })), next: rows.length < n ? null : rows[rows.length - 1].version };
+    });
+    // An entity that never existed is not found; past its last version a page is merely empty.
+    if (page.texts.length === 0 && after === 0) throw new WritError('NOT_FOUND', `${type} ${JSON.stringify(id)} does not exist in tenant ${JSON.stringify(tenant)}`);
+    return reply.type('application/json').send(pageJson({}, 'versions', page));
   });
 
   app.get('/v1/actions', { config: { access: { kind: 'identified' } } }, async () => ({
