@@ -7,6 +7,8 @@ import { signEnvelope } from '../src/sdk/sign.js';
 import { buildOpenApi } from '../src/transports/http/openapi.js';
 import { builtinPacksDir } from '../src/writ.js';
 import { OpenApiChecker } from './support/openapi-check.js';
+import { startHarness } from './support/harness.js';
+import { Validator } from '@seriousme/openapi-schema-validator';
 
 /**
  * The OpenAPI document as a whole (the route-by-route answers are checked against it in
@@ -73,5 +75,34 @@ describe('the OpenAPI document', () => {
     }
     assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: doc.components.securitySchemes.bearer.description });
     assert.equal(doc.components.securitySchemes.writSig.scheme, 'WritSig');
+  });
+});
+
+describe('the OpenAPI document a server serves', () => {
+  it('is valid OpenAPI 3.1 by an independent validator (the official 3.1 JSON Schema, @seriousme/openapi-schema-validator)', async () => {
+    const h = await startHarness();
+    try {
+      const served = await h.get('/openapi.json');
+      assert.equal(served.status, 200);
+      const validator = new Validator();
+      const result = await validator.validate(served.body);
+      assert.equal(validator.version, '3.1');
+      assert.deepEqual(result.errors ?? [], [], JSON.stringify(result.errors ?? []).slice(0, 2000));
+      assert.equal(result.valid, true);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('is refused by that validator once broken, so the check above can fail', async () => {
+    const h = await startHarness();
+    try {
+      const doc = structuredClone((await h.get('/openapi.json')).body);
+      doc.paths['/v1/commands'].post.responses = { '200': { content: {} } };
+      const result = await new Validator().validate(doc);
+      assert.equal(result.valid, false);
+    } finally {
+      await h.close();
+    }
   });
 });
