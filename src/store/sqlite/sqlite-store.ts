@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { CheckpointRow, DeadLetter, DeliveryRow, EntityRow, IntegrationBatch, LedgerRow, LogHead, NonceRow, OutboxProgress, OutboxRow, Redaction, SinkState, Store, StoredOutboxRow, StoredOutcome, TileRow, WriteBatch } from '../port.js';
 import { toRows } from './batch-rows.js';
 import { OutboxReads, parsedEvent } from './outbox-sql.js';
+import { readerStatements, toCheckpoint, toEntity, toLedger, toOutcome } from './reader-sql.js';
 import { tune } from './pragmas.js';
 import { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_VERSION } from './schema.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
@@ -316,102 +317,4 @@ function migrate(db: Db): void {
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
-}
-
-const ENTITY_COLS = 'tenant, type, id, version, doc, deleted, updated_at, updated_by, scroll, idx';
-
-function readerStatements(db: Db) {
-  return {
-    getEntity: db.prepare(`SELECT ${ENTITY_COLS} FROM entity_history WHERE tenant = ? AND type = ? AND id = ? ORDER BY version DESC LIMIT 1`),
-    getEntityAt: db.prepare(`SELECT ${ENTITY_COLS} FROM entity_history WHERE tenant = ? AND type = ? AND id = ? AND idx <= ? ORDER BY version DESC LIMIT 1`),
-    // Current versions only: a row is current when no higher version of its key exists.
-    listEntities: db.prepare(
-      `SELECT ${ENTITY_COLS} FROM entity_history h WHERE tenant = ? AND type = ? AND id > ? AND deleted = 0
-         AND NOT EXISTS (SELECT 1 FROM entity_history n WHERE n.tenant = h.tenant AND n.type = h.type AND n.id = h.id AND n.version > h.version)
-       ORDER BY id LIMIT ?`,
-    ),
-    entityVersions: db.prepare(`SELECT ${ENTITY_COLS} FROM entity_history WHERE tenant = ? AND type = ? AND id = ? AND version > ? ORDER BY version LIMIT ?`),
-    allOfType: db.prepare(
-      `SELECT ${ENTITY_COLS} FROM entity_history h INDEXED BY entity_history_system WHERE type = ? AND type IN ('key', 'actor', 'flag')
-         AND NOT EXISTS (SELECT 1 FROM entity_history n WHERE n.tenant = h.tenant AND n.type = h.type AND n.id = h.id AND n.version > h.version)`,
-    ),
-    entityHistory: db.prepare(`SELECT ${ENTITY_COLS} FROM entity_history`),
-    allOutcomes: db.prepare('SELECT * FROM outcomes'),
-    getOutcome: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? AND actor = ?'),
-    outcomeKeys: db.prepare('SELECT tenant, actor, request_id FROM outcomes'),
-    findOutcomes: db.prepare('SELECT * FROM outcomes WHERE tenant = ? AND request_id = ? ORDER BY created_at'),
-    getNonce: db.prepare('SELECT command_hash, expires_at FROM nonces WHERE tenant = ? AND actor = ? AND nonce = ?'),
-    unexpiredNonces: db.prepare('SELECT tenant, actor, nonce, command_hash, expires_at FROM nonces WHERE expires_at >= ? ORDER BY expires_at LIMIT ?'),
-    logHeads: db.prepare('SELECT l.tenant, l.scroll, l.idx, l.leaf_hash FROM ledger l JOIN (SELECT tenant, scroll, MAX(idx) AS m FROM ledger GROUP BY tenant, scroll) h ON l.tenant = h.tenant AND l.scroll = h.scroll AND l.idx = h.m'),
-    readLedger: db.prepare('SELECT tenant, scroll, idx, leaf, leaf_hash, request_id, actor, command_hash, outcome, code FROM ledger WHERE tenant = ? AND scroll = ? AND idx >= ? ORDER BY idx LIMIT ?'),
-    readEnvelope: db.prepare('SELECT envelope AS body FROM ledger WHERE tenant = ? AND scroll = ? AND idx = ?'),
-    countOutbox: db.prepare('SELECT COUNT(*) AS n FROM outbox'),
-    leafHashes: db.prepare('SELECT leaf_hash FROM ledger WHERE tenant = ? AND scroll = ? AND idx >= ? AND idx < ? ORDER BY idx'),
-    getTile: db.prepare('SELECT width, nodes FROM tiles WHERE tenant = ? AND scroll = ? AND level = ? AND n = ?'),
-    latestCheckpoint: db.prepare('SELECT * FROM checkpoints WHERE tenant = ? AND scroll = ? ORDER BY size DESC LIMIT 1'),
-    latestCheckpoints: db.prepare(
-      'SELECT c.* FROM checkpoints c JOIN (SELECT tenant, scroll, MAX(size) AS m FROM checkpoints GROUP BY tenant, scroll) h ON c.tenant = h.tenant AND c.scroll = h.scroll AND c.size = h.m',
-    ),
-    checkpoints: db.prepare('SELECT * FROM checkpoints WHERE tenant = ? AND scroll = ? AND size >= ? ORDER BY size LIMIT ?'),
-    getRedaction: db.prepare('SELECT redacted_at, redacted_by, reason FROM redactions WHERE tenant = ? AND scroll = ? AND idx = ?'),
-  };
-}
-
-function toEntity(row: Row | undefined): EntityRow | null {
-  if (!row) return null;
-  return {
-    tenant: row.tenant as string,
-    type: row.type as string,
-    id: row.id as string,
-    version: row.version as number,
-    doc: row.doc === null ? null : JSON.parse(row.doc as string),
-    deleted: row.deleted === 1,
-    updatedAt: row.updated_at as string,
-    updatedBy: row.updated_by as string,
-    scroll: row.scroll as string,
-    index: row.idx as number,
-  };
-}
-
-function toOutcome(row: Row | undefined): StoredOutcome | null {
-  if (!row) return null;
-  return {
-    tenant: row.tenant as string,
-    actor: row.actor as string,
-    requestId: row.request_id as string,
-    commandHash: row.command_hash as string,
-    sigDigest: (row.sig_digest as string | null) ?? null,
-    httpStatus: row.http_status as number,
-    response: row.response as string,
-    createdAt: row.created_at as number,
-    scroll: row.scroll as string,
-    index: row.idx as number,
-  };
-}
-
-function toCheckpoint(row: Row): CheckpointRow {
-  return {
-    tenant: row.tenant as string,
-    scroll: row.scroll as string,
-    size: row.size as number,
-    root: row.root as string,
-    note: row.note as string,
-    createdAt: row.created_at as string,
-    cosignatures: row.cosignatures as number,
-  };
-}
-
-function toLedger(row: Row): LedgerRow {
-  return {
-    tenant: row.tenant as string,
-    scroll: row.scroll as string,
-    index: row.idx as number,
-    leaf: row.leaf as Buffer,
-    leafHash: row.leaf_hash as string,
-    requestId: row.request_id as string,
-    actor: row.actor as string,
-    commandHash: row.command_hash as string,
-    outcome: row.outcome as string,
-    code: (row.code as string | null) ?? null,
-  };
 }
