@@ -38,12 +38,16 @@ describe('back-pressure: the HTTP command queue is bounded', () => {
       }
       const extra = Array.from({ length: 5 }, (_, i) => h.sign('UpsertProduct', product(`bp-busy-${i}`)));
       const refused = await Promise.all(extra.map((e) => h.post(e)));
+      // A body far over intake.maxBytes is refused 503 as well, not 413: it was never read.
+      const huge = await h.post('x'.repeat(h.writ.config.intake.maxBytes * 4));
+      assertError(huge, 'UNAVAILABLE');
       assert.equal(settled, 0, 'the refusals were answered while the accepted commands still waited on the store');
       refused.forEach((res, i) => {
         assert.equal(res.status, 503, res.raw);
         assertError(res, 'UNAVAILABLE');
         assert.equal(res.headers['retry-after'], '1');
-        assert.equal(res.body.requestId, extra[i].requestId, 'the answer names the command it refuses');
+        // Refused before its body was read: the answer cannot name the command (DESIGN §3 allows a null requestId).
+        assert.equal(res.body.requestId, null, `refusal ${i} read the body`);
         assert.match(res.body.message, /server\.maxInFlight/);
       });
       blocker.exec('COMMIT');
@@ -51,7 +55,7 @@ describe('back-pressure: the HTTP command queue is bounded', () => {
       for (const res of await Promise.all(pending)) assertOk(res);
       assert.equal(await ledgerSize(h), size + BOUND, 'only the accepted commands were recorded');
       const after = await scrape();
-      assert.equal(after.value('writ_pushback_total', { code: 'UNAVAILABLE' }) - before.value('writ_pushback_total', { code: 'UNAVAILABLE' }), extra.length);
+      assert.equal(after.value('writ_pushback_total', { code: 'UNAVAILABLE' }) - before.value('writ_pushback_total', { code: 'UNAVAILABLE' }), extra.length + 1);
       assert.equal((await h.get('/healthz')).body.pushback.UNAVAILABLE, after.value('writ_pushback_total', { code: 'UNAVAILABLE' }));
       assert.equal(after.value('writ_http_commands_in_flight'), 0);
       // Nothing was claimed for a refused command (its nonce, its idempotency key): sent again unchanged, it is applied.

@@ -13,11 +13,19 @@ export class InFlightGate implements InFlight {
 
   constructor(readonly limit: number) {}
 
+  /** Whether every place is taken: a request may be refused before its body is even read. */
+  get full(): boolean {
+    return this.inFlight >= this.limit;
+  }
+
+  /** The refusal of a command that found every place taken. */
+  busy(): WritError {
+    return new WritError('UNAVAILABLE', `writ has ${this.limit} commands in flight over HTTP (server.maxInFlight) and refused this one before looking at it; nothing was recorded: send it again, unchanged, after ${BUSY_RETRY_AFTER_SECONDS} s`, { retryAfter: BUSY_RETRY_AFTER_SECONDS });
+  }
+
   /** Takes a place, or throws UNAVAILABLE (503, Retry-After) when all are taken; a taken place MUST be left. */
   enter(): void {
-    if (this.inFlight >= this.limit) {
-      throw new WritError('UNAVAILABLE', `writ has ${this.limit} commands in flight over HTTP (server.maxInFlight) and refused this one before looking at it; nothing was recorded: send it again, unchanged, after ${BUSY_RETRY_AFTER_SECONDS} s`, { retryAfter: BUSY_RETRY_AFTER_SECONDS });
-    }
+    if (this.full) throw this.busy();
     this.inFlight++;
   }
 

@@ -90,15 +90,21 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
 
   const gate = new InFlightGate(writ.config.server.maxInFlight);
   writ.metrics.attach('http', gate, registerHttpFamilies);
-  app.post('/v1/commands', { config: { access: { kind: 'command' } } }, async (request, reply) => {
+  const refuseBusy = (reply: FastifyReply, requestId: string | null) => {
+    // Pushback: counted (GET /healthz, /metrics), never recorded.
+    writ.pipeline.counters.pushback.UNAVAILABLE++;
+    return sendError(reply, gate.busy(), requestId);
+  };
+  // When every place is taken already, the refusal comes before the body is read and parsed, so a
+  // flood of refused commands costs the server as little as it can (the handler still takes places).
+  const busyEarly = (_request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    if (gate.full) refuseBusy(reply, null);
+    else done();
+  };
+  app.post('/v1/commands', { config: { access: { kind: 'command' } }, onRequest: busyEarly }, async (request, reply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    try {
-      gate.enter();
-    } catch (err) {
-      // Pushback: counted (GET /healthz, /metrics), never recorded.
-      writ.pipeline.counters.pushback.UNAVAILABLE++;
-      return sendError(reply, err as WritError, requestIdHint(body));
-    }
+    if (gate.full) return refuseBusy(reply, requestIdHint(body));
+    gate.enter();
     try {
       const bearer = bearerOf(request);
       if (bearer === '') return sendError(reply, new WritError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"'));
