@@ -1,4 +1,5 @@
-import { signEnvelope } from '../src/sdk/sign.js';
+import { READ_TOKEN_SCHEME } from '../src/core/read-token.js';
+import { signEnvelope, signReadToken } from '../src/sdk/sign.js';
 import { buildServer } from '../src/transports/http/server.js';
 import { BENCH_CONFIG, benchHome, emit, round } from './support.js';
 
@@ -23,7 +24,9 @@ export async function benchReadPages(count: number, bodyBytes: number): Promise<
       await writ.close();
       writ = await home.open({ limits: { ...BENCH_CONFIG.limits, maxPageBytes } });
       const app = buildServer(writ);
-      await app.inject({ method: 'GET', url: `/v1/ledger/${home.tenant}/writ/records?envelopes=true&limit=2` }); // warm-up
+      // Reads need an identity: each request carries a read token signed with the admin's key.
+      const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `${READ_TOKEN_SCHEME} ${signReadToken({ ...home.admin, tenant: home.tenant }, 'GET', url)}` } });
+      await get(`/v1/ledger/${home.tenant}/writ/records?envelopes=true&limit=2`); // warm-up
       let gap = 0;
       let tick = process.hrtime.bigint();
       const timer = setInterval(() => {
@@ -32,14 +35,15 @@ export async function benchReadPages(count: number, bodyBytes: number): Promise<
         tick = now;
       }, 1);
       const start = process.hrtime.bigint();
-      const read = app.inject({ method: 'GET', url: `/v1/ledger/${home.tenant}/writ/records?envelopes=true&limit=1000` });
-      const health = app.inject({ method: 'GET', url: '/healthz' }).then(() => Number(process.hrtime.bigint() - start) / 1e6);
+      const read = get(`/v1/ledger/${home.tenant}/writ/records?envelopes=true&limit=1000`);
+      const health = get('/healthz').then(() => Number(process.hrtime.bigint() - start) / 1e6);
       const res = await read;
       const end = process.hrtime.bigint();
       gap = Math.max(gap, Number(end - tick) / 1e6);
       const ms = Number(end - start) / 1e6;
       const healthMs = await health;
       clearInterval(timer);
+      if (res.statusCode !== 200) throw new Error(`read-pages: the records read answered ${res.statusCode}: ${res.body.slice(0, 300)}`);
       const body = JSON.parse(res.body) as { records: unknown[] };
       emit({ bench: 'read-pages', maxPageBytes, records_stored: count, body_bytes: bodyBytes, page_records: body.records.length, page_bytes: res.rawPayload.length, request_ms: round(ms), healthz_ms: round(healthMs), max_loop_gap_ms: round(gap), rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
       await app.close();
