@@ -1,5 +1,4 @@
-import { READ_TOKEN_SCHEME } from '../src/core/read-token.js';
-import { signEnvelope, signReadToken } from '../src/sdk/sign.js';
+import { signEnvelope, readAuthorization } from '../src/sdk/sign.js';
 import { buildServer } from '../src/transports/http/server.js';
 import { BENCH_CONFIG, benchHome, emit, round } from './support.js';
 
@@ -25,7 +24,7 @@ export async function benchReadPages(count: number, bodyBytes: number): Promise<
       writ = await home.open({ limits: { ...BENCH_CONFIG.limits, maxPageBytes } });
       const app = buildServer(writ);
       // Reads need an identity: each request carries a read token signed with the admin's key.
-      const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `${READ_TOKEN_SCHEME} ${signReadToken({ ...home.admin, tenant: home.tenant }, 'GET', url)}` } });
+      const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: readAuthorization({ ...home.admin, tenant: home.tenant }, 'GET', url) } });
       await get(`/v1/ledger/${home.tenant}/writ/records?envelopes=true&limit=2`); // warm-up
       let gap = 0;
       let tick = process.hrtime.bigint();

@@ -1,5 +1,4 @@
-import { READ_TOKEN_SCHEME } from '../src/core/read-token.js';
-import { signReadToken } from '../src/sdk/sign.js';
+import { readAuthorization } from '../src/sdk/sign.js';
 import { buildServer } from '../src/transports/http/server.js';
 import { BENCH_CONFIG, benchHome, emit, percentile, round, runConcurrent, signedProducts } from './support.js';
 
@@ -22,7 +21,7 @@ export async function benchReads(count: number): Promise<void> {
       const writ = await bench.open({ auth: { reads: mode } } as never);
       const server = buildServer(writ);
       const reader = { ...bench.admin, tenant: bench.tenant };
-      const requests = paths.map((url) => ({ url, headers: mode === 'open' ? {} : { authorization: `${READ_TOKEN_SCHEME} ${signReadToken(reader, 'GET', url)}` } }));
+      const requests = paths.map((url) => ({ url, headers: mode === 'open' ? {} : { authorization: readAuthorization(reader, 'GET', url) } }));
       let failed = 0;
       const { seconds, latencies } = await runConcurrent(requests, 16, async (r) => {
         const res = await server.inject({ method: 'GET', url: r.url, headers: r.headers });

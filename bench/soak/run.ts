@@ -1,5 +1,4 @@
-import { READ_TOKEN_SCHEME } from '../../src/core/read-token.js';
-import { signReadToken, type ReadSigner } from '../../src/sdk/sign.js';
+import { readAuthorization, type ReadSigner } from '../../src/sdk/sign.js';
 import { rssMb, spawnBenchServer, type BenchServer } from '../bench-server.js';
 import { LeanConnection } from '../lean-client.js';
 import { round } from '../support.js';
@@ -70,7 +69,7 @@ class Tally {
 /** A GET for the soak's own set-up, read as `reader` when given (reads need an identity). */
 async function getJson(target: Target, hostname: string, port: number, path: string, reader?: ReadSigner): Promise<any> {
   const c = await LeanConnection.open(hostname, port);
-  const headers: Record<string, string> = reader ? { Authorization: `${READ_TOKEN_SCHEME} ${signReadToken(reader, 'GET', path)}` } : {};
+  const headers: Record<string, string> = reader ? { Authorization: readAuthorization(reader, 'GET', path) } : {};
   try {
     return JSON.parse((await c.send(httpBytes(target, 'GET', path, undefined, headers))).body.toString('utf8'));
   } finally {

@@ -1,7 +1,6 @@
 import { isCode } from '../core/codes.js';
 import { WritError } from '../core/errors.js';
-import { READ_TOKEN_SCHEME } from '../core/read-token.js';
-import { signReadToken, type ReadSigner } from './sign.js';
+import { readAuthorization, type ReadSigner } from './sign.js';
 
 /** A small HTTP client for a writ server (used by the CLI, the examples and the tests). */
 export interface HttpAnswer {
@@ -25,7 +24,7 @@ export class WritClient {
     const target = new URL(path, this.url);
     // The token names the request target exactly as the server will receive it.
     const all: Record<string, string> = { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
-    if (this.reader && signed) all.authorization = `${READ_TOKEN_SCHEME} ${signReadToken(this.reader, method, target.pathname + target.search)}`;
+    if (this.reader && signed) all.authorization = readAuthorization(this.reader, method, target.pathname + target.search);
     let res: Response;
     try {
       res = await fetch(target, { method, body, headers: all });

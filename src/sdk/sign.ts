@@ -1,7 +1,7 @@
 import { jcsBytes } from '../canonical/jcs.js';
 import { unsignedPart, type Envelope, type PartialEnvelope } from '../core/envelope.js';
 import { sha256Hex } from '../core/hash.js';
-import { JWS_ALG, READ_TOKEN_MAX_SECONDS, READ_TOKEN_TYPE, readTokenOf, readTokenSigningInput } from '../core/read-token.js';
+import { JWS_ALG, READ_TOKEN_MAX_SECONDS, READ_TOKEN_SCHEME, READ_TOKEN_TYPE, readTokenOf, readTokenSigningInput } from '../core/read-token.js';
 import { uuidv7 } from '../core/uuid7.js';
 import { signBytes, type SignKey } from '../core/signature.js';
 
@@ -67,4 +67,9 @@ export function signReadToken(signer: ReadSigner, method: string, target: string
     { sub: actor, tenant: signer.tenant, iat, exp: iat + ttl, htm: method.toUpperCase(), htu: target },
   );
   return readTokenOf(input, signBytes(signer.key, Buffer.from(input, 'ascii')));
+}
+
+/** The `Authorization` value of one signed read: `WritSig <read token>` (signReadToken's arguments). */
+export function readAuthorization(signer: ReadSigner, method: string, target: string, options: { now?: Date; ttlSeconds?: number } = {}): string {
+  return `${READ_TOKEN_SCHEME} ${signReadToken(signer, method, target, options)}`;
 }

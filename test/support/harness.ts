@@ -6,8 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type ConfigInput } from '../../src/config/config.js';
 import { initHome, ADMIN_KEY_ID, type InitResult } from '../../src/home/init.js';
 import { loadPrivateKey } from '../../src/core/signature.js';
-import { READ_TOKEN_SCHEME } from '../../src/core/read-token.js';
-import { signEnvelope, signReadToken, type ReadSigner, type Signer } from '../../src/sdk/sign.js';
+import { signEnvelope, readAuthorization, type ReadSigner, type Signer } from '../../src/sdk/sign.js';
 import { buildServer } from '../../src/transports/http/server.js';
 import { openWrit, type OpenOptions, type Writ } from '../../src/writ.js';
 import { readFileSync } from 'node:fs';
@@ -88,7 +87,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: OpenOpt
     },
     readAuth(method, path, signer = admin, tenant = init.tenant) {
       // Signed on writ's clock, so tests that move time keep a valid token.
-      return `${READ_TOKEN_SCHEME} ${signReadToken({ ...signer, tenant }, method, path, { now: new Date(clock()) })}`;
+      return readAuthorization({ ...signer, tenant }, method, path, { now: new Date(clock()) });
     },
     get(path) {
       return h.getAs(path, admin);

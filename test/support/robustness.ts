@@ -10,8 +10,7 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CODES, isCode } from '../../src/core/codes.js';
-import { READ_TOKEN_SCHEME } from '../../src/core/read-token.js';
-import { signReadToken, type ReadSigner } from '../../src/sdk/sign.js';
+import { readAuthorization, type ReadSigner } from '../../src/sdk/sign.js';
 import type { Store } from '../../src/store/port.js';
 import type { LeafRecord } from './reference.js';
 
@@ -84,7 +83,7 @@ export async function readLedgerFromStore(store: Store): Promise<LedgerEntry[]> 
 
 /** A GET of a running server, signed by `reader` (a read token for exactly this path). */
 export function signedGet(baseUrl: string, path: string, reader: ReadSigner): Promise<Response> {
-  return fetch(new URL(path, baseUrl), { headers: { authorization: `${READ_TOKEN_SCHEME} ${signReadToken(reader, 'GET', path)}` } });
+  return fetch(new URL(path, baseUrl), { headers: { authorization: readAuthorization(reader, 'GET', path) } });
 }
 
 /** Every record of every log a running server lists (GET /v1/logs), paged through GET …/records as `reader`. */
