@@ -1,4 +1,13 @@
 import { benchBackpressure } from './backpressure.js';
 
-/** Runs only the back-pressure benchmark: `node dist/bench/backpressure-only.js [sustained commands] [overload seconds] [clients]`. */
-await benchBackpressure(Number(process.argv[2] ?? 8000), Number(process.argv[3] ?? 3), Number(process.argv[4] ?? 64));
+/**
+ * Runs only the back-pressure benchmark:
+ * `node dist/bench/backpressure-only.js [server.maxInFlight|default] [load seconds] [generator nice] [step seconds]`.
+ */
+const [bound, loadSeconds, nice, stepSeconds] = process.argv.slice(2);
+await benchBackpressure({
+  bound: bound === undefined || bound === 'default' ? undefined : Number(bound),
+  loadSeconds: Number(loadSeconds ?? 5),
+  nice: Number(nice ?? 0),
+  stepSeconds: Number(stepSeconds ?? 2),
+});

@@ -1,123 +1,128 @@
-import { spawnBenchServer } from './bench-server.js';
-import { LeanConnection } from './lean-client.js';
-import { rawVerifyPerSecond } from './raw.js';
-import { BENCH_CONFIG, benchHome, emit, percentile, round, runConcurrent, signedProducts } from './support.js';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnBenchServer, type BenchServer } from './bench-server.js';
+import type { OpenLoopResult } from './open-loop.js';
+import { BENCH_CONFIG, benchHome, emit, round, signedProducts, type BenchHome } from './support.js';
 
 /** Requests not answered this long after the last one was sent count as hung. */
 const HANG_MS = 10_000;
+/** A step of the search is still "flat" while its p99 is at most this many times the lightest step's. */
+const FLAT = 1.5;
+
+export interface BackpressureOptions {
+  /** server.maxInFlight; undefined: the default writ ships with. */
+  readonly bound?: number;
+  /** Seconds of each step of the search for the sustainable rate, and of the 1× and 4× runs. */
+  readonly stepSeconds: number;
+  readonly loadSeconds: number;
+  /** The generator's nice value (0: none): it then takes only CPU the server leaves. */
+  readonly nice: number;
+}
+
+interface Phase {
+  readonly gen: OpenLoopResult;
+  readonly server: Record<string, number | null>;
+}
+
+/** Runs the open-loop generator (bench/open-loop.ts) in its own process at `rate` for `seconds`. */
+async function runPhase(h: BenchHome, server: BenchServer, rate: number, seconds: number, nice: number, tag: string): Promise<Phase> {
+  const file = join(h.home, `bodies-${tag}.ndjson`);
+  writeFileSync(file, signedProducts(h.admin, h.tenant, Math.ceil(rate * seconds), tag).join('\n'));
+  const script = fileURLToPath(new URL('./open-loop.js', import.meta.url));
+  const { hostname, port } = server.url;
+  const args = [script, hostname, port, file, String(rate), String(seconds), String(HANG_MS), String(Math.min(512, Math.max(16, Math.ceil(rate / 50))))];
+  await server.ask('mark');
+  const child = nice > 0 ? spawn('nice', ['-n', String(nice), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the load generator exited with ${code}`);
+  const gen = JSON.parse(out) as OpenLoopResult;
+  const stats = JSON.parse(await server.ask('stats')) as Record<string, number | null>;
+  return { gen, server: stats };
+}
+
+const count = (p: Phase, status: string) => p.gen.latencies[status]?.count ?? 0;
+const p99 = (p: Phase, status = '200') => p.gen.latencies[status]?.p99 ?? NaN;
+const p50 = (p: Phase, status = '200') => p.gen.latencies[status]?.p50 ?? NaN;
+const others = (p: Phase) => Object.fromEntries(Object.entries(p.gen.latencies).filter(([s]) => s !== '200' && s !== '503').map(([s, l]) => [s, l.count]));
+
+/** One phase as a JSON object: rates, latencies by answer, the server's and the generator's side. */
+function summary(p: Phase): Record<string, unknown> {
+  const g = p.gen;
+  return {
+    offered_per_s: g.offered_per_s,
+    sent: g.sent,
+    accepted: count(p, '200'),
+    accepted_per_s: Math.round(count(p, '200') / g.send_seconds),
+    accepted_p50_ms: round(p50(p)),
+    accepted_p99_ms: round(p99(p)),
+    refused_503: count(p, '503'),
+    refused_p99_ms: round(p99(p, '503')),
+    refused_max_ms: round(g.latencies['503']?.max ?? NaN),
+    other_status: others(p),
+    failed: g.failed,
+    hung: g.unanswered,
+    generator_late_max_ms: round(g.late_max_ms),
+    generator_cores: round(g.cpu_cores),
+    connections: g.connections_opened,
+    server: p.server,
+  };
+}
 
 /**
- * Back-pressure over HTTP (docs/metrics.md): the server in its own process with server.maxInFlight
- * set to the concurrency of the sustainable load. First that load, `clients` keep-alive clients
- * each sending commands one after another (closed loop, as the http bench), which gives the
- * sustainable rate and its p99. Then four times that rate offered open loop, on a fixed schedule
- * whatever the answers (a request every 1/(4·rate) s, sent in 1 ms ticks): accepted commands' p99
- * should stay within twice the first p99, and every request past the bound be answered 503 at once
- * (none left unanswered).
+ * Back-pressure over HTTP (docs/benchmarks.md): the server in its own process, the load from an
+ * open-loop generator in another (bench/open-loop.ts: a fixed arrival rate, latency from each
+ * request's due time). First the sustainable rate is found in the same run: steps of rising rate,
+ * the highest whose accepted p99 is still within FLAT× the lightest step's, all answered 200. Then
+ * that rate (1×) and four times it (4×): accepted commands' p99 at 4× should stay within 2× its
+ * value at 1×, every refusal be a 503 with nothing left unanswered.
  */
-export async function benchBackpressure(sustainedCommands: number, overloadSeconds: number, clients = 64): Promise<void> {
-  const bound = clients;
-  const h = await benchHome({ ...BENCH_CONFIG, server: { maxInFlight: bound } } as never);
+export async function benchBackpressure(o: BackpressureOptions): Promise<void> {
+  const config = o.bound === undefined ? BENCH_CONFIG : { ...BENCH_CONFIG, server: { maxInFlight: o.bound } };
+  const h = await benchHome(config as never);
   const server = await spawnBenchServer(h.home).catch((err: unknown) => {
     h.dispose();
     throw err;
   });
-  const pool: LeanConnection[] = [];
   try {
-    const { hostname, port } = server.url;
-    const host = `${hostname}:${port}`;
-    const open = () => LeanConnection.open(hostname, Number(port));
-    pool.push(...(await Promise.all(Array.from({ length: clients * 4 + bound }, open))));
-    const free = [...pool];
-    const post = async (body: Buffer): Promise<number> => {
-      let c = free.pop();
-      if (!c) pool.push((c = await open()));
-      try {
-        return await c.post('/v1/commands', host, body);
-      } finally {
-        free.push(c);
-      }
-    };
-    await runConcurrent(signedProducts(h.admin, h.tenant, 1000, 'bw'), clients, async (b) => void (await post(b)));
-
-    const raw = rawVerifyPerSecond(2000);
-    let refusedSustained = 0;
-    const sustained = await runConcurrent(signedProducts(h.admin, h.tenant, sustainedCommands, 'bs'), clients, async (b) => {
-      if ((await post(b)) !== 200) refusedSustained++;
-    });
-    const rate = sustainedCommands / sustained.seconds;
-    const p99Sustained = percentile(sustained.latencies, 99);
-
-    const offered = Math.round(rate * 4);
-    const total = Math.round(offered * overloadSeconds);
-    const bodies = signedProducts(h.admin, h.tenant, total, 'bo');
-    const accepted: number[] = [];
-    const refused: number[] = [];
-    const other = new Map<number, number>();
-    let answered = 0;
-    let sent = 0;
-    let lateMs = 0;
-    const start = performance.now();
-    await new Promise<void>((resolve) => {
-      const tick = () => {
-        const now = performance.now();
-        const due = Math.min(total, Math.floor(((now - start) / 1000) * offered));
-        if (due > sent) lateMs = Math.max(lateMs, now - (start + (sent / offered) * 1000));
-        for (; sent < due; sent++) {
-          const t = performance.now();
-          void post(bodies[sent]).then(
-            (status) => {
-              const ms = performance.now() - t;
-              if (status === 200) accepted.push(ms);
-              else if (status === 503) refused.push(ms);
-              else other.set(status, (other.get(status) ?? 0) + 1);
-              answered++;
-            },
-            () => {
-              other.set(0, (other.get(0) ?? 0) + 1);
-              answered++;
-            },
-          );
-        }
-        if (sent < total) setTimeout(tick, 1);
-        else resolve();
-      };
-      tick();
-    });
-    const offeredSeconds = (performance.now() - start) / 1000;
-    for (const until = performance.now() + HANG_MS; answered < total && performance.now() < until; ) await new Promise((r) => setTimeout(r, 20));
-    const overloadSecondsAll = (performance.now() - start) / 1000;
-    accepted.sort((a, b) => a - b);
-    refused.sort((a, b) => a - b);
-    const p99Overload = percentile(accepted, 99);
+    await runPhase(h, server, 500, 1, o.nice, 'warm');
+    let rate = 250;
+    let sustainable = 0;
+    let flat = Infinity;
+    for (let step = 0; step < 14; step++, rate = Math.round(rate * 1.25)) {
+      const p = await runPhase(h, server, rate, o.stepSeconds, o.nice, `s${step}`);
+      const p99Step = p99(p);
+      if (step === 0) flat = FLAT * p99Step;
+      const ok = count(p, '200') === p.gen.sent && p99Step <= flat;
+      emit({ bench: 'backpressure_step', rate, accepted_p50_ms: round(p50(p)), accepted_p99_ms: round(p99Step), flat_limit_ms: round(flat), all_200: count(p, '200') === p.gen.sent, server: p.server, generator_cores: round(p.gen.cpu_cores) });
+      if (!ok && !process.env.BP_SCAN) break;
+      sustainable = rate;
+    }
+    if (sustainable === 0) throw new Error('no step had a flat p99: the machine is too busy to measure');
+    const one = await runPhase(h, server, sustainable, o.loadSeconds, o.nice, 'one');
+    const four = await runPhase(h, server, sustainable * 4, o.loadSeconds, o.nice, 'four');
+    const ratio = p99(four) / p99(one);
+    const refusedAll503 = Object.keys(others(four)).length === 0 && four.gen.failed === 0;
     emit({
       bench: 'backpressure',
       durability: server.durability,
-      max_in_flight: bound,
-      raw_verify_per_s: Math.round(raw),
-      sustained: { clients, commands: sustainedCommands, cmds_per_s: Math.round(rate), ratio_to_raw_verify: round(rate / raw, 3), p50_ms: round(percentile(sustained.latencies, 50)), p99_ms: round(p99Sustained), refused: refusedSustained },
-      overload: {
-        offered_per_s: offered,
-        offered_s: round(offeredSeconds),
-        requests: total,
-        accepted: accepted.length,
-        accepted_per_s: Math.round(accepted.length / overloadSecondsAll),
-        accepted_ratio_to_raw_verify: round(accepted.length / overloadSecondsAll / raw, 3),
-        accepted_p50_ms: round(percentile(accepted, 50)),
-        accepted_p99_ms: round(p99Overload),
-        refused_503: refused.length,
-        refused_p99_ms: round(percentile(refused, 99)),
-        refused_max_ms: round(refused[refused.length - 1] ?? NaN),
-        other_status: Object.fromEntries(other),
-        unanswered: total - answered,
-        generator_late_max_ms: round(lateMs),
-      },
-      p99_ratio: round(p99Overload / p99Sustained),
+      max_in_flight: o.bound ?? 'default',
+      generator_nice: o.nice,
+      load_average_1m: round(loadavg()[0]),
+      sustainable_per_s: sustainable,
+      one: summary(one),
+      four: summary(four),
+      p99_ratio: round(ratio),
       target_p99_ratio: 2,
-      target_met: p99Overload <= 2 * p99Sustained && other.size === 0 && answered === total,
+      refused_all_503: refusedAll503,
+      hung: four.gen.unanswered,
+      target_met: ratio <= 2 && refusedAll503 && four.gen.unanswered === 0,
     });
   } finally {
-    for (const c of pool) c.close();
     await server.stop();
     h.dispose();
   }

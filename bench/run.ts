@@ -21,8 +21,8 @@ await benchStages(quick ? 300 : 1000);
 // HTTP before the pipeline runs: those leave a hundred megabytes of writes for the disk to flush,
 // which would slow this benchmark's commits (the pipeline benchmark is bound by CPU, not fsync).
 await benchHttp(quick ? 4000 : 20000, 64);
-// Back-pressure: the sustainable HTTP load, then four times its rate offered open loop.
-await (await import('./backpressure.js')).benchBackpressure(quick ? 2000 : 8000, quick ? 1 : 3);
+// Back-pressure: the sustainable HTTP load found by steps, then it and four times it, open loop.
+await (await import('./backpressure.js')).benchBackpressure({ loadSeconds: quick ? 2 : 5, stepSeconds: quick ? 1 : 2, nice: 0 });
 await benchNatsIntake(quick ? 2000 : 10000, 64);
 await benchPipeline(quick ? 6000 : 12000, () => rawVerifyPerSecond(quick ? 2000 : 4000), quick ? 1 : 3);
 // Last: the ledger benchmark writes a database of hundreds of megabytes (a million records in full).

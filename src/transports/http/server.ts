@@ -13,6 +13,7 @@ import { answerClientError } from './client-error.js';
 import { annotateAccess } from './openapi-access.js';
 import { buildOpenApi } from './openapi.js';
 import { InFlightGate } from './in-flight.js';
+import { busyAwareServer } from './busy-server.js';
 import { logRoutes } from './log-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
 import { registerHttpFamilies } from '../../metrics/transport-families.js';
@@ -46,7 +47,10 @@ function bearerOf(request: FastifyRequest): string | undefined {
 
 /** The HTTP transport (DESIGN §7): Fastify routes over the pipeline and the read side of the store. */
 export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyInstance {
+  const gate = new InFlightGate(writ.config.server.maxInFlight);
   const app = Fastify({
+    // Past server.maxInFlight a command is refused before Fastify sees it (busy-server.ts), counted as pushback.
+    serverFactory: busyAwareServer(gate, () => writ.pipeline.counters.pushback.UNAVAILABLE++),
     logger: options.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
     bodyLimit: writ.config.intake.maxBytes,
     // Requests during shutdown get UNAVAILABLE in the answer shape (below), not a bare 503.
@@ -88,7 +92,6 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
 
   installAccess(app, writ.access);
 
-  const gate = new InFlightGate(writ.config.server.maxInFlight);
   writ.metrics.attach('http', gate, registerHttpFamilies);
   const refuseBusy = (reply: FastifyReply, requestId: string | null) => {
     // Pushback: counted (GET /healthz, /metrics), never recorded.
