@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +20,26 @@ export interface BackpressureOptions {
   readonly loadSeconds: number;
   /** The generator's nice value (0: none): it then takes only CPU the server leaves. */
   readonly nice: number;
+  /** The sustainable rate, given instead of searched for (to compare settings at the same load). */
+  readonly rate?: number;
 }
 
 interface Phase {
   readonly gen: OpenLoopResult;
-  readonly server: Record<string, number | null>;
+  readonly server: Record<string, unknown>;
+  /** Connections the kernel dropped because a listen socket's accept queue was full (the whole machine's count, Linux). */
+  readonly listenOverflows: number;
+}
+
+/** TcpExt ListenOverflows from /proc/net/netstat: a SYN dropped for a full accept queue is retried by the client after 1 s. */
+function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0].split(' ');
+    return Number(lines[1].split(' ')[names.indexOf('ListenOverflows')]);
+  } catch {
+    return NaN;
+  }
 }
 
 /** Runs the open-loop generator (bench/open-loop.ts) in its own process at `rate` for `seconds`. */
@@ -35,14 +50,15 @@ async function runPhase(h: BenchHome, server: BenchServer, rate: number, seconds
   const { hostname, port } = server.url;
   const args = [script, hostname, port, file, String(rate), String(seconds), String(HANG_MS), String(Math.min(512, Math.max(16, Math.ceil(rate / 50))))];
   await server.ask('mark');
+  const overflows = listenOverflows();
   const child = nice > 0 ? spawn('nice', ['-n', String(nice), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`the load generator exited with ${code}`);
   const gen = JSON.parse(out) as OpenLoopResult;
-  const stats = JSON.parse(await server.ask('stats')) as Record<string, number | null>;
-  return { gen, server: stats };
+  const stats = JSON.parse(await server.ask('stats')) as Record<string, unknown>;
+  return { gen, server: stats, listenOverflows: listenOverflows() - overflows };
 }
 
 const count = (p: Phase, status: string) => p.gen.latencies[status]?.count ?? 0;
@@ -69,6 +85,7 @@ function summary(p: Phase): Record<string, unknown> {
     generator_late_max_ms: round(g.late_max_ms),
     generator_cores: round(g.cpu_cores),
     connections: g.connections_opened,
+    listen_overflows: p.listenOverflows,
     server: p.server,
   };
 }
@@ -91,16 +108,23 @@ export async function benchBackpressure(o: BackpressureOptions): Promise<void> {
   try {
     await runPhase(h, server, 500, 1, o.nice, 'warm');
     let rate = 250;
-    let sustainable = 0;
-    let flat = Infinity;
-    for (let step = 0; step < 14; step++, rate = Math.round(rate * 1.25)) {
+    let sustainable = o.rate ?? 0;
+    // The unloaded p99: the lowest of the steps so far (a step's p99 only grows with its rate, but
+    // the machine's other load adds noise, which is also why a step that is not flat runs again once).
+    let floor = Infinity;
+    let retried = false;
+    for (let step = 0; step < 16 && o.rate === undefined; step++) {
       const p = await runPhase(h, server, rate, o.stepSeconds, o.nice, `s${step}`);
       const p99Step = p99(p);
-      if (step === 0) flat = FLAT * p99Step;
-      const ok = count(p, '200') === p.gen.sent && p99Step <= flat;
-      emit({ bench: 'backpressure_step', rate, accepted_p50_ms: round(p50(p)), accepted_p99_ms: round(p99Step), flat_limit_ms: round(flat), all_200: count(p, '200') === p.gen.sent, server: p.server, generator_cores: round(p.gen.cpu_cores) });
-      if (!ok && !process.env.BP_SCAN) break;
-      sustainable = rate;
+      floor = Math.min(floor, p99Step);
+      const flat = count(p, '200') === p.gen.sent && p99Step <= FLAT * floor;
+      emit({ bench: 'backpressure_step', rate, accepted_p50_ms: round(p50(p)), accepted_p99_ms: round(p99Step), flat_limit_ms: round(FLAT * floor), all_200: count(p, '200') === p.gen.sent, flat, server: p.server, generator_cores: round(p.gen.cpu_cores) });
+      if (flat) {
+        sustainable = rate;
+        rate = Math.round(rate * 1.25);
+        retried = false;
+      } else if (retried) break;
+      else retried = true;
     }
     if (sustainable === 0) throw new Error('no step had a flat p99: the machine is too busy to measure');
     const one = await runPhase(h, server, sustainable, o.loadSeconds, o.nice, 'one');

@@ -19,12 +19,14 @@ const labels = new ThreadLabels(before, threadCpu().keys(), config.verify.worker
 const app = buildServer(writ);
 // Wall time per stage (waiting included), to see where a command's latency goes.
 writ.pipeline.clock.enabled = true;
+// For the back-pressure bench: accepted commands' time inside the server, from the request's head
+// parsed to the answer sent (refusals past server.maxInFlight never reach Fastify).
 let inServer: number[] = [];
 app.addHook('onResponse', (request, reply, done) => {
   if (reply.statusCode === 200 && request.method === 'POST' && request.url === '/v1/commands') inServer.push(reply.elapsedTime);
   done();
 });
-const url = await app.listen({ host: '127.0.0.1', port: 0 });
+const url = await app.listen({ host: '127.0.0.1', port: 0, ...(process.env.BP_BACKLOG ? { backlog: Number(process.env.BP_BACKLOG) } : {}) });
 const start = new Map<number, number>();
 const commits = { count: 0, ms: 0 };
 const commit = writ.store.commit.bind(writ.store);
@@ -34,38 +36,45 @@ writ.store.commit = async (batch) => {
   commits.count++;
   commits.ms += performance.now() - t;
 };
-// For the back-pressure bench: the event loop's delay and accepted commands' time inside the server
-// (from the request's head parsed to the answer sent), since the last `mark`.
+// And, since the last `mark`: the event loop's delay, CPU, and mean wall time per stage and per commit.
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
-let marked = { cpu: threadCpu(), at: performance.now() };
+const snapshot = () => ({ cpu: threadCpu(), at: performance.now(), stageNs: { ...writ.pipeline.clock.ns }, commands: writ.applier.stats.commands, commits: { ...commits } });
+let marked = snapshot();
 process.stdout.write(JSON.stringify({ url, durability: writ.store.durability }) + '\n');
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
+const r2 = (n: number) => Math.round(n * 100) / 100;
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === 'mark') {
     loop.reset();
     inServer = [];
-    marked = { cpu: threadCpu(), at: performance.now() };
+    marked = snapshot();
     process.stdout.write('{}\n');
     return;
   }
   if (line.trim() === 'stats') {
-    const seconds = (performance.now() - marked.at) / 1000;
-    const cpu = labels.split(marked.cpu, threadCpu());
+    const now = snapshot();
+    const seconds = (now.at - marked.at) / 1000;
+    const cpu = labels.split(marked.cpu, now.cpu);
     const sorted = inServer.sort((a, b) => a - b);
     const total = Object.values(cpu).reduce((a, b) => a + b, 0);
-    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    const commands = now.commands - marked.commands;
+    const batches = now.commits.count - marked.commits.count;
+    const stages = Object.fromEntries(Object.entries(now.stageNs).map(([k, ns]) => [k, r2((ns - marked.stageNs[k as keyof typeof now.stageNs]) / 1e6 / Math.max(1, commands))]));
     process.stdout.write(
       JSON.stringify({
-        loop_delay_p50_ms: ms(loop.percentile(50)),
-        loop_delay_p99_ms: ms(loop.percentile(99)),
-        loop_delay_max_ms: ms(loop.max),
-        accepted_in_server_p50_ms: pct(sorted, 50),
-        accepted_in_server_p99_ms: pct(sorted, 99),
-        cpu_s: Math.round(total * 100) / 100,
-        main_cpu_s: Math.round(cpu.main * 100) / 100,
-        cpu_cores: Math.round((total / seconds) * 100) / 100,
-        main_cores: Math.round((cpu.main / seconds) * 100) / 100,
+        loop_delay_p50_ms: r2(loop.percentile(50) / 1e6),
+        loop_delay_p99_ms: r2(loop.percentile(99) / 1e6),
+        loop_delay_max_ms: r2(loop.max / 1e6),
+        accepted_in_server_p50_ms: r2(pct(sorted, 50) ?? NaN),
+        accepted_in_server_p99_ms: r2(pct(sorted, 99) ?? NaN),
+        cpu_s: r2(total),
+        main_cpu_s: r2(cpu.main),
+        cpu_cores: r2(total / seconds),
+        main_cores: r2(cpu.main / seconds),
+        stage_ms_mean: stages,
+        batch_mean: r2(commands / Math.max(1, batches)),
+        commit_ms_mean: r2((now.commits.ms - marked.commits.ms) / Math.max(1, batches)),
       }) + '\n',
     );
     return;

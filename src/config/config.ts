@@ -8,10 +8,12 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
 /**
  * Most commands in flight over HTTP (received, not yet answered); past it writ answers 503
- * UNAVAILABLE with Retry-After before anything is recorded. Queueing time is in-flight ÷ throughput:
- * 256 at about 4,000 commands/s is some 60 ms of waiting at most (docs/metrics.md, back-pressure).
+ * UNAVAILABLE with Retry-After before anything is recorded. An accepted command waits about
+ * in-flight ÷ throughput: sized as the throughput of two cores (3,000–4,000 commands/s) times the
+ * queueing an accepted command may see under overload (about 15–20 ms), so the HTTP benchmark's 64
+ * clients never meet it (docs/operations.md, tuning the bound).
  */
-export const DEFAULT_HTTP_MAX_IN_FLIGHT = 256;
+export const DEFAULT_HTTP_MAX_IN_FLIGHT = 64;
 /** Retry-After of a command refused because too many are in flight (seconds). */
 export const BUSY_RETRY_AFTER_SECONDS = 1;
 export const DEFAULT_TENANT = 'default';
