@@ -26,7 +26,7 @@ app.addHook('onResponse', (request, reply, done) => {
   if (reply.statusCode === 200 && request.method === 'POST' && request.url === '/v1/commands') inServer.push(reply.elapsedTime);
   done();
 });
-const url = await app.listen({ host: '127.0.0.1', port: 0, ...(process.env.BP_BACKLOG ? { backlog: Number(process.env.BP_BACKLOG) } : {}) });
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
 const start = new Map<number, number>();
 const commits = { count: 0, ms: 0 };
 const commit = writ.store.commit.bind(writ.store);
