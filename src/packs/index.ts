@@ -1,5 +1,6 @@
 import type { HandlerModule } from '../catalog/catalog.js';
 import { assignRole, revokeRole } from './access/handlers.js';
+import { addDisputeEvidence, addShippingRate, addTaxRate, upsertInventory, upsertPriceRule } from './commerce/handlers.js';
 import { approveContent, cancelSchedule, lockContent, publish, requestChanges, rollback, saveDraft, schedulePublish, submitForReview, unlockContent } from './content/handlers.js';
 import { WritError } from '../core/errors.js';
 import { airlockHandlers } from './writ/airlock-handlers.js';
@@ -27,5 +28,6 @@ const unboundTenants: HandlerModule = {
 export const BUILTIN_HANDLERS: Readonly<Record<string, HandlerModule>> = {
   content: { saveDraft, submitForReview, requestChanges, approveContent, publish, rollback, schedulePublish, cancelSchedule, lockContent, unlockContent },
   access: { assignRole, revokeRole },
+  commerce: { upsertInventory, upsertPriceRule, addShippingRate, addTaxRate, addDisputeEvidence },
   writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview, ...unboundAirlock, ...unboundTenants },
 };

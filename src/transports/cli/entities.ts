@@ -8,7 +8,7 @@ interface EntityOptions extends ReaderOptions {
 }
 
 /** Pages a list route until `next` is null (or `limit` items were printed); each page is one signed read. */
-async function allPages(client: WritClient, path: string, key: string, cursor: string, start: string | undefined, limit: number | undefined): Promise<unknown[]> {
+export async function allPages(client: WritClient, path: string, key: string, cursor: string, start: string | undefined, limit: number | undefined): Promise<unknown[]> {
   const out: unknown[] = [];
   let next: string | number | null | undefined = start;
   do {

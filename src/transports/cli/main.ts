@@ -4,6 +4,7 @@ import { registerApprovalCommands } from './approvals.js';
 import { registerBackupCommands } from './backup.js';
 import { registerCommandCommands } from './commands.js';
 import { registerEntityCommands } from './entities.js';
+import { registerRatesCommands } from './rates.js';
 import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
 import { registerOutboxCommands } from './outbox.js';
@@ -35,6 +36,7 @@ registerPolicyCommands(program);
 registerOutboxCommands(program);
 registerBackupCommands(program);
 registerEntityCommands(program);
+registerRatesCommands(program);
 registerRebuildCommand(program);
 
 try {
