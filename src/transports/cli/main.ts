@@ -9,6 +9,7 @@ import { registerLedgerCommands } from './ledger.js';
 import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerRebuildCommand } from './rebuild.js';
+import { registerRunCommands } from './runs.js';
 import { registerServeCommands } from './serve.js';
 import { registerTenantCommands } from './tenants.js';
 import { registerTotpCommands } from './totp.js';
@@ -36,6 +37,7 @@ registerOutboxCommands(program);
 registerBackupCommands(program);
 registerEntityCommands(program);
 registerRebuildCommand(program);
+registerRunCommands(program);
 
 try {
   await program.parseAsync(process.argv);
