@@ -8,7 +8,8 @@
  * the `canonicalize` library the server uses for resultHash.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quote(value);
+  if (value === null || typeof value === 'boolean') return JSON.stringify(value);
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) throw new TypeError(`a seal holds only safe integers, not ${String(value)}`);
     return JSON.stringify(value);
@@ -17,7 +18,15 @@ export function canonicalJson(value: unknown): string {
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+    return `{${keys.map((k) => `${quote(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
   }
   throw new TypeError(`a seal cannot hold a ${typeof value}`);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** RFC 8785 §3.2.2.2: a string as JSON.stringify writes it; a lone surrogate has no UTF-8 form. */
+function quote(s: string): string {
+  if (LONE_SURROGATE.test(s)) throw new TypeError('a seal holds no lone surrogates');
+  return JSON.stringify(s);
 }
