@@ -111,6 +111,14 @@ describe('the runs pack', () => {
       await refused(runner, 'CompleteStage', { runId: 'order-1', stageId: 'ot-mapping', outcome: 'passed', outputs: many }, 'INVALID_PAYLOAD');
     });
 
+    it('refuses a stage that would bring the run past 1024 outputs', async () => {
+      const stages = Array.from({ length: 5 }, (_, i) => ({ ...example().stages[0], id: `s${i}` }));
+      assertOk(await as(runner, 'StartRun', contract('big-1', { stages })));
+      for (let i = 0; i < 4; i++) assertOk(await complete('big-1', `s${i}`, Array.from({ length: 256 }, (_, j) => file(`f${j}`))));
+      const body = await refused(runner, 'CompleteStage', { runId: 'big-1', stageId: 's4', outcome: 'passed', outputs: [file('one-more')] }, 'INVALID_PAYLOAD');
+      assert.match(body.message, /at most 1024 outputs/);
+    });
+
     it('takes stages in any order when the contract says stageOrder any', async () => {
       assertOk(await as(runner, 'StartRun', contract('any-1', { stageOrder: 'any' })));
       assertOk(await complete('any-1', 'triage'));

@@ -9,7 +9,7 @@ export const MAX_STAGES = 64;
 /** Most files in one stage's outputs manifest. */
 export const MAX_STAGE_OUTPUTS = 256;
 /** Most files in all the manifests of a run together. */
-export const MAX_RUN_OUTPUTS = 4096;
+export const MAX_RUN_OUTPUTS = 1024;
 /** Longest output name (a relative path), in characters. */
 export const MAX_OUTPUT_NAME = 200;
 /** Largest output file a manifest may name, in bytes (2^53 - 1, JSON's safe integers). */
