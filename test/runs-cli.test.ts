@@ -89,6 +89,11 @@ describe('writ run, from contract to an offline check of the outputs', () => {
     const r = await writ('run', 'receipt', runId, '-o', receipt);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(json(readFileSync(receipt, 'utf8')).proof, /^c2sp\.org\/tlog-proof@v1\nextra /);
+    const proofOnly = join(scratch, 'seal.tlog-proof');
+    assert.equal((await writ('run', 'receipt', runId, '--proof-only', '-o', proofOnly)).code, 0);
+    const plain = await runWrit(['verify', proofOnly, '--vkey', readFileSync(vkeyFile, 'utf8').trim()]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(json(plain.stdout).record.action, 'SealRun');
     const again = await writ('run', 'complete', runId, 'triage');
     assert.equal(again.code, CODES.INVALID_STATE.exit, 'a sealed run takes no stage');
   });

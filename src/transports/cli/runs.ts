@@ -140,7 +140,8 @@ export function registerRunCommands(program: Command): void {
     .argument('<runId>')
     .option('--no-wait', 'do not wait for a checkpoint to cover the seal')
     .option('-o, --out <file>', 'write the receipt to a file instead of standard output')
-    .action(async (runId: string, opts: AsOptions & { wait: boolean; out?: string }, cmd: Command) => {
+    .option('--proof-only', 'write only the C2SP tlog-proof of the SealRun record (what writ verify RECEIPT checks)')
+    .action(async (runId: string, opts: AsOptions & { wait: boolean; out?: string; proofOnly?: boolean }, cmd: Command) => {
       const tenant = tenantOf(opts, cmd);
       const client = clientOf(globals(cmd), { ...opts, tenant });
       const { doc, scroll, index } = await readRun(client, tenant, runId);
@@ -153,7 +154,7 @@ export function registerRunCommands(program: Command): void {
         print(answer.body);
         throw new CliError(`no receipt for the seal of run ${runId} (${scroll}/${index}) yet`, isCode(answer.body?.code) ? CODES[answer.body.code as keyof typeof CODES].exit : 1);
       }
-      const text = formatRunReceipt(seal, answer.body as string);
+      const text = opts.proofOnly ? (answer.body as string) : formatRunReceipt(seal, answer.body as string);
       if (opts.out) writeFileSync(opts.out, text);
       else process.stdout.write(text);
     });
