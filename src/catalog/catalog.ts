@@ -38,6 +38,7 @@ export class Catalog {
         this.handlersByAction.set(action.name, action.handler ?? declarativeEffect(action.effect));
       }
     }
+    checkScrollsApart(this.actions());
   }
 
   get(name: string): ActionDef | undefined {
@@ -66,6 +67,20 @@ export class Catalog {
       throw new WritError('INVALID_PAYLOAD', `target ${JSON.stringify(explicit)} does not match the payload (expected ${JSON.stringify(derived)})`);
     }
     return { type: action.entity, id };
+  }
+}
+
+/**
+ * A handler may write to `<its scroll>-<suffix>` (EffectPlan.scroll), so no scroll may begin with
+ * another's name and a dash: that log would be open to both packs.
+ */
+function checkScrollsApart(actions: readonly ActionDef[]): void {
+  const owners = new Map<string, string>();
+  for (const a of actions) if (!owners.has(a.scroll)) owners.set(a.scroll, a.pack);
+  for (const [scroll, pack] of owners) {
+    for (const [other, otherPack] of owners) {
+      if (scroll.startsWith(`${other}-`)) throw new Error(`scroll ${scroll} of pack ${pack} begins with scroll ${other}- of pack ${otherPack}, whose handlers may write to ${other}-<suffix>; rename it`);
+    }
   }
 }
 

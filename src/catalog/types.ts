@@ -52,6 +52,13 @@ export interface EffectPlan {
   readonly writes: ReadonlyArray<{ readonly type: string; readonly id: string; readonly doc?: unknown; readonly deleted?: boolean; readonly scope?: WriteScope }>;
   /** Returned to the client and hashed into the record's resultHash. */
   readonly result?: unknown;
+  /**
+   * The log the command's OK record goes to, when not the action's own scroll: a scroll of the
+   * action's, `<action scroll>-<suffix>` (the runs pack writes a run to `runs-<domain>`). It MUST
+   * depend only on the payload and the state read, so that a replay of the ledger chooses it again.
+   * A refusal is always recorded in the action's scroll.
+   */
+  readonly scroll?: string;
   /** Stored command bodies to erase (writ.Redact); their records and proofs stay as they are. */
   readonly redactions?: ReadonlyArray<{ readonly scroll: string; readonly index: number; readonly reason: string }>;
   /**

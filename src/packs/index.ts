@@ -6,6 +6,7 @@ import { WritError } from '../core/errors.js';
 import { airlockHandlers } from './writ/airlock-handlers.js';
 import { approve, breakGlass, closeReview, expireApproval, reject } from './writ/approval-handlers.js';
 import { redact, registerKey, revokeKey } from './writ/handlers.js';
+import { abortRun, completeStage, sealRun, startRun } from './runs/handlers.js';
 
 /**
  * The airlock handlers without a TOTP secret, for loading the catalog outside a running writ (policy
@@ -29,5 +30,6 @@ export const BUILTIN_HANDLERS: Readonly<Record<string, HandlerModule>> = {
   content: { saveDraft, submitForReview, requestChanges, approveContent, publish, rollback, schedulePublish, cancelSchedule, lockContent, unlockContent },
   access: { assignRole, revokeRole },
   commerce: { upsertInventory, upsertPriceRule, addShippingRate, addTaxRate, addDisputeEvidence },
+  runs: { startRun, completeStage, abortRun, sealRun },
   writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview, ...unboundAirlock, ...unboundTenants },
 };

@@ -158,11 +158,13 @@ export class LedgerWriter {
     const action = ctx.action!;
     const nowMs = this.deps.now();
     const ts = new Date(nowMs).toISOString();
-    const rows = await this.entityRows(ctx, plan.writes, action.scroll, current, ts);
+    // A handler may choose a scroll of its action's own (checked by planCommand).
+    const scroll = plan.scroll ?? action.scroll;
+    const rows = await this.entityRows(ctx, plan.writes, scroll, current, ts);
     const targetRow = rows.find((r) => r.tenant === env.tenant && r.type === ctx.target!.type && r.id === ctx.target!.id);
     const target = `${ctx.target!.type}/${ctx.target!.id}`;
     const result = plan.result ?? null;
-    const { record, receipt } = this.append(w, ctx, { scroll: action.scroll, outcome: 'OK', code: null, target, version: targetRow?.version ?? null, resultHash: sha256Hex(jcs(result)) }, ts);
+    const { record, receipt } = this.append(w, ctx, { scroll, outcome: 'OK', code: null, target, version: targetRow?.version ?? null, resultHash: sha256Hex(jcs(result)) }, ts);
     this.putEntities(w, rows);
     this.event(w, ctx, record, action.event, { actor: env.actor, requestId: env.requestId, result, doc: targetRow ? targetRow.doc : null }, nowMs);
     for (const r of plan.redactions ?? []) w.redactions.push({ tenant: env.tenant, scroll: r.scroll, index: r.index, redactedAt: ts, redactedBy: env.actor, reason: r.reason });

@@ -30,7 +30,7 @@ export async function planCommand(deps: PlanDeps, ctx: CommandContext, current: 
       details: { current: version, expected: env.expectedVersion },
     });
   }
-  return deps.catalog.handler(ctx.action!.name)({
+  const plan = await deps.catalog.handler(ctx.action!.name)({
     envelope: env,
     payload: env.payload,
     target: ctx.target!,
@@ -41,4 +41,18 @@ export async function planCommand(deps: PlanDeps, ctx: CommandContext, current: 
     configuredKey: (keyId) => deps.configuredKey(env.tenant, keyId),
     recordExists: (scroll, index) => deps.recordExists(env.tenant, scroll, index),
   });
+  if (plan.scroll !== undefined) checkPlanScroll(ctx.action!.scroll, plan.scroll, ctx.action!.name);
+  return plan;
+}
+
+const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * A handler may send its record only to a scroll of its action's own (`<scroll>-<suffix>`), never
+ * into another pack's log; the catalog refuses packs whose scrolls would overlap that way. A bad
+ * choice is a bug of the handler, hence INTERNAL.
+ */
+function checkPlanScroll(own: string, chosen: string, action: string): void {
+  if (chosen === own || (SCROLL.test(chosen) && chosen.startsWith(`${own}-`))) return;
+  throw new WritError('INTERNAL', `the handler of ${action} chose log ${JSON.stringify(chosen)}, which is not ${own} or ${own}-<suffix>`);
 }

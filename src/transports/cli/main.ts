@@ -10,6 +10,7 @@ import { registerLedgerCommands } from './ledger.js';
 import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerRebuildCommand } from './rebuild.js';
+import { registerRunCommands } from './runs.js';
 import { registerServeCommands } from './serve.js';
 import { registerTenantCommands } from './tenants.js';
 import { registerTotpCommands } from './totp.js';
@@ -38,6 +39,7 @@ registerBackupCommands(program);
 registerEntityCommands(program);
 registerRatesCommands(program);
 registerRebuildCommand(program);
+registerRunCommands(program);
 
 try {
   await program.parseAsync(process.argv);
