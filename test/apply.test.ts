@@ -9,7 +9,8 @@ describe('the apply stage', () => {
   let h: Harness;
   before(async () => {
     // The group-commit test submits hundreds of commands as one actor; lift the rate limit for it.
-    h = await startHarness({ limits: { rate: 100_000 } });
+    // Group commit is tested with 200 commands at once: more than the default server.maxInFlight lets in.
+    h = await startHarness({ limits: { rate: 100_000 }, server: { maxInFlight: 1000 } } as never);
   });
   after(() => h.close());
 

@@ -161,7 +161,8 @@ describe('freshness', () => {
 describe('freshness with a bounded nonce cache', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ freshness: { skewSeconds: 300, nonceCacheMax: 1000 }, limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000 } });
+    // 100 commands at once: more than the default server.maxInFlight lets in.
+    h = await startHarness({ freshness: { skewSeconds: 300, nonceCacheMax: 1000 }, limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000 }, server: { maxInFlight: 1000 } } as never);
   });
   after(() => h.close());
 
