@@ -6,6 +6,7 @@ import { registerCommandCommands } from './commands.js';
 import { registerEntityCommands } from './entities.js';
 import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
+import { registerMcpCommand } from './mcp.js';
 import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerRebuildCommand } from './rebuild.js';
@@ -36,6 +37,7 @@ registerOutboxCommands(program);
 registerBackupCommands(program);
 registerEntityCommands(program);
 registerRebuildCommand(program);
+registerMcpCommand(program);
 
 try {
   await program.parseAsync(process.argv);
