@@ -14,7 +14,7 @@ function submitSchema(actions: readonly ActionInfo[]): ArgumentsSchema {
     properties: {
       action,
       payload: { type: 'object', description: "the action's payload; it must match the action's JSON Schema (list_actions), else INVALID_PAYLOAD with details.errors" },
-      requestId: { ...ARG.requestId, description: 'idempotency key (default: a fresh one). Send the same requestId and arguments again to retry safely: the stored answer comes back, nothing runs twice' },
+      requestId: { ...ARG.requestId, description: 'idempotency key (default: a fresh one). When an answer is lost, ask get_command with this requestId: a second submit with it is a new envelope, refused IDEMPOTENCY_KEY_REUSED, so nothing runs twice' },
       expectedVersion: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "the target entity's current version (0: must not exist yet); VERSION_CONFLICT otherwise" },
       target: { type: 'string', pattern: PATTERNS.target.source, maxLength: 513, description: '<type>/<id> of the entity acted on; derived from the payload when absent' },
     },
