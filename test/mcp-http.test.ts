@@ -116,6 +116,17 @@ describe('MCP over HTTP at /mcp', () => {
     await session(eve);
   });
 
+  it('never lets concurrent initializes overshoot the number of sessions', async () => {
+    const sessions = m.h.app.mcpSessions;
+    await sessions.closeAll();
+    const tokens = [bot, await m.token('eve'), bot, await m.token('eve'), bot, await m.token('eve')];
+    const answers = await Promise.all(tokens.map((t) => post(INIT, { authorization: `Bearer ${t}` })));
+    assert.ok(sessions.size <= 3, `${sessions.size} sessions`);
+    assert.ok(answers.every((a) => a.status === 200 || (a.status === 503 && a.body.code === 'UNAVAILABLE')), JSON.stringify(answers.map((a) => a.status)));
+    await sessions.closeAll();
+    assert.equal((await post(INIT, { authorization: `Bearer ${bot}` })).status, 200, 'every place was given back');
+  });
+
   it('offers no server-to-client stream: GET /mcp is 405', async () => {
     const res = await fetch(new URL('/mcp', m.url), { headers: { accept: 'text/event-stream', authorization: `Bearer ${bot}` } });
     assert.equal(res.status, 405);

@@ -5,7 +5,6 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../config/config.js';
 import { WritClient } from '../../sdk/client.js';
 import { actorOfKeyId } from '../../sdk/sign.js';
 import { clientApi } from '../mcp/client-api.js';
-import { serveStdio } from '../mcp/stdio.js';
 import { CliError, configOf, globals, signerOf } from './context.js';
 
 /**
@@ -33,6 +32,8 @@ export function registerMcpCommand(program: Command): void {
       if (!actor) throw new CliError(`key id ${JSON.stringify(opts.keyId)} does not name its actor (<actor>#<n>); add --actor`, 2);
       const signer = signerOf(opts, g);
       const client = new WritClient(url, { ...signer, tenant, actor });
+      // Loaded here, so that no other command loads the MCP SDK.
+      const { serveStdio } = await import('../mcp/stdio.js');
       await serveStdio(clientApi(client, signer, { tenant, actor }), { maxArgumentBytes: home?.intake.maxBytes ?? DEFAULT_MAX_BODY_BYTES });
     });
 }

@@ -1,20 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Identity } from '../../access/identity.js';
 import { WritError } from '../../core/errors.js';
 import { parseStrictJson } from '../../core/strict-json.js';
 import type { Writ } from '../../writ.js';
 import { parseBearer } from '../bearer.js';
-import { injectApi } from './inject-api.js';
-import { MCP_FRAMING_BYTES, ToolRegistry } from './registry.js';
-import { CatalogCache, createMcpServer } from './server.js';
+import { MCP_FRAMING_BYTES, MCP_FRAMING_DEPTH } from './limits.js';
 import { McpSessions, type McpSession } from './sessions.js';
-import { TOOL_GROUPS } from './tools/index.js';
 
-/** JSON-RPC nests a command's payload four levels below the body's top (params.arguments.payload). */
-const FRAMING_DEPTH = 4;
 const SWEEP_MS = 30_000;
 
 /**
@@ -28,7 +20,6 @@ const SWEEP_MS = 30_000;
  * connection for nothing. Answers are JSON, never SSE.
  */
 export function mcpRoutes(app: FastifyInstance, writ: Writ): void {
-  const registry = new ToolRegistry(TOOL_GROUPS, writ.config.intake.maxBytes);
   const sessions = new McpSessions({ maxSessions: writ.config.mcp.maxSessions, maxSessionsPerActor: writ.config.mcp.maxSessionsPerActor, idleMs: writ.config.mcp.sessionIdleSeconds * 1000 }, writ.now);
   const sweeper = setInterval(() => void sessions.sweep(), SWEEP_MS);
   sweeper.unref();
@@ -37,19 +28,21 @@ export function mcpRoutes(app: FastifyInstance, writ: Writ): void {
     clearInterval(sweeper);
     await sessions.closeAll();
   });
-  const limits = { maxDepth: writ.config.intake.maxDepth + FRAMING_DEPTH };
+  const limits = { maxDepth: writ.config.intake.maxDepth + MCP_FRAMING_DEPTH };
 
+  // The SDK is loaded on the first initialize (http-session.ts), not with the server.
+  let opener: Promise<(identity: Identity) => Promise<McpSession>> | undefined;
+  /** A session for an initialize request, in a place admitted first (the caller adds or releases it). */
   const open = async (identity: Identity): Promise<McpSession> => {
     await sessions.admit(identity);
-    const id = randomUUID();
-    const catalog = new CatalogCache();
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: () => id, enableJsonResponse: true });
-    const server = createMcpServer(registry, (token) => {
-      const api = injectApi(app, token ?? '', identity, writ.now);
-      return { api, actions: () => catalog.get(api) };
-    });
-    await server.connect(transport);
-    return { id, tenant: identity.tenant, actor: identity.actor, server, transport, lastUsed: writ.now(), busy: 0 };
+    try {
+      opener ??= import('./http-session.js').then((m) => m.sessionOpener(app, writ));
+      return await (await opener)(identity);
+    } catch (err) {
+      sessions.release();
+      opener = undefined;
+      throw err;
+    }
   };
 
   app.post('/mcp', { bodyLimit: writ.config.intake.maxBytes + MCP_FRAMING_BYTES, config: { access: { kind: 'bearer' } } }, async (request, reply) => {
@@ -57,14 +50,17 @@ export function mcpRoutes(app: FastifyInstance, writ: Writ): void {
     const message = parseStrictJson(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), limits);
     const sid = request.headers['mcp-session-id'];
     if (sid === undefined) {
-      if (!isInitializeRequest(message)) throw new WritError('INVALID_ENVELOPE', 'a request without an Mcp-Session-Id header must be a single initialize request; start a session first');
+      if (!isInitialize(message)) throw new WritError('INVALID_ENVELOPE', 'a request without an Mcp-Session-Id header must be a single initialize request; start a session first');
       const session = await open(identity);
       try {
         await forward(session, request, reply, message);
       } finally {
         // Only an initialize the transport accepted leaves a session behind.
         if (session.transport.sessionId === session.id && reply.statusCode === 200) sessions.add(session);
-        else await sessions.close(session);
+        else {
+          sessions.release();
+          await session.server.close().catch(() => undefined);
+        }
       }
       return reply;
     }
@@ -96,6 +92,11 @@ export function mcpRoutes(app: FastifyInstance, writ: Writ): void {
     res.headers.forEach((value, name) => void reply.header(name, value));
     return reply.code(res.status).send(res.body ? Buffer.from(await res.arrayBuffer()) : undefined);
   }
+}
+
+/** A single JSON-RPC initialize request (the SDK's own check runs again on it). */
+function isInitialize(message: unknown): boolean {
+  return message !== null && typeof message === 'object' && !Array.isArray(message) && (message as { method?: unknown }).method === 'initialize' && 'id' in message;
 }
 
 function sessionOf(sessions: McpSessions, sid: string | string[] | undefined, identity: Identity): McpSession {

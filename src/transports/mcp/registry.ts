@@ -4,8 +4,6 @@ import { WritError } from '../../core/errors.js';
 import { rpcError, toolError } from './errors.js';
 import type { ActionInfo, ArgumentsSchema, ToolContext, ToolDefinition } from './tool.js';
 
-/** Room for the JSON-RPC framing around a tool's arguments (method, id, tool name): a message may be this much larger. */
-export const MCP_FRAMING_BYTES = 16 * 1024;
 /** Most validation errors reported for one call: enough to fix the arguments, bounded in size. */
 const MAX_REPORTED_ERRORS = 20;
 

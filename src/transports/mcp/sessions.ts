@@ -31,11 +31,17 @@ export interface McpSession {
  */
 export class McpSessions {
   private readonly byId = new Map<string, McpSession>();
+  /** Places admitted whose initialize is still being answered: counted, so concurrent ones cannot overshoot. */
+  private reserved = 0;
 
   constructor(private readonly limits: SessionLimits, private readonly now: () => number) {}
 
   get size(): number {
     return this.byId.size;
+  }
+
+  private get taken(): number {
+    return this.byId.size + this.reserved;
   }
 
   /** The session `id` if `identity` opened it; undefined otherwise (the caller answers NOT_FOUND either way). */
@@ -47,7 +53,8 @@ export class McpSessions {
   /**
    * Makes room for a new session of `identity`, before anything is allocated for it: closes the
    * actor's least recently used idle session when it has its maximum, closes idle sessions, and
-   * refuses UNAVAILABLE when every place is still taken.
+   * refuses UNAVAILABLE when every place is still taken. An admitted place is held until add() or
+   * release().
    */
   async admit(identity: Identity): Promise<void> {
     const own = [...this.byId.values()].filter((s) => s.tenant === identity.tenant && s.actor === identity.actor && s.busy === 0);
@@ -55,14 +62,22 @@ export class McpSessions {
       own.sort((a, b) => a.lastUsed - b.lastUsed);
       for (const s of own.slice(0, own.length - this.limits.maxSessionsPerActor + 1)) await this.close(s);
     }
-    if (this.byId.size >= this.limits.maxSessions) await this.sweep();
-    if (this.byId.size >= this.limits.maxSessions) {
+    if (this.taken >= this.limits.maxSessions) await this.sweep();
+    if (this.taken >= this.limits.maxSessions) {
       throw new WritError('UNAVAILABLE', `every MCP session place is taken (mcp.maxSessions = ${this.limits.maxSessions}); retry later, or end unused sessions (HTTP DELETE /mcp)`, { retryAfter: 5 });
     }
+    this.reserved++;
   }
 
+  /** Fills an admitted place with the session its initialize opened. */
   add(session: McpSession): void {
+    this.reserved--;
     this.byId.set(session.id, session);
+  }
+
+  /** Gives back an admitted place whose initialize failed. */
+  release(): void {
+    this.reserved--;
   }
 
   /** Closes sessions idle for longer than the limit; returns how many. */

@@ -4,7 +4,8 @@ import { WritError } from '../../core/errors.js';
 import type { WritApi } from './api.js';
 import { BoundedLines } from './bounded-lines.js';
 import { rpcError } from './errors.js';
-import { MCP_FRAMING_BYTES, ToolRegistry } from './registry.js';
+import { MCP_FRAMING_BYTES } from './limits.js';
+import { ToolRegistry } from './registry.js';
 import { CatalogCache, createMcpServer } from './server.js';
 import { TOOL_GROUPS } from './tools/index.js';
 

@@ -58,7 +58,8 @@ export const ARG = {
   requestId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{8,128}$', description: "the command's requestId" },
   actor: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$' },
   type: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,63}$', description: 'entity type (product, page, actor, …)' },
-  id: { type: 'string', minLength: 1, maxLength: 448, description: 'entity id' },
+  // '.' and '..' cannot be sent as a path segment (URLs resolve them), over MCP as over HTTP.
+  id: { type: 'string', minLength: 1, maxLength: 448, not: { enum: ['.', '..'] }, description: 'entity id' },
   index: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
   limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'page size (default 100)' },
   scroll: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$', description: 'which log (a pack: commerce, content, access, writ, …)' },
