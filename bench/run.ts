@@ -33,5 +33,7 @@ await (await import('./reads.js')).benchReads(quick ? 5000 : 20_000);
 await (await import('./read-pages.js')).benchReadPages(quick ? 100 : 400, 200_000);
 // writ verify with every check (logs, bodies, the replay into state, answers) on a home of real commands.
 await (await import('./verify-state.js')).benchVerifyState(quick ? 10_000 : 50_000);
+// MCP: submit tool calls over stdio (writ mcp) against the same over HTTP /mcp.
+await (await import('./mcp.js')).benchMcp(quick ? 1000 : 4000);
 // writ rebuild (replay into fresh state, compare, swap) after mixed commands.
 await (await import('./rebuild.js')).benchRebuild(10_000);

@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Signer } from '../src/sdk/sign.js';
+import { actorOfKeyId, type Signer } from '../src/sdk/sign.js';
 import { buildServer } from '../src/transports/http/server.js';
 import type { DeclaredRoute } from '../src/transports/http/access.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -55,7 +57,14 @@ describe('authorization of every HTTP route', () => {
     'GET /v1/tenants': () => '/v1/tenants',
     'GET /openapi.json': () => '/openapi.json',
     'GET /metrics': () => '/metrics',
+    'GET /v1/policy/schema': () => '/v1/policy/schema',
+    'POST /mcp': () => '/mcp',
+    'DELETE /mcp': () => '/mcp',
+    'GET /mcp': () => '/mcp',
   };
+  /** The bearer JWT secret (the MCP endpoint takes bearer tokens only). */
+  const jwtSecret = randomBytes(32);
+  const MCP_INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'routes', version: '1' } } });
 
   const keyOf = (r: DeclaredRoute) => `${r.method === 'HEAD' ? 'GET' : r.method} ${r.url}`;
 
@@ -68,6 +77,12 @@ describe('authorization of every HTTP route', () => {
       const res = await h.post(envelope);
       return { status: res.status, headers: res.headers, body: res.raw };
     }
+    if (route.access.kind === 'bearer') {
+      // The same identity as a bearer JWT; POST carries an initialize, DELETE names no session.
+      const token = signer ? await new SignJWT({ tenant }).setProtectedHeader({ alg: 'HS256' }).setSubject(actorOfKeyId(signer.keyId)!).setExpirationTime('1h').sign(jwtSecret) : undefined;
+      const res = await h.app.inject({ method: route.method as 'POST', url, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, ...(route.method === 'POST' ? { payload: MCP_INIT } : {}) });
+      return { status: res.statusCode, headers: res.headers, body: res.body };
+    }
     const headers = signer ? { authorization: h.readAuth(route.method, url, signer, tenant) } : {};
     const res = await h.app.inject({ method: route.method as 'GET', url, headers });
     return { status: res.statusCode, headers: res.headers, body: res.body };
@@ -75,7 +90,8 @@ describe('authorization of every HTTP route', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'writ-routes-'));
-    h = await startHarness({ ...testOutbox([{ name: 'file', kind: 'ndjson', path: join(dir, 'events.ndjson') }]), ledger: { checkpointIntervalMs: 50 } } as never);
+    writeFileSync(join(dir, 'jwt.secret'), jwtSecret, { mode: 0o600 });
+    h = await startHarness({ ...testOutbox([{ name: 'file', kind: 'ndjson', path: join(dir, 'events.ndjson') }]), ledger: { checkpointIntervalMs: 50 }, auth: { require: 'either', jwt: { hs256SecretFile: join(dir, 'jwt.secret') } } } as never);
     olga = await actorIn(h, 'other', 'olga', ['admin']);
     const put = h.sign('UpsertProduct', { sku: 'tea', name: 'Tea', price: { amount: 1, currency: 'EUR' } });
     ids.requestId = put.requestId;
@@ -121,7 +137,8 @@ describe('authorization of every HTTP route', () => {
       if (route.access.kind === 'command') continue; // the pipeline's key registry is per tenant: see test/authenticate.test.ts
       const { status, body } = await call(route, olga, 'other');
       const label = `${route.method} ${route.url}: ${status} ${body.slice(0, 200)}`;
-      if (route.access.kind === 'public' || route.access.kind === 'identified') assert.ok(status !== 401 && status !== 403, label);
+      // An identified or bearer route serves any tenant's identity (what it then reads is its own tenant's).
+      if (route.access.kind === 'public' || route.access.kind === 'identified' || route.access.kind === 'bearer') assert.ok(status !== 401 && status !== 403, label);
       else assert.equal(status, 403, label);
     }
   });

@@ -14,6 +14,10 @@ export const DEFAULT_PORT = 8787;
  * clients never meet it (docs/operations.md, tuning the bound).
  */
 export const DEFAULT_HTTP_MAX_IN_FLIGHT = 64;
+/** MCP sessions over HTTP (/mcp): open at once, per actor, and how long an unused one is kept (docs/mcp.md). */
+export const DEFAULT_MCP_MAX_SESSIONS = 256;
+export const DEFAULT_MCP_MAX_SESSIONS_PER_ACTOR = 8;
+export const DEFAULT_MCP_SESSION_IDLE_SECONDS = 900;
 /** Retry-After of a command refused because too many are in flight (seconds). */
 export const BUSY_RETRY_AFTER_SECONDS = 1;
 export const DEFAULT_TENANT = 'default';
@@ -149,6 +153,8 @@ export interface Config {
   /** The admin whose key (keys/<admin>.key, key id <admin>#1) the CLI signs with unless told --key. */
   readonly admin: string;
   readonly server: { readonly host: string; readonly port: number; readonly maxInFlight: number };
+  /** The MCP endpoint's sessions (/mcp): bounded in number, per actor and in idle time. */
+  readonly mcp: { readonly maxSessions: number; readonly maxSessionsPerActor: number; readonly sessionIdleSeconds: number };
   /** GET /metrics: besides operators, a Prometheus scraper holding the token in this file may read it (null: none). */
   readonly metrics: { readonly scrapeTokenFile: string | null };
   readonly store: { readonly kind: 'sqlite'; readonly path: string };
@@ -244,6 +250,11 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
     tenant: m.tenant ?? DEFAULT_TENANT,
     admin: m.admin ?? DEFAULT_ADMIN,
     server: { host: m.server?.host ?? DEFAULT_HOST, port: m.server?.port ?? DEFAULT_PORT, maxInFlight: m.server?.maxInFlight ?? DEFAULT_HTTP_MAX_IN_FLIGHT },
+    mcp: {
+      maxSessions: m.mcp?.maxSessions ?? DEFAULT_MCP_MAX_SESSIONS,
+      maxSessionsPerActor: m.mcp?.maxSessionsPerActor ?? DEFAULT_MCP_MAX_SESSIONS_PER_ACTOR,
+      sessionIdleSeconds: m.mcp?.sessionIdleSeconds ?? DEFAULT_MCP_SESSION_IDLE_SECONDS,
+    },
     metrics: { scrapeTokenFile: m.metrics?.scrapeTokenFile ? at(m.metrics.scrapeTokenFile) : null },
     store: { kind: 'sqlite', path: at(m.store?.path ?? 'data/writ.db') },
     auth: {

@@ -20,6 +20,7 @@ export const CONFIG_SCHEMA = {
     tenant: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
     admin: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$' },
     server: { type: 'object', additionalProperties: false, properties: { host: str, port: int(0, 65535), maxInFlight: int(1, 1_000_000) } },
+    mcp: { type: 'object', additionalProperties: false, properties: { maxSessions: int(1, 100_000), maxSessionsPerActor: int(1, 1000), sessionIdleSeconds: int(1, 86400) } },
     metrics: { type: 'object', additionalProperties: false, properties: { scrapeTokenFile: str } },
     store: {
       type: 'object',

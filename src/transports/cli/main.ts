@@ -7,6 +7,7 @@ import { registerEntityCommands } from './entities.js';
 import { registerRatesCommands } from './rates.js';
 import { registerKeyCommands } from './keys.js';
 import { registerLedgerCommands } from './ledger.js';
+import { registerMcpCommand } from './mcp.js';
 import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerRebuildCommand } from './rebuild.js';
@@ -40,6 +41,7 @@ registerEntityCommands(program);
 registerRatesCommands(program);
 registerRebuildCommand(program);
 registerRunCommands(program);
+registerMcpCommand(program);
 
 try {
   await program.parseAsync(process.argv);

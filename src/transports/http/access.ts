@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { WritError } from '../../core/errors.js';
 import type { Identity } from '../../access/identity.js';
 import type { ReadAccess } from '../../access/reads.js';
 import type { ReadFacts, ReadKind } from '../../policy/reads.js';
@@ -25,6 +26,8 @@ export type ReadOf = (
  *               with `token`, also a request whose Authorization carries it (a Prometheus scraper), with no identity
  * - admin:      operator actions: the admin role of the home tenant (or, with `tenantIn`, of the
  *               tenant the route names)
+ * - bearer:     an identity proven by a bearer JWT, of any tenant (the MCP endpoint, whose tools then
+ *               call the routes above with that same token); a read token, bound to one request, is refused
  */
 export type RouteAccess =
   | { readonly kind: 'public'; readonly identify?: boolean }
@@ -32,7 +35,8 @@ export type RouteAccess =
   | { readonly kind: 'identified' }
   | { readonly kind: 'tenant'; readonly tenantIn: 'params' | 'query'; readonly read?: ReadOf }
   | { readonly kind: 'operator'; readonly token?: { matches(authorization: string | undefined): boolean } }
-  | { readonly kind: 'admin'; readonly what: string; readonly tenantIn?: 'params' };
+  | { readonly kind: 'admin'; readonly what: string; readonly tenantIn?: 'params' }
+  | { readonly kind: 'bearer' };
 
 export interface DeclaredRoute {
   readonly method: string;
@@ -87,6 +91,10 @@ async function check(request: FastifyRequest, declared: RouteAccess, access: Rea
   if (declared.kind === 'operator' && declared.token?.matches(request.headers.authorization)) return;
   request.identity = await access.identify(request.headers.authorization, { method: request.method, target: request.url });
   if (declared.kind === 'public') return;
+  if (declared.kind === 'bearer') {
+    if (request.identity?.method === 'jwt') return;
+    throw new WritError('UNAUTHENTICATED', 'this endpoint needs "Authorization: Bearer <JWT>" (auth.jwt) on every request; a read token is bound to one request, so an agent holding a key runs `writ mcp --key <file> --key-id <id>` over stdio instead');
+  }
   if (declared.kind === 'admin') {
     const tenant = declared.tenantIn ? (request.params as Record<string, string>).tenant : undefined;
     return access.requireAdmin(request.identity, declared.what, tenant);

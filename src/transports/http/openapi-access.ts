@@ -21,6 +21,7 @@ const WHO: Record<DeclaredRoute['access']['kind'], string> = {
   tenant: "an identity of the tenant the request names, as the tenant's read policies allow",
   operator: "an operator: read:outbox in the deployment's home tenant (admins and auditors by default); GET /metrics also takes the scrape token (metrics.scrapeTokenFile)",
   admin: "an admin of the deployment's home tenant (or of the log's tenant for a checkpoint)",
+  bearer: 'any caller with a bearer JWT (auth.jwt); what its tools then read and run is what the routes allow that token',
 };
 
 /** `/v1/entities/:tenant/:type/:id` → `/v1/entities/{tenant}/{type}/{id}`; a wildcard is `{path}`. */
@@ -39,7 +40,7 @@ export function annotateAccess(doc: { paths: Record<string, Record<string, Opera
     const kind = route.access.kind;
     op['x-writ-access'] = WHO[kind];
     if (kind === 'public' || kind === 'command') continue;
-    op.security = [{ writSig: [] }, { bearer: [] }];
+    op.security = kind === 'bearer' ? [{ bearer: [] }] : [{ writSig: [] }, { bearer: [] }];
     op.responses = {
       ...op.responses,
       '401': { $ref: '#/components/responses/Unauthenticated' },

@@ -15,6 +15,8 @@ import { buildOpenApi } from './openapi.js';
 import { InFlightGate } from './in-flight.js';
 import { busyAwareServer } from './busy-server.js';
 import { logRoutes } from './log-routes.js';
+import { mcpRoutes } from '../mcp/http-route.js';
+import { policyRoutes } from './policy-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
 import { registerHttpFamilies } from '../../metrics/transport-families.js';
 import { requestIdHint } from '../../pipeline/intake/identity-hint.js';
@@ -78,7 +80,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
     if (error instanceof WritError) return sendError(reply, error);
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       writ.pipeline.counters.unauthenticated++;
-      return sendError(reply, new WritError('PAYLOAD_TOO_LARGE', `the body exceeds the limit of ${writ.config.intake.maxBytes} bytes`));
+      return sendError(reply, new WritError('PAYLOAD_TOO_LARGE', `the body exceeds the limit of ${request.routeOptions.bodyLimit ?? writ.config.intake.maxBytes} bytes`));
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return sendError(reply, new WritError('INVALID_ENVELOPE', `bad request: ${error.message}`));
@@ -138,6 +140,8 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   outboxRoutes(app, writ);
   metricsRoutes(app, writ);
   tenantRoutes(app, writ);
+  policyRoutes(app, writ);
+  mcpRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', { config: { access: { kind: 'public' } } }, async () => openapi);
   // Who may call each operation, from the routes' own declarations (so the two cannot disagree).
