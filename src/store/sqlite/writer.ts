@@ -34,18 +34,40 @@ export class SqliteWriter {
       each(rows.outcomes, STRIDE.outcomes, s.putOutcome);
       each(rows.outcomeUpdates, STRIDE.outcomeUpdates, s.replaceOutcome);
       each(rows.nonces, STRIDE.nonces, s.putNonce);
-      for (let i = 0; i < rows.redactions.length; i += STRIDE.redactions) {
-        const [tenant, scroll, index, at, by, reason] = rows.redactions.slice(i, i + STRIDE.redactions);
-        s.eraseEnvelope.run(tenant, scroll, index);
-        s.putRedaction.run(rows.redactions.slice(i, i + STRIDE.redactions));
-        eraseCopies(s, { tenant, scroll, index }, { at, by, reason });
-      }
+      if (rows.redactions.length > 0) this.erase(rows);
     });
     this.applyIntegration = this.db.transaction((batch: IntegrationBatch) => {
       for (const t of batch.tiles) s.putTile.run(t.tenant, t.scroll, t.level, t.n, t.width, t.nodes);
       const c = batch.checkpoint;
       s.addCheckpoint.run(c.tenant, c.scroll, c.size, c.root, c.note, c.createdAt, c.cosignatures);
     });
+  }
+
+  /**
+   * A redaction's erasures, inside the batch's transaction: the body (or what stays of it), the
+   * redaction row, the copies beside the body (eraseCopies), and the entity versions that held the
+   * command's values, each with the document copy in the outbox event of the record that wrote it.
+   * secure_delete is on meanwhile, so that SQLite zeroes the bytes these updates free instead of
+   * leaving them in the pages' free space (docs/ledger.md, "Redaction").
+   */
+  private erase(rows: BatchRows): void {
+    const s = this.s;
+    this.db.pragma('secure_delete = ON');
+    try {
+      for (let i = 0; i < rows.redactions.length; i += STRIDE.redactions) {
+        const [tenant, scroll, index, at, by, reason, body] = rows.redactions.slice(i, i + STRIDE.redactions);
+        s.eraseEnvelope.run(body, tenant, scroll, index);
+        s.putRedaction.run(tenant, scroll, index, at, by, reason);
+        eraseCopies(s, { tenant, scroll, index }, { at, by, reason });
+      }
+      for (let i = 0; i < rows.erasedVersions.length; i += STRIDE.erasedVersions) {
+        const [doc, tenant, type, id, version, scroll, index] = rows.erasedVersions.slice(i, i + STRIDE.erasedVersions);
+        s.eraseVersion.run(doc, tenant, type, id, version);
+        s.eraseEventDoc.run(doc, tenant, scroll, index, `${type as string}/${id as string}`, version);
+      }
+    } finally {
+      this.db.pragma('secure_delete = OFF');
+    }
   }
 
   /** Applies the batch (as toRows made it) in one transaction; it is durable when this returns (synchronous=FULL). */
@@ -88,7 +110,7 @@ export class SqliteWriter {
  * the redaction's transaction: its outbox event's `data` (the event stays, so commit order and
  * pending deliveries stay; a sink that has not sent it yet sends the marker) and the `result` of
  * its stored answer (which `writ verify` then accepts for a redacted record only; answers.ts).
- * Deliveries already made, and the entity versions and approval copy, are not reached (docs/ledger.md).
+ * Deliveries already made are out of reach (docs/ledger.md).
  */
 function eraseCopies(s: ReturnType<typeof statements>, entry: { tenant: unknown; scroll: unknown; index: unknown }, redacted: { at: unknown; by: unknown; reason: unknown }): void {
   s.eraseEvent.run(JSON.stringify({ redacted }), entry.tenant, entry.scroll, entry.index);
@@ -118,7 +140,10 @@ function statements(db: Db) {
     putOutcome: db.prepare('INSERT OR IGNORE INTO outcomes (tenant, actor, request_id, command_hash, sig_digest, http_status, response, created_at, scroll, idx) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     replaceOutcome: db.prepare('INSERT OR REPLACE INTO outcomes (tenant, actor, request_id, command_hash, sig_digest, http_status, response, created_at, scroll, idx) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     putNonce: db.prepare('INSERT OR IGNORE INTO nonces (tenant, actor, nonce, command_hash, expires_at) VALUES (?,?,?,?,?)'),
-    eraseEnvelope: db.prepare('UPDATE ledger SET envelope = NULL WHERE tenant = ? AND scroll = ? AND idx = ?'),
+    eraseEnvelope: db.prepare('UPDATE ledger SET envelope = ? WHERE tenant = ? AND scroll = ? AND idx = ?'),
+    eraseVersion: db.prepare('UPDATE entity_history SET doc = ? WHERE tenant = ? AND type = ? AND id = ? AND version = ?'),
+    // Only an event that carries the version's document (`doc`); a redacted record's own event is replaced whole by eraseCopies.
+    eraseEventDoc: db.prepare(`UPDATE outbox SET data = json_set(data, '$.doc', json(?)) WHERE tenant = ? AND scroll = ? AND idx = ? AND target = ? AND version = ? AND json_type(data, '$.doc') IS NOT NULL`),
     eraseEvent: db.prepare('UPDATE outbox SET data = ? WHERE tenant = ? AND scroll = ? AND idx = ?'),
     recordKey: db.prepare('SELECT request_id, actor FROM ledger WHERE tenant = ? AND scroll = ? AND idx = ?'),
     answerOf: db.prepare('SELECT response, scroll, idx FROM outcomes WHERE tenant = ? AND request_id = ? AND actor = ?'),
