@@ -22,6 +22,9 @@ export class SqliteWriter {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    // Freed bytes are zeroed, not left in the pages' free space: a redaction's erased values (and
+    // cells moved by page splits before it) must not stay readable in the file (bench/secure-delete.ts).
+    this.db.pragma('secure_delete = ON');
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     tune(this.db, WRITER_CACHE_KIB);
     this.s = statements(this.db);
@@ -47,32 +50,28 @@ export class SqliteWriter {
    * A redaction's erasures, inside the batch's transaction: the body (or what stays of it), the
    * redaction row, the copies beside the body (eraseCopies), and the entity versions that held the
    * command's values, each with the document copy in the outbox event of the record that wrote it.
-   * secure_delete is on meanwhile, so that SQLite zeroes the bytes these updates free instead of
-   * leaving them in the pages' free space (docs/ledger.md, "Redaction").
    */
   private erase(rows: BatchRows): void {
     const s = this.s;
-    this.db.pragma('secure_delete = ON');
-    try {
-      for (let i = 0; i < rows.redactions.length; i += STRIDE.redactions) {
-        const [tenant, scroll, index, at, by, reason, body] = rows.redactions.slice(i, i + STRIDE.redactions);
-        s.eraseEnvelope.run(body, tenant, scroll, index);
-        s.putRedaction.run(tenant, scroll, index, at, by, reason);
-        eraseCopies(s, { tenant, scroll, index }, { at, by, reason });
-      }
-      for (let i = 0; i < rows.erasedVersions.length; i += STRIDE.erasedVersions) {
-        const [doc, tenant, type, id, version, scroll, index] = rows.erasedVersions.slice(i, i + STRIDE.erasedVersions);
-        s.eraseVersion.run(doc, tenant, type, id, version);
-        s.eraseEventDoc.run(doc, tenant, scroll, index, `${type as string}/${id as string}`, version);
-      }
-    } finally {
-      this.db.pragma('secure_delete = OFF');
+    for (let i = 0; i < rows.redactions.length; i += STRIDE.redactions) {
+      const [tenant, scroll, index, at, by, reason, body] = rows.redactions.slice(i, i + STRIDE.redactions);
+      s.eraseEnvelope.run(body, tenant, scroll, index);
+      s.putRedaction.run(tenant, scroll, index, at, by, reason);
+      eraseCopies(s, { tenant, scroll, index }, { at, by, reason });
+    }
+    for (let i = 0; i < rows.erasedVersions.length; i += STRIDE.erasedVersions) {
+      const [doc, tenant, type, id, version, scroll, index] = rows.erasedVersions.slice(i, i + STRIDE.erasedVersions);
+      s.eraseVersion.run(doc, tenant, type, id, version);
+      s.eraseEventDoc.run(doc, tenant, scroll, index, `${type as string}/${id as string}`, version);
     }
   }
 
   /** Applies the batch (as toRows made it) in one transaction; it is durable when this returns (synchronous=FULL). */
   commit(rows: BatchRows): void {
     this.applyBatch(rows);
+    // The WAL still holds the pages as they were before the redaction: copy it into the database
+    // and truncate it now (best effort: a reader in the middle of a read keeps it for the next checkpoint).
+    if (rows.redactions.length > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Writes tiles and the checkpoint over them in one transaction; durable when this returns. */
