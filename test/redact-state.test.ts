@@ -202,4 +202,16 @@ describe('writ.Redact erases every copy of the values writ holds', () => {
       assert.ok(problems.some((m) => /does not hash to its commandHash/.test(m)), JSON.stringify(problems));
     });
   });
+
+  it('refuses to redact a command still held for approval (its approval would run the erased body), and changes nothing', async () => {
+    const hr = await h.actor('hugo', ['hr']);
+    const pending = await h.post(h.sign('UpsertProfile', { actor: 'wanda', email: 'wanda@example.com' }, { requestId: rid() }, hr));
+    assert.equal(pending.status, 202, pending.raw);
+    const res = await h.post(h.sign('writ.Redact', { entry: `access/${pending.body.receipt.index}`, reason: 'personal data' }, { requestId: rid() }));
+    assert.equal(res.status, 409, res.raw);
+    assert.equal(res.body.code, 'INVALID_STATE');
+    assert.match(res.body.message, /still held for approval; reject it/);
+    const doc = (await h.get(`/v1/entities/${h.tenant}/approval/${pending.body.approval.id}`)).body.doc;
+    assert.equal(doc.envelope.payload.email, 'wanda@example.com');
+  });
 });

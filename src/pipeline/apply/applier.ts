@@ -242,8 +242,9 @@ export class Applier {
         current = await this.getEntity(ctx.envelope.tenant, ctx.target!.type, ctx.target!.id);
         // A held command is planned too (and not written): one that cannot run now is refused at
         // once rather than put to approvers. It is planned again, against the state of then, when it runs.
-        plan = await this.plan(ctx, current);
-        if (plan.redactions?.length && !ctx.hold) erasures = await this.planErasures(ctx.envelope.tenant, plan.redactions);
+        const planned = await this.plan(ctx, current);
+        if (planned.redactions?.length && !ctx.hold) erasures = await this.planErasures(ctx.envelope.tenant, planned.redactions);
+        plan = planned;
       } catch (err) {
         error = toWritError(err);
         if (!(err instanceof WritError)) logError('effect failed; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
