@@ -61,7 +61,10 @@ describe('writ.Redact erases every copy of the values writ holds', () => {
     entry.held = `access/${pending.body.receipt.index}`;
     entry.approval = pending.body.approval.id;
     assertOk(await h.post(h.sign('writ.Approve', { approvalId: entry.approval, commandHash: pending.body.commandHash }, { requestId: rid() }, publisher)));
-    for (const e of [entry.plain, entry.held]) assertOk(await h.post(h.sign('writ.Redact', { entry: e, reason: 'personal data' }, { requestId: rid() })));
+    // As `writ redact <tenant> <requestId>` does: the entry its answer's receipt names, here the record that ended the held command.
+    const final = (await h.get(`/v1/commands/${h.tenant}/${pending.body.requestId}`)).body.receipt;
+    assert.notEqual(final.index, pending.body.receipt.index);
+    for (const e of [entry.plain, `access/${final.index}`]) assertOk(await h.post(h.sign('writ.Redact', { entry: e, reason: 'personal data' }, { requestId: rid() })));
     // After the redaction, a merge carries the erased value forward, not the value.
     assertOk(await h.post(h.sign('UpsertProfile', { actor: 'paul', locale: 'fr' }, { requestId: rid() })));
   });

@@ -75,12 +75,13 @@ export async function loadLedger(store: Store, catalog: Catalog, problem: Proble
       progress((done += rows.length), total * 2);
     }
   }
-  // Redacting a held command's PENDING record erases the body of the record that ended it too (src/pipeline/apply/erasure.ts).
-  for (const [entry, by] of [...redacts]) {
-    const [tenant, at] = entry.split('\n');
-    const slash = at.lastIndexOf('/');
-    const end = records.get(recordKey(tenant, at.slice(0, slash), Number(at.slice(slash + 1))))?.final;
-    if (end) redacts.set(`${tenant}\n${end.record.scroll}/${end.record.index}`, by);
+  // A held command is erased whole: a writ.Redact of either of its records erases both bodies (src/pipeline/apply/erasure.ts).
+  for (const loaded of records.values()) {
+    const end = loaded.final?.record;
+    if (!end) continue;
+    const [a, b] = [`${end.tenant}\n${loaded.record.scroll}/${loaded.record.index}`, `${end.tenant}\n${end.scroll}/${end.index}`];
+    const by = redacts.get(a) ?? redacts.get(b);
+    if (by) for (const k of [a, b]) if (!redacts.has(k)) redacts.set(k, by);
   }
   return { records, bodies: await checkBodies(store, catalog, records, redacts, problem, (n) => progress(total + n, total * 2)) };
 }

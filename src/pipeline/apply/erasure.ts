@@ -37,9 +37,8 @@ export interface Erasure {
  * will recompute it from that body: the versions the command wrote, by its own effect run on the
  * redacted payload, and every later version of those entities, by their commands' effects run on
  * the erased versions (a code handler's version: the erasure carried where it kept the value), until
- * a version comes out unchanged. A held command (its PENDING record) is erased whole: the envelope
- * copy in every version of its approval, the body of the record that ended it, and what it wrote
- * when it ran. A command that cannot be replayed redacted (a code handler's, a withheld body) has
+ * a version comes out unchanged. A held command (either of its records) is erased whole: both
+ * bodies, the envelope copy in every version of its approval, and what it wrote when it ran. A command that cannot be replayed redacted (a code handler's, a withheld body) has
  * its body erased only, as before. Throws a WritError when the erasure cannot be planned now.
  */
 export async function planErasure(deps: ErasureDeps, tenant: string, scroll: string, index: number): Promise<Erasure> {
@@ -52,20 +51,18 @@ export async function planErasure(deps: ErasureDeps, tenant: string, scroll: str
   const redacted = redactedBody(env, keptFields(deps.catalog, action));
   const text = JSON.stringify(redacted);
   const out = { bodies: [{ scroll, index, body: text }], versions: [] as EntityRow[], current: [] as EntityRow[] };
-  if (record.outcome === 'REJECTED') return out;
-  let ran: LedgerRecord | undefined = record.outcome === 'OK' ? record : undefined;
-  if (record.outcome === 'PENDING') {
-    const end = await heldEnd(deps, record);
-    if (end) {
-      out.bodies.push({ scroll: end.scroll, index: end.index, body: text });
-      if (end.outcome === 'OK') ran = end;
-    }
-    for (const row of await deps.store.entityVersionsOfRecord(tenant, scroll, index)) {
+  // A held command is one command with two records (PENDING, then its end): either entry erases both.
+  const held = await heldRecords(deps, record);
+  if (held) {
+    const other = held.pending === record ? held.end : held.pending;
+    out.bodies.push({ scroll: other.scroll, index: other.index, body: text });
+    for (const row of await deps.store.entityVersionsOfRecord(tenant, held.pending.scroll, held.pending.index)) {
       if (row.type !== APPROVAL_TYPE) continue;
       await follow(deps, row, (v) => ({ ...v, doc: { ...(v.doc as ApprovalDoc), envelope: redacted } }), out);
     }
   }
-  if (ran) {
+  const ran = held ? held.end : record;
+  if (ran.outcome === 'OK') {
     const [type, id] = split(ran.target);
     const mine = (await deps.store.entityVersionsOfRecord(tenant, ran.scroll, ran.index)).find((r) => r.type === type && r.id === id);
     if (mine) await followEffects(deps, mine, action, redacted.payload, out);
@@ -73,12 +70,18 @@ export async function planErasure(deps: ErasureDeps, tenant: string, scroll: str
   return out;
 }
 
-/** The record that ended the held command of PENDING record `pending`, if it has ended; refuses one still open (its approval would run the erased body). */
-async function heldEnd(deps: ErasureDeps, pending: LedgerRecord): Promise<LedgerRecord | undefined> {
-  const rows = await deps.store.recordsOfCommand(pending.tenant, pending.scroll, pending.actor, pending.requestId);
-  const end = rows.map((r) => JSON.parse(r.leaf.toString('utf8')) as LedgerRecord).find((r) => r.index > pending.index && r.commandHash === pending.commandHash);
+/**
+ * The two records of a held command, when `record` is one of them: its PENDING record and the
+ * record that ended it. Refuses one still held (its approval would run the erased body).
+ */
+async function heldRecords(deps: ErasureDeps, record: LedgerRecord): Promise<{ pending: LedgerRecord; end: LedgerRecord } | undefined> {
+  const rows = (await deps.store.recordsOfCommand(record.tenant, record.scroll, record.actor, record.requestId)).map((r) => (r.index === record.index ? record : (JSON.parse(r.leaf.toString('utf8')) as LedgerRecord)));
+  const same = rows.filter((r) => r.commandHash === record.commandHash);
+  const pending = same.find((r) => r.outcome === 'PENDING' && r.index <= record.index);
+  if (!pending) return undefined;
+  const end = same.find((r) => r.index > pending.index);
   if (!end) throw new WritError('INVALID_STATE', `the command of ledger entry ${pending.scroll}/${pending.index} is still held for approval; reject it (writ.Reject) or let it end, then redact it`);
-  return end;
+  return { pending, end };
 }
 
 /**
