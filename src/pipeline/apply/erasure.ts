@@ -38,8 +38,11 @@ export interface Erasure {
  * redacted payload, and every later version of those entities, by their commands' effects run on
  * the erased versions (a code handler's version: the erasure carried where it kept the value), until
  * a version comes out unchanged. A held command (either of its records) is erased whole: both
- * bodies, the envelope copy in every version of its approval, and what it wrote when it ran. A command that cannot be replayed redacted (a code handler's, a withheld body) has
- * its body erased only, as before. Throws a WritError when the erasure cannot be planned now.
+ * bodies, the envelope copy in every version of its approval, and what it wrote when it ran. A
+ * command that cannot be replayed redacted (a code handler's, a withheld body) has its body erased
+ * only, as before. Throws a WritError when the erasure cannot be planned now. It reads one log's
+ * records of the command and, for a held one, the tenant's versions its PENDING record wrote (a
+ * scan of the tenant's history): an admin's rare command, not the command path.
  */
 export async function planErasure(deps: ErasureDeps, tenant: string, scroll: string, index: number): Promise<Erasure> {
   const record = await recordAt(deps.store, tenant, scroll, index);
@@ -62,10 +65,11 @@ export async function planErasure(deps: ErasureDeps, tenant: string, scroll: str
     }
   }
   const ran = held ? held.end : record;
-  if (ran.outcome === 'OK') {
+  // A declarative effect writes its target only: the version the record names.
+  if (ran.outcome === 'OK' && ran.version !== null) {
     const [type, id] = split(ran.target);
-    const mine = (await deps.store.entityVersionsOfRecord(tenant, ran.scroll, ran.index)).find((r) => r.type === type && r.id === id);
-    if (mine) await followEffects(deps, mine, action, redacted.payload, out);
+    const mine = (await deps.store.entityVersions(tenant, type, id, ran.version - 1, 1))[0];
+    if (mine && mine.scroll === ran.scroll && mine.index === ran.index) await followEffects(deps, mine, action, redacted.payload, out);
   }
   return out;
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { IntegrationBatch, OutboxProgress } from '../port.js';
 import { STRIDE, type BatchRows } from './batch-rows.js';
 import { OutboxWrites } from './outbox-sql.js';
-import { tune, WAL_AUTOCHECKPOINT_PAGES, WRITER_CACHE_KIB } from './pragmas.js';
+import { BUSY_TIMEOUT_MS, tune, WAL_AUTOCHECKPOINT_PAGES, WRITER_CACHE_KIB } from './pragmas.js';
 
 type Db = Database.Database;
 
@@ -69,9 +69,21 @@ export class SqliteWriter {
   /** Applies the batch (as toRows made it) in one transaction; it is durable when this returns (synchronous=FULL). */
   commit(rows: BatchRows): void {
     this.applyBatch(rows);
-    // The WAL still holds the pages as they were before the redaction: copy it into the database
-    // and truncate it now (best effort: a reader in the middle of a read keeps it for the next checkpoint).
-    if (rows.redactions.length > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (rows.redactions.length > 0) this.truncateWal();
+  }
+
+  /**
+   * The WAL still holds the pages as they were before a redaction: copy it into the database and
+   * truncate it now. Without waiting: a reader in the middle of a read (a backup's copy) keeps the
+   * WAL until a later checkpoint, rather than stalling every commit behind it.
+   */
+  private truncateWal(): void {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   /** Writes tiles and the checkpoint over them in one transaction; durable when this returns. */
