@@ -11,6 +11,7 @@ import { assertOk } from './support/stage-helpers.js';
 
 const EMAIL = 'paul.private@example.com';
 const HELD_EMAIL = 'vera.secret@example.com';
+const PENDING_EMAIL = 'xena.secret@example.com';
 const ERASED = '[redacted]';
 
 /** Every row of every table of the database, as text. */
@@ -64,7 +65,11 @@ describe('writ.Redact erases every copy of the values writ holds', () => {
     // As `writ redact <tenant> <requestId>` does: the entry its answer's receipt names, here the record that ended the held command.
     const final = (await h.get(`/v1/commands/${h.tenant}/${pending.body.requestId}`)).body.receipt;
     assert.notEqual(final.index, pending.body.receipt.index);
-    for (const e of [entry.plain, `access/${final.index}`]) assertOk(await h.post(h.sign('writ.Redact', { entry: e, reason: 'personal data' }, { requestId: rid() })));
+    // Another held command, redacted by its PENDING record's entry.
+    const other = await h.post(h.sign('UpsertProfile', { actor: 'xena', email: PENDING_EMAIL }, { requestId: rid() }, hr));
+    assertOk(await h.post(h.sign('writ.Approve', { approvalId: other.body.approval.id, commandHash: other.body.commandHash }, { requestId: rid() }, publisher)));
+    entry.otherApproval = other.body.approval.id;
+    for (const e of [entry.plain, `access/${final.index}`, `access/${other.body.receipt.index}`]) assertOk(await h.post(h.sign('writ.Redact', { entry: e, reason: 'personal data' }, { requestId: rid() })));
     // After the redaction, a merge carries the erased value forward, not the value.
     assertOk(await h.post(h.sign('UpsertProfile', { actor: 'paul', locale: 'fr' }, { requestId: rid() })));
   });
@@ -96,20 +101,22 @@ describe('writ.Redact erases every copy of the values writ holds', () => {
     }
     assert.equal(versions[versions.length - 1].doc.status, 'executed');
     assert.deepEqual((await h.get(`/v1/entities/${h.tenant}/profile/vera`)).body.doc, { actor: 'vera', email: ERASED });
+    assert.deepEqual((await h.get(`/v1/entities/${h.tenant}/profile/xena`)).body.doc, { actor: 'xena', email: ERASED }, 'redacted by its PENDING record');
+    assert.equal((await h.get(`/v1/entities/${h.tenant}/approval/${entry.otherApproval}`)).body.doc.envelope.payload.email, ERASED);
   });
 
   it('leaves no copy of either value in any row of any table, nor in the database file once checkpointed', async () => {
     const events = JSON.stringify((await h.get('/v1/outbox/events?limit=1000')).body.items);
-    for (const secret of [EMAIL, HELD_EMAIL]) assert.ok(!events.includes(secret), `an outbox event holds ${secret}`);
+    for (const secret of [EMAIL, HELD_EMAIL, PENDING_EMAIL]) assert.ok(!events.includes(secret), `an outbox event holds ${secret}`);
     // While writ runs: the redaction truncated the WAL, which held the pages as they were before it.
     const live = fileBytes(db);
-    for (const secret of [EMAIL, HELD_EMAIL]) assert.ok(!live.includes(secret), `the database or its WAL holds ${secret} while writ runs`);
+    for (const secret of [EMAIL, HELD_EMAIL, PENDING_EMAIL]) assert.ok(!live.includes(secret), `the database or its WAL holds ${secret} while writ runs`);
     await h.writ.close();
     const rows = allRows(db);
-    for (const secret of [EMAIL, HELD_EMAIL]) assert.ok(!rows.includes(secret), `a row holds ${secret}`);
+    for (const secret of [EMAIL, HELD_EMAIL, PENDING_EMAIL]) assert.ok(!rows.includes(secret), `a row holds ${secret}`);
     assert.ok(rows.includes('olga@example.com'), 'the search finds a value that was not redacted');
     const bytes = fileBytes(db);
-    for (const secret of [EMAIL, HELD_EMAIL]) assert.ok(!bytes.includes(secret), `the database file holds ${secret} (free space)`);
+    for (const secret of [EMAIL, HELD_EMAIL, PENDING_EMAIL]) assert.ok(!bytes.includes(secret), `the database file holds ${secret} (free space)`);
     assert.ok(bytes.includes('olga@example.com'));
     await h.restart();
   });
