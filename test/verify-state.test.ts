@@ -111,7 +111,7 @@ describe('writ verify: bodies, state and answers', () => {
     assert.equal(report.state!.bodies.redacted, 1);
     assert.ok(report.state!.bodies.checked >= report.records - 1, JSON.stringify(report.state));
     assert.ok(report.state!.versions.replayed > 30, JSON.stringify(report.state));
-    assert.equal(report.state!.versions.unverifiable, 1, 'the profile version written by the redacted command');
+    assert.equal(report.state!.versions.unverifiable, 0, 'the profile version written by the redacted command is replayed from what stays of its body');
     assert.ok(report.state!.answers.checked > 20, JSON.stringify(report.state));
   });
 

@@ -176,7 +176,13 @@ export interface Redaction {
   readonly redactedAt: string;
   readonly redactedBy: string;
   readonly reason: string | null;
+  /**
+   * What stays in place of the body: the redacted body (src/ledger/redaction/erase.ts) that the
+   * ledger replay runs, or null (nothing: a body that cannot be replayed redacted).
+   */
+  readonly body?: string | null;
 }
+
 
 export interface NonceRow {
   readonly commandHash: string;
@@ -207,6 +213,8 @@ export interface WriteBatch {
   readonly nonces: readonly NonceWrite[];
   /** Stored command bodies to erase. */
   readonly redactions?: readonly Redaction[];
+  /** Stored entity versions (the whole row given, `doc` erased) whose document a redaction replaces. */
+  readonly erasedVersions?: readonly EntityRow[];
 }
 
 export interface Store {
@@ -282,6 +290,10 @@ export interface Store {
   /** Checkpoints of a log with size >= fromSize, oldest first, at most `limit`. */
   checkpoints(tenant: string, scroll: string, fromSize: number, limit: number): Promise<CheckpointRow[]>;
   getRedaction(tenant: string, scroll: string, index: number): Promise<Redaction | null>;
+  /** The entity versions of the tenant that the record (tenant, scroll, index) wrote: for a redaction. */
+  entityVersionsOfRecord(tenant: string, scroll: string, index: number): Promise<EntityRow[]>;
+  /** The records of one command (actor, requestId) in one log, in order: a held command's PENDING record and its end. */
+  recordsOfCommand(tenant: string, scroll: string, actor: string, requestId: string): Promise<LedgerRow[]>;
   /**
    * Deletes expired nonces and outcomes older than the retention, except 202 outcomes (commands held
    * for approval, which keep their requestId until their final answer replaces the 202); returns how

@@ -2,6 +2,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { Envelope } from '../../core/envelope.js';
 import type { Store } from '../../store/port.js';
 import type { LedgerRecord } from '../record.js';
+import { keptFields } from '../redaction/erase.js';
 import { checkBody, type RedactRecords } from './bodies.js';
 
 /** Records read per page. */
@@ -12,7 +13,7 @@ export interface LoadedRecord {
   readonly record: LedgerRecord;
   readonly leaf: Buffer;
   readonly leafHash: string;
-  /** Its stored body, when it hashes to the record's commandHash; null when it cannot be replayed. */
+  /** Its stored body, when it hashes to the record's commandHash, or what stays of it once redacted (a redacted body); null when it cannot be replayed. */
   envelope: Envelope | null;
   /** Its stored body was erased by a writ.Redact (checked): its answer's result may be erased too. */
   redacted?: boolean;
@@ -74,6 +75,14 @@ export async function loadLedger(store: Store, catalog: Catalog, problem: Proble
       progress((done += rows.length), total * 2);
     }
   }
+  // A held command is erased whole: a writ.Redact of either of its records erases both bodies (src/pipeline/apply/erasure.ts).
+  for (const loaded of records.values()) {
+    const end = loaded.final?.record;
+    if (!end) continue;
+    const [a, b] = [`${end.tenant}\n${loaded.record.scroll}/${loaded.record.index}`, `${end.tenant}\n${end.scroll}/${end.index}`];
+    const by = redacts.get(a) ?? redacts.get(b);
+    if (by) for (const k of [a, b]) if (!redacts.has(k)) redacts.set(k, by);
+  }
   return { records, bodies: await checkBodies(store, catalog, records, redacts, problem, (n) => progress(total + n, total * 2)) };
 }
 
@@ -83,14 +92,19 @@ async function checkBodies(store: Store, catalog: Catalog, records: Map<string, 
   for (const loaded of records.values()) {
     const r = loaded.record;
     const body = await store.readEnvelope(r.tenant, r.scroll, r.index);
-    const redaction = body === null ? await store.getRedaction(r.tenant, r.scroll, r.index) : null;
-    const verdict = checkBody(r, body, redaction, redacts, catalog.get(r.action));
+    // A body is redacted only where a writ.Redact record says so; anywhere else it must hash to its commandHash.
+    const redaction = body === null || redacts.has(`${r.tenant}\n${r.scroll}/${r.index}`) ? await store.getRedaction(r.tenant, r.scroll, r.index) : null;
+    const action = catalog.get(r.action);
+    const verdict = checkBody(r, body, redaction, redacts, action, action && keptFields(catalog, action));
     if (verdict.kind === 'ok') {
       loaded.envelope = verdict.envelope;
       counts.checked++;
     } else if (verdict.kind === 'bad') problem(r.tenant, r.scroll, r.index, `record ${r.scroll}/${r.index} (${r.actor}'s ${r.action}, requestId ${r.requestId}): ${verdict.message}`);
     else {
-      if (verdict.kind === 'redacted') loaded.redacted = true;
+      if (verdict.kind === 'redacted') {
+        loaded.redacted = true;
+        loaded.envelope = verdict.envelope;
+      }
       counts[verdict.kind]++;
     }
     if (++done % 1024 === 0) progress(done);

@@ -10,6 +10,7 @@ import { holdCommand } from './held.js';
 import { recheckHeld, settleHeld, type SettleDeps } from './settle.js';
 import { LedgerWriter, newWrites, type Writes } from './ledger-writer.js';
 import { Overlay } from './overlay.js';
+import { planErasure, writeErasures, type Erasure } from './erasure.js';
 import { planCommand, type PlanDeps } from './plan.js';
 import type { CommandContext, Reply } from '../context.js';
 import { replayOf } from '../idempotency/idempotency.js';
@@ -152,7 +153,7 @@ export class Applier {
       const committing = this.deps.store.commit(w).then(
         () => {
           this.deps.onCommitted?.(batch.length, (performance.now() - handedOver) / 1000);
-          this.overlay.release(w.entities, [...w.outcomes, ...w.outcomeUpdates]);
+          this.overlay.release([...w.entities, ...w.erasedVersions], [...w.outcomes, ...w.outcomeUpdates]);
           if (this.deps.onStored) {
             for (const o of w.outcomes) this.deps.onStored(o, false);
             for (const o of w.outcomeUpdates) this.deps.onStored(o, true);
@@ -236,11 +237,14 @@ export class Applier {
     if (!error) {
       let plan: EffectPlan | undefined;
       let current: EntityRow | null = null;
+      let erasures: Erasure[] | undefined;
       try {
         current = await this.getEntity(ctx.envelope.tenant, ctx.target!.type, ctx.target!.id);
         // A held command is planned too (and not written): one that cannot run now is refused at
         // once rather than put to approvers. It is planned again, against the state of then, when it runs.
-        plan = await this.plan(ctx, current);
+        const planned = await this.plan(ctx, current);
+        if (planned.redactions?.length && !ctx.hold) erasures = await this.planErasures(ctx.envelope.tenant, planned.redactions);
+        plan = planned;
       } catch (err) {
         error = toWritError(err);
         if (!(err instanceof WritError)) logError('effect failed; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
@@ -250,7 +254,7 @@ export class Applier {
       if (plan?.settle && ctx.hold) error = new WritError('FORBIDDEN', `${ctx.action!.name} decides on a held command and cannot itself wait for approval; remove the @approval annotation from the permit that allows it (${ctx.hold.requirement.policy})`);
       else if (plan) {
         try {
-          return await this.write(w, ctx, plan, current);
+          return await this.write(w, ctx, plan, current, erasures);
         } catch (err) {
           // A leaf is built before any write of its unit is added (settling writes two units: not caught).
           if (!(err instanceof RecordTooLarge) || plan.settle) throw err;
@@ -272,10 +276,21 @@ export class Applier {
   }
 
   /** Writes a planned command: held for approval (PENDING), ending a held one, or applied. */
-  private write(w: Writes, ctx: CommandContext, plan: EffectPlan, current: EntityRow | null): Promise<Reply> {
+  private async write(w: Writes, ctx: CommandContext, plan: EffectPlan, current: EntityRow | null, erasures?: Erasure[]): Promise<Reply> {
     if (ctx.hold) return holdCommand(this.writer, w, ctx, this.deps.now());
     if (plan.settle) return settleHeld(this.settleDeps, w, ctx, plan, current);
-    return this.writer.success(w, ctx, plan, current);
+    const start = w.redactions.length;
+    const reply = await this.writer.success(w, ctx, plan, current);
+    if (erasures) writeErasures(w, this.overlay, start, erasures);
+    return reply;
+  }
+
+  /** What writ.Redact erases besides the bodies (erasure.ts), planned against the committed state and the batches in flight. */
+  private async planErasures(tenant: string, entries: NonNullable<EffectPlan['redactions']>): Promise<Erasure[]> {
+    const deps = { store: this.deps.store, catalog: this.deps.catalog, inFlight: (t: string, type: string, id: string) => this.overlay.entity(t, type, id) };
+    const out: Erasure[] = [];
+    for (const e of entries) out.push(await planErasure(deps, tenant, e.scroll, e.index));
+    return out;
   }
 
   /**

@@ -16,7 +16,7 @@ import type { Overlay } from './overlay.js';
 export type Writes = { readonly [K in keyof WriteBatch]-?: Array<NonNullable<WriteBatch[K]>[number]> };
 
 export function newWrites(): Writes {
-  return { entities: [], records: [], outbox: [], outcomes: [], outcomeUpdates: [], nonces: [], redactions: [] };
+  return { entities: [], records: [], outbox: [], outcomes: [], outcomeUpdates: [], nonces: [], redactions: [], erasedVersions: [] };
 }
 
 interface Head {

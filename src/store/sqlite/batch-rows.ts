@@ -16,10 +16,11 @@ export interface BatchRows {
   readonly outcomeUpdates: unknown[];
   readonly nonces: unknown[];
   readonly redactions: unknown[];
+  readonly erasedVersions: unknown[];
 }
 
 /** Values per row of each array. */
-export const STRIDE = { entities: 10, records: 11, outbox: 10, outcomes: 10, outcomeUpdates: 10, nonces: 5, redactions: 6 } as const;
+export const STRIDE = { entities: 10, records: 11, outbox: 10, outcomes: 10, outcomeUpdates: 10, nonces: 5, redactions: 7, erasedVersions: 7 } as const;
 
 export function toRows(batch: WriteBatch): BatchRows {
   const entities: unknown[] = [];
@@ -35,6 +36,8 @@ export function toRows(batch: WriteBatch): BatchRows {
   const nonces: unknown[] = [];
   for (const n of batch.nonces) nonces.push(n.tenant, n.actor, n.nonce, n.commandHash, n.expiresAt);
   const redactions: unknown[] = [];
-  for (const r of batch.redactions ?? []) redactions.push(r.tenant, r.scroll, r.index, r.redactedAt, r.redactedBy, r.reason);
-  return { entities, records, outbox, outcomes: outcome([], batch.outcomes), outcomeUpdates: outcome([], batch.outcomeUpdates), nonces, redactions };
+  for (const r of batch.redactions ?? []) redactions.push(r.tenant, r.scroll, r.index, r.redactedAt, r.redactedBy, r.reason, r.body ?? null);
+  const erasedVersions: unknown[] = [];
+  for (const e of batch.erasedVersions ?? []) erasedVersions.push(JSON.stringify(e.doc), e.tenant, e.type, e.id, e.version, e.scroll, e.index);
+  return { entities, records, outbox, outcomes: outcome([], batch.outcomes), outcomeUpdates: outcome([], batch.outcomeUpdates), nonces, redactions, erasedVersions };
 }

@@ -12,12 +12,15 @@ export const WAL_AUTOCHECKPOINT_PAGES = 4096;
  */
 export const WRITER_CACHE_KIB = 2000;
 
+/** How long a connection waits for a lock held by another before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 /**
  * Settings of every connection: WAL, a page cache big enough for the hot index pages (the reader's;
  * the writer's is set smaller, above), mmap reads.
  */
 export function tune(db: Database.Database, cacheKiB = 65536): void {
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma(`cache_size = -${cacheKiB}`);
   db.pragma('mmap_size = 268435456');
   db.pragma('temp_store = MEMORY');

@@ -33,6 +33,9 @@ const READER_SQL = {
   latestCheckpoint: 'SELECT * FROM checkpoints WHERE tenant = ? AND scroll = ? ORDER BY size DESC LIMIT 1',
   latestCheckpoints: 'SELECT c.* FROM checkpoints c JOIN (SELECT tenant, scroll, MAX(size) AS m FROM checkpoints GROUP BY tenant, scroll) h ON c.tenant = h.tenant AND c.scroll = h.scroll AND c.size = h.m',
   checkpoints: 'SELECT * FROM checkpoints WHERE tenant = ? AND scroll = ? AND size >= ? ORDER BY size LIMIT ?',
+  // Both scan one tenant's rows (one log's for the second): they serve writ.Redact, not the command path.
+  versionsOfRecord: `SELECT ${ENTITY_COLS} FROM entity_history WHERE tenant = ? AND scroll = ? AND idx = ? ORDER BY type, id, version`,
+  recordsOfCommand: 'SELECT tenant, scroll, idx, leaf, leaf_hash, request_id, actor, command_hash, outcome, code FROM ledger WHERE tenant = ? AND scroll = ? AND actor = ? AND request_id = ? ORDER BY idx',
   getRedaction: 'SELECT redacted_at, redacted_by, reason FROM redactions WHERE tenant = ? AND scroll = ? AND idx = ?',
 } as const;
 

@@ -283,6 +283,14 @@ export class SqliteStore implements Store {
     return (this.r.checkpoints.all(tenant, scroll, fromSize, limit) as Row[]).map(toCheckpoint);
   }
 
+  async entityVersionsOfRecord(tenant: string, scroll: string, index: number): Promise<EntityRow[]> {
+    return (this.r.versionsOfRecord.all(tenant, scroll, index) as Row[]).map((row) => toEntity(row)!);
+  }
+
+  async recordsOfCommand(tenant: string, scroll: string, actor: string, requestId: string): Promise<LedgerRow[]> {
+    return (this.r.recordsOfCommand.all(tenant, scroll, actor, requestId) as Row[]).map(toLedger);
+  }
+
   async getRedaction(tenant: string, scroll: string, index: number): Promise<Redaction | null> {
     const row = this.r.getRedaction.get(tenant, scroll, index) as Row | undefined;
     return row

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { IntegrationBatch, OutboxProgress } from '../port.js';
 import { STRIDE, type BatchRows } from './batch-rows.js';
 import { OutboxWrites } from './outbox-sql.js';
-import { tune, WAL_AUTOCHECKPOINT_PAGES, WRITER_CACHE_KIB } from './pragmas.js';
+import { BUSY_TIMEOUT_MS, tune, WAL_AUTOCHECKPOINT_PAGES, WRITER_CACHE_KIB } from './pragmas.js';
 
 type Db = Database.Database;
 
@@ -22,6 +22,9 @@ export class SqliteWriter {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    // Freed bytes are zeroed, not left in the pages' free space: a redaction's erased values (and
+    // cells moved by page splits before it) must not stay readable in the file (bench/secure-delete.ts).
+    this.db.pragma('secure_delete = ON');
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     tune(this.db, WRITER_CACHE_KIB);
     this.s = statements(this.db);
@@ -34,12 +37,7 @@ export class SqliteWriter {
       each(rows.outcomes, STRIDE.outcomes, s.putOutcome);
       each(rows.outcomeUpdates, STRIDE.outcomeUpdates, s.replaceOutcome);
       each(rows.nonces, STRIDE.nonces, s.putNonce);
-      for (let i = 0; i < rows.redactions.length; i += STRIDE.redactions) {
-        const [tenant, scroll, index, at, by, reason] = rows.redactions.slice(i, i + STRIDE.redactions);
-        s.eraseEnvelope.run(tenant, scroll, index);
-        s.putRedaction.run(rows.redactions.slice(i, i + STRIDE.redactions));
-        eraseCopies(s, { tenant, scroll, index }, { at, by, reason });
-      }
+      if (rows.redactions.length > 0) this.erase(rows);
     });
     this.applyIntegration = this.db.transaction((batch: IntegrationBatch) => {
       for (const t of batch.tiles) s.putTile.run(t.tenant, t.scroll, t.level, t.n, t.width, t.nodes);
@@ -48,9 +46,44 @@ export class SqliteWriter {
     });
   }
 
+  /**
+   * A redaction's erasures, inside the batch's transaction: the body (or what stays of it), the
+   * redaction row, the copies beside the body (eraseCopies), and the entity versions that held the
+   * command's values, each with the document copy in the outbox event of the record that wrote it.
+   */
+  private erase(rows: BatchRows): void {
+    const s = this.s;
+    for (let i = 0; i < rows.redactions.length; i += STRIDE.redactions) {
+      const [tenant, scroll, index, at, by, reason, body] = rows.redactions.slice(i, i + STRIDE.redactions);
+      s.eraseEnvelope.run(body, tenant, scroll, index);
+      s.putRedaction.run(tenant, scroll, index, at, by, reason);
+      eraseCopies(s, { tenant, scroll, index }, { at, by, reason });
+    }
+    for (let i = 0; i < rows.erasedVersions.length; i += STRIDE.erasedVersions) {
+      const [doc, tenant, type, id, version, scroll, index] = rows.erasedVersions.slice(i, i + STRIDE.erasedVersions);
+      s.eraseVersion.run(doc, tenant, type, id, version);
+      s.eraseEventDoc.run(doc, tenant, scroll, index, `${type as string}/${id as string}`, version);
+    }
+  }
+
   /** Applies the batch (as toRows made it) in one transaction; it is durable when this returns (synchronous=FULL). */
   commit(rows: BatchRows): void {
     this.applyBatch(rows);
+    if (rows.redactions.length > 0) this.truncateWal();
+  }
+
+  /**
+   * The WAL still holds the pages as they were before a redaction: copy it into the database and
+   * truncate it now. Without waiting: a reader in the middle of a read (a backup's copy) keeps the
+   * WAL until a later checkpoint, rather than stalling every commit behind it.
+   */
+  private truncateWal(): void {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   /** Writes tiles and the checkpoint over them in one transaction; durable when this returns. */
@@ -88,7 +121,7 @@ export class SqliteWriter {
  * the redaction's transaction: its outbox event's `data` (the event stays, so commit order and
  * pending deliveries stay; a sink that has not sent it yet sends the marker) and the `result` of
  * its stored answer (which `writ verify` then accepts for a redacted record only; answers.ts).
- * Deliveries already made, and the entity versions and approval copy, are not reached (docs/ledger.md).
+ * Deliveries already made are out of reach (docs/ledger.md).
  */
 function eraseCopies(s: ReturnType<typeof statements>, entry: { tenant: unknown; scroll: unknown; index: unknown }, redacted: { at: unknown; by: unknown; reason: unknown }): void {
   s.eraseEvent.run(JSON.stringify({ redacted }), entry.tenant, entry.scroll, entry.index);
@@ -118,7 +151,10 @@ function statements(db: Db) {
     putOutcome: db.prepare('INSERT OR IGNORE INTO outcomes (tenant, actor, request_id, command_hash, sig_digest, http_status, response, created_at, scroll, idx) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     replaceOutcome: db.prepare('INSERT OR REPLACE INTO outcomes (tenant, actor, request_id, command_hash, sig_digest, http_status, response, created_at, scroll, idx) VALUES (?,?,?,?,?,?,?,?,?,?)'),
     putNonce: db.prepare('INSERT OR IGNORE INTO nonces (tenant, actor, nonce, command_hash, expires_at) VALUES (?,?,?,?,?)'),
-    eraseEnvelope: db.prepare('UPDATE ledger SET envelope = NULL WHERE tenant = ? AND scroll = ? AND idx = ?'),
+    eraseEnvelope: db.prepare('UPDATE ledger SET envelope = ? WHERE tenant = ? AND scroll = ? AND idx = ?'),
+    eraseVersion: db.prepare('UPDATE entity_history SET doc = ? WHERE tenant = ? AND type = ? AND id = ? AND version = ?'),
+    // Only an event that carries the version's document (`doc`); a redacted record's own event is replaced whole by eraseCopies.
+    eraseEventDoc: db.prepare(`UPDATE outbox SET data = json_set(data, '$.doc', json(?)) WHERE tenant = ? AND scroll = ? AND idx = ? AND target = ? AND version = ? AND json_type(data, '$.doc') IS NOT NULL`),
     eraseEvent: db.prepare('UPDATE outbox SET data = ? WHERE tenant = ? AND scroll = ? AND idx = ?'),
     recordKey: db.prepare('SELECT request_id, actor FROM ledger WHERE tenant = ? AND scroll = ? AND idx = ?'),
     answerOf: db.prepare('SELECT response, scroll, idx FROM outcomes WHERE tenant = ? AND request_id = ? AND actor = ?'),
