@@ -55,6 +55,9 @@ describe('authorization of every HTTP route', () => {
     'GET /v1/tenants': () => '/v1/tenants',
     'GET /openapi.json': () => '/openapi.json',
     'GET /metrics': () => '/metrics',
+    'GET /console': () => '/console',
+    'GET /console/': () => '/console/',
+    'GET /console/:file': () => '/console/console.js',
   };
 
   const keyOf = (r: DeclaredRoute) => `${r.method === 'HEAD' ? 'GET' : r.method} ${r.url}`;
