@@ -27,7 +27,7 @@ export async function keyPage(root: HTMLElement, api: Api): Promise<void> {
       const signer = await importSigner(await f.text(), keyId.value.trim(), tenant.value.trim());
       localStorage.setItem('writ.tenant', signer.tenant);
       fill(status, note('ok', `Imported ${signer.keyId} (${signer.alg}); it stays in this browser, non-extractable.`));
-      window.dispatchEvent(new HashChangeEvent('hashchange'));
+      window.dispatchEvent(new Event('writ-key'));
     } catch (err) {
       fill(status, note('bad', `Could not import the key: ${errorText(err)}`));
     }

@@ -50,4 +50,6 @@ async function route(): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => void route());
+// A key imported or forgotten: the header says who is signing now.
+window.addEventListener('writ-key', () => void loadSigner().then((s) => fill(document.getElementById('who')!, s ? `${s.keyId} · ${s.tenant}` : 'no key imported (anonymous)')));
 void route();
