@@ -174,7 +174,8 @@ describe('the web console in a browser', { skip }, () => {
 
   it('says loudly when a log is smaller than the browser saw last time (rollback)', async () => {
     await page.goto(`${base}/console#/verify`);
-    await page.locator('#consistency .note').first().waitFor({ timeout: 10_000 });
+    await page.reload();
+    await page.locator('#consistency .note', { hasText: '/default/content' }).waitFor({ timeout: 10_000 });
     await page.evaluate(() => {
       for (const k of Object.keys(localStorage)) if (k.startsWith('writ.seen.') && k.endsWith('/content')) localStorage.setItem(k, JSON.stringify({ ...JSON.parse(localStorage.getItem(k)!), size: 1_000_000 }));
     });
