@@ -3,6 +3,7 @@ import { actionsOf } from './decisions.js';
 import { diffTable } from './diff.js';
 import { fill, h, json, link, note } from './dom.js';
 import { poll } from './poll.js';
+import { sha256Hex } from '../../core/hash.js';
 
 const q = encodeURIComponent;
 
@@ -26,7 +27,7 @@ async function pending(api: Api): Promise<{ items: any[]; etag: string }> {
     const a = await api.request('GET', path);
     if (a.status !== 200) throw new Error(a.body?.message ?? `HTTP ${a.status}`);
     items.push(...a.body.items);
-    tag += a.etag ?? a.text.length;
+    tag += a.etag ?? sha256Hex(a.text);
     after = a.body.next;
   } while (after);
   return { items, etag: tag };
