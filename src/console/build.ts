@@ -14,7 +14,8 @@ import { consoleDir } from './dir.js';
  * `node:` import, so the bundle proves that core, as the console reaches it, needs no Node API.
  */
 
-const browserHash: Plugin = {
+/** node:crypto's SHA-256 (core/sha256-node.ts) becomes the portable one (core/sha256-web.ts). */
+export const browserHash: Plugin = {
   name: 'writ-browser-hash',
   setup(b) {
     b.onResolve({ filter: /\/sha256-node\.js$/ }, (args) => ({ path: join(args.resolveDir, 'sha256-web.ts') }));
