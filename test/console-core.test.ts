@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -77,6 +77,36 @@ describe('src/core and the SDK in a browser', () => {
       assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /<script type="module" src="\/console\/console\.js"><\/script>/);
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the approvals list's ETag (the console's inbox polls with it)", () => {
+  it('answers 304 while the page is unchanged, and 200 with a new ETag once a command is held', async () => {
+    const h = await startHarness();
+    try {
+      writeFileSync(join(h.home, 'policies', 'hold.cedar'), '@approval("quorum=1 roles=admin")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"UpsertProduct", resource);\n');
+      await h.restart();
+      const mo = await h.actor('mo', ['merch']);
+      const path = '/v1/approvals?tenant=default&status=pending';
+      const poll = (etag?: string) => h.app.inject({ method: 'GET', url: path, headers: { authorization: h.readAuth('GET', path), ...(etag ? { 'if-none-match': etag } : {}) } });
+      const first = await poll();
+      const etag = String(first.headers.etag);
+      assert.equal(first.statusCode, 200);
+      assert.match(etag, /^"[0-9a-f]{32}"$/);
+      const again = await poll(etag);
+      assert.equal(again.statusCode, 304);
+      assert.equal(again.body, '');
+      const held = await h.post(h.sign('UpsertProduct', { sku: 'held', name: 'Held', price: { amount: 2, currency: 'EUR' } }, {}, mo));
+      assert.equal(held.status, 202, held.raw);
+      const changed = await poll(etag);
+      assert.equal(changed.statusCode, 200);
+      assert.notEqual(changed.headers.etag, etag);
+      assert.equal(JSON.parse(changed.body).items.length, 1);
+      // Without an identity, no ETag and no 304: access is checked first.
+      assert.equal((await h.app.inject({ method: 'GET', url: path, headers: { 'if-none-match': etag } })).statusCode, 401);
+    } finally {
+      await h.close();
     }
   });
 });

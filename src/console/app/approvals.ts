@@ -17,20 +17,28 @@ export function requirementText(a: any): string {
   return `${a.approvals?.length ?? 0}/${r.quorum} approvals${roles}${r.allowSelf ? '' : ', not the requester'}${airlock}${deadline}`;
 }
 
-/** Every pending approval of the tenant, page by page (the API gives at most 1,000 at a time). */
-async function pending(api: Api): Promise<{ items: any[]; etag: string }> {
+/**
+ * Every pending approval of the tenant, page by page (the API gives at most 1,000 at a time). The
+ * first page is asked with the ETag it had last time: a 304 when the inbox is one page means
+ * nothing changed, and nothing is read or rendered again.
+ */
+async function pending(api: Api, last: { etag: string | null; single: boolean }): Promise<{ items: any[]; etag: string | null; single: boolean } | null> {
   const items: any[] = [];
   let after: string | null = null;
-  let tag = '';
+  let first: string | null = null;
+  let pages = 0;
   do {
+    pages++;
     const path: string = `/v1/approvals?tenant=${q(api.tenant)}&status=pending&limit=1000${after ? `&after=${q(after)}` : ''}`;
-    const a = await api.request('GET', path);
-    if (a.status !== 200) throw new Error(a.body?.message ?? `HTTP ${a.status}`);
-    items.push(...a.body.items);
-    tag += a.etag ?? sha256Hex(a.text);
-    after = a.body.next;
+    const a = await api.request('GET', path, !after && last.etag ? { 'if-none-match': last.etag } : {});
+    if (a.status === 304 && last.single) return null;
+    const page = a.status === 304 ? await api.request('GET', path) : a;
+    if (page.status !== 200) throw new Error(page.body?.message ?? `HTTP ${page.status}`);
+    items.push(...page.body.items);
+    first ??= page.etag ?? sha256Hex(page.text);
+    after = page.body.next;
   } while (after);
-  return { items, etag: tag };
+  return { items, etag: first, single: pages === 1 };
 }
 
 function inbox(items: any[]): HTMLElement {
@@ -55,12 +63,14 @@ export async function approvalsPage(root: HTMLElement, api: Api): Promise<() => 
   const list = h('div', { 'aria-live': 'polite' });
   const count = h('p', { class: 'count' });
   fill(root, h('h1', {}, 'Approvals'), count, list);
+  const seen = { etag: null as string | null, single: false };
   return poll(4000, async (last) => {
-    const { items, etag } = await pending(api);
-    if (etag === last) return etag;
-    fill(count, `${items.length} pending in tenant ${api.tenant}`);
-    fill(list, inbox(items));
-    return etag;
+    const got = await pending(api, last === null ? { etag: null, single: false } : seen);
+    if (!got) return last ?? '';
+    Object.assign(seen, { etag: got.etag, single: got.single });
+    fill(count, `${got.items.length} pending in tenant ${api.tenant}`);
+    fill(list, inbox(got.items));
+    return got.etag ?? '';
   }, (err) => fill(list, note('bad', err)));
 }
 

@@ -69,7 +69,11 @@ function approvalPaths(): Record<string, unknown> {
       get: {
         summary: "A tenant's commands held for approval, oldest first; pending ones come from an index of open approvals",
         parameters: [tenant, { name: 'status', in: 'query', required: false, schema: { enum: APPROVAL_STATUSES } }, { name: 'after', in: 'query', required: false, schema: { type: 'string' } }, queryInt('limit', 'most items per page (1..1000); a page also stops before limits.maxPageBytes of items, and next continues after its last item')],
-        responses: { '200': json('A page', { type: 'object', properties: { tenant: { type: 'string' }, items: { type: 'array', items: ref('Approval') }, next: { type: ['string', 'null'] } } }), '400': answer('INVALID_ENVELOPE (bad query)') },
+        responses: {
+          '200': { ...json('A page', { type: 'object', properties: { tenant: { type: 'string' }, items: { type: 'array', items: ref('Approval') }, next: { type: ['string', 'null'] } } }), headers: { ETag: { description: "the page's entity tag; send it back as If-None-Match to get 304 while the page is unchanged", schema: { type: 'string' } } } },
+          '304': { description: 'Not Modified: the page is the one whose ETag was sent in If-None-Match' },
+          '400': answer('INVALID_ENVELOPE (bad query)'),
+        },
       },
     },
     '/v1/approvals/{id}': {
