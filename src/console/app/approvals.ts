@@ -113,6 +113,8 @@ async function detail(api: Api, a: any): Promise<Node[]> {
   }
   if (a.hidden?.length) parts.push(note('info', `Policy keeps from you: ${a.hidden.join(', ')}.`));
   if (a.approvals?.length) parts.push(h('h2', {}, 'Approved by'), h('ul', {}, ...a.approvals.map((v: any) => h('li', {}, `${v.actor} (${v.roles.join(', ')}) at ${v.at}`))));
+  const final = a.answer?.receipt;
+  if (final) parts.push(h('p', {}, 'Final record: ', link(`#/record/${q(a.tenant)}/${q(String(final.log).split('/').pop()!)}/${final.index}`, `${final.log} #${final.index}`)));
   if (a.answer) parts.push(h('h2', {}, 'Final answer'), json(a.answer));
   if (a.command) parts.push(h('details', {}, h('summary', {}, 'Signed command'), json(a.command)));
   if (a.status === 'pending' || a.airlock) parts.push(actionsOf(api, a));
