@@ -37,3 +37,5 @@ await (await import('./verify-state.js')).benchVerifyState(quick ? 10_000 : 50_0
 await (await import('./mcp.js')).benchMcp(quick ? 1000 : 4000);
 // writ rebuild (replay into fresh state, compare, swap) after mixed commands.
 await (await import('./rebuild.js')).benchRebuild(10_000);
+// The web console in headless Chromium: first renders (1,000 pending; a large log) and in-page receipt checks.
+await (await import('./console.js')).benchConsole(quick ? 20_000 : 100_000);

@@ -18,7 +18,7 @@ const ENTRIES = {
 } as const;
 
 const VALUES: Record<keyof typeof ENTRIES, readonly string[]> = {
-  writ: ['CODES', 'READ_TOKEN_SCHEME', 'WritClient', 'WritError', 'actorOfKeyId', 'commandHashOf', 'isCode', 'loadPrivateKey', 'newNonce', 'parseVerifierKey', 'signEnvelope', 'signReadToken', 'verifyReceipt'],
+  writ: ['CODES', 'READ_TOKEN_SCHEME', 'WritClient', 'WritError', 'actorOfKeyId', 'commandHashOf', 'importSigningKey', 'isCode', 'loadPrivateKey', 'newNonce', 'parseVerifierKey', 'pkcs8FromPem', 'readAuthorizationWeb', 'signEnvelope', 'signEnvelopeWeb', 'signReadToken', 'verifyReceipt'],
   'writ/core': [
     'ALL_CODES', 'CODES', 'FIELD_MAX', 'MemoryTree', 'NOTE_MAX_BYTES', 'NOTE_MAX_SIGNATURES', 'SIGNATURE_ALGS', 'SIG_TYPE_COSIGNATURE', 'SIG_TYPE_ED25519',
     'TLOG_PROOF_MAX_BYTES', 'TLOG_PROOF_MAX_HASHES', 'TreeBuilder', 'WritError', 'checkEnvelopeShape', 'codeSpec', 'consistencyRanges', 'cosignatureMessage',
@@ -31,7 +31,7 @@ const VALUES: Record<keyof typeof ENTRIES, readonly string[]> = {
 };
 
 const TYPES: Record<keyof typeof ENTRIES, readonly string[]> = {
-  writ: ['Code', 'Envelope', 'EnvelopeSignature', 'HttpAnswer', 'ReadSigner', 'SignKey', 'SignatureAlg', 'Signer', 'VerifiedReceipt', 'VerifierKey', 'VerifyReceiptOptions'],
+  writ: ['Code', 'Envelope', 'EnvelopeSignature', 'HttpAnswer', 'ReadSigner', 'SignKey', 'SignatureAlg', 'Signer', 'VerifiedReceipt', 'VerifierKey', 'VerifyReceiptOptions', 'WebSigner'],
   'writ/core': ['Checkpoint', 'Code', 'CodeSpec', 'Envelope', 'EnvelopeSignature', 'Hash', 'Hasher', 'LeafRange', 'Note', 'NoteSignature', 'PartialEnvelope', 'SignatureAlg', 'StrictJsonLimits', 'TlogProof', 'VerifierKey', 'VerifyTlogProofOptions'],
   'writ/pack': ['Code', 'EffectContext', 'EffectPlan', 'EntityRow', 'Envelope', 'Handler', 'RefusalCode'],
 };

@@ -61,6 +61,9 @@ describe('authorization of every HTTP route', () => {
     'POST /mcp': () => '/mcp',
     'DELETE /mcp': () => '/mcp',
     'GET /mcp': () => '/mcp',
+    'GET /console': () => '/console',
+    'GET /console/': () => '/console/',
+    'GET /console/:file': () => '/console/console.js',
   };
   /** The bearer JWT secret (the MCP endpoint takes bearer tokens only). */
   const jwtSecret = randomBytes(32);

@@ -53,7 +53,7 @@ async function byReadToken(token: string, line: RequestLine, deps: IdentifyDeps)
   const ok =
     key.alg === 'hs256'
       ? verifySignature({ alg: 'hs256', secret: key.secret! }, signingInput, signature)
-      : await deps.verifier.verify({ alg: key.alg, spki: key.spki!, data: signingInput, sig: signature });
+      : await deps.verifier.verify({ alg: key.alg, spki: key.spki!, data: asBuffer(signingInput), sig: asBuffer(signature) });
   if (!ok) throw new WritError('BAD_SIGNATURE', `the read token's signature does not verify with key ${JSON.stringify(header.kid)}`);
   // Times and binding are checked only once the claims are known to be the key holder's.
   const seconds = now / 1000;
@@ -72,4 +72,9 @@ async function byJwt(token: string, deps: IdentifyDeps): Promise<Identity> {
   const claims = await deps.jwt.verify(token);
   if (claims.tenant === undefined) throw new WritError('UNAUTHENTICATED', 'the bearer token has no "tenant" claim; a read needs to know whose tenant the caller belongs to');
   return { tenant: claims.tenant, actor: claims.sub, method: 'jwt', keyId: null };
+}
+
+/** A Buffer view of the same bytes (core/read-token.ts gives Uint8Array; the verifier pool takes Buffers). */
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }

@@ -1,3 +1,4 @@
+import { fromBase64Url, toBase64Url, utf8 } from './base64url.js';
 import { PATTERNS } from './envelope.js';
 import { WritError } from './errors.js';
 
@@ -45,21 +46,21 @@ export interface ParsedReadToken {
   readonly header: ReadTokenHeader;
   readonly claims: ReadTokenClaims;
   /** The JWS signing input, `base64url(header) "." base64url(claims)`, as ASCII bytes. */
-  readonly signingInput: Buffer;
-  readonly signature: Buffer;
+  readonly signingInput: Uint8Array;
+  readonly signature: Uint8Array;
 }
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
 /** The JWS signing input of a token (what the key signs). */
 export function readTokenSigningInput(header: ReadTokenHeader, claims: ReadTokenClaims): string {
-  const part = (v: unknown) => Buffer.from(JSON.stringify(v), 'utf8').toString('base64url');
+  const part = (v: unknown) => toBase64Url(utf8(JSON.stringify(v)));
   return `${part(header)}.${part(claims)}`;
 }
 
 /** Joins a signing input and its signature into the compact token. */
 export function readTokenOf(signingInput: string, signature: Uint8Array): string {
-  return `${signingInput}.${Buffer.from(signature).toString('base64url')}`;
+  return `${signingInput}.${toBase64Url(signature)}`;
 }
 
 function bad(message: string): WritError {
@@ -74,12 +75,20 @@ function member(o: Record<string, unknown>, name: string, test: (v: unknown) => 
 function json(part: string, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(fromBase64Url(part, 'UNAUTHENTICATED')));
   } catch {
     throw bad(`the read token's ${what} is not base64url JSON`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(`the read token's ${what} is not a JSON object`);
   return value as Record<string, unknown>;
+}
+
+function decodeSignature(part: string): Uint8Array {
+  try {
+    return fromBase64Url(part, 'UNAUTHENTICATED');
+  } catch {
+    throw bad("the read token's signature is not base64url");
+  }
 }
 
 const isString = (v: unknown) => typeof v === 'string';
@@ -109,8 +118,8 @@ export function parseReadToken(token: string): ParsedReadToken {
   return {
     header: { alg: alg as ReadTokenHeader['alg'], typ: READ_TOKEN_TYPE, kid: kid as string },
     claims,
-    signingInput: Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'),
-    signature: Buffer.from(parts[2], 'base64url'),
+    signingInput: utf8(`${parts[0]}.${parts[1]}`),
+    signature: decodeSignature(parts[2]),
   };
 }
 

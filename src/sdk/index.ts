@@ -8,6 +8,9 @@ export { WritClient, type HttpAnswer } from './client.js';
 export { commandHashOf, verifyReceipt, type VerifiedReceipt, type VerifyReceiptOptions } from './receipt.js';
 export { actorOfKeyId, newNonce, signEnvelope, signReadToken, type ReadSigner, type Signer } from './sign.js';
 export { loadPrivateKey, type SignKey } from '../core/signature.js';
+// The same signing with a WebCrypto key (a browser's non-extractable CryptoKey; the web console's).
+export { readAuthorizationWeb, signEnvelopeWeb, type WebSigner } from './sign-web.js';
+export { importSigningKey, pkcs8FromPem } from '../core/web-signature.js';
 export { READ_TOKEN_SCHEME } from '../core/read-token.js';
 export { parseVerifierKey, type VerifierKey } from '../core/tlog/index.js';
 export { CODES, isCode, type Code } from '../core/codes.js';

@@ -4,6 +4,7 @@ import { approvalSummary, listApprovals } from '../../approvals/listing.js';
 import { APPROVAL_STATUSES, APPROVAL_TYPE, type ApprovalDoc, type ApprovalStatus } from '../../approvals/pending.js';
 import { previewOf } from '../../approvals/preview.js';
 import { WritError } from '../../core/errors.js';
+import { sha256Hex } from '../../core/hash.js';
 import { PATTERNS } from '../../core/envelope.js';
 import { originOf } from '../../ledger/record.js';
 import type { Writ } from '../../writ.js';
@@ -39,7 +40,12 @@ export function approvalRoutes(app: FastifyInstance, writ: Writ): void {
       const chunk = await listApprovals(writ.store, tenant, status as ApprovalStatus | undefined, after, n);
       return { items: chunk.docs.map((d) => ({ value: approvalSummary(d, now), cursor: d.id })), next: chunk.next };
     });
-    return reply.type('application/json').send(pageJson({ tenant }, 'items', page));
+    // An ETag of the page, so a poller (the web console's inbox) is answered 304 when nothing changed.
+    const body = pageJson({ tenant }, 'items', page);
+    const etag = `"${sha256Hex(body).slice(0, 32)}"`;
+    reply.header('ETag', etag);
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.type('application/json').send(body);
   });
 
   app.get<{ Params: { id: string }; Querystring: { tenant?: string } }>('/v1/approvals/:id', { config: { access: { kind: 'tenant', tenantIn: 'query', read: (p) => ({ kind: 'approval', resource: `approval/${p.id}` }) } } }, async (request) => {

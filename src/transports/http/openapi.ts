@@ -3,6 +3,7 @@ import { ALL_CODES, CODES } from '../../core/codes.js';
 import { PATTERNS } from '../../core/envelope.js';
 import { APPROVAL_STATUSES } from '../../approvals/pending.js';
 import { SECURITY_SCHEMES } from './openapi-access.js';
+import { consolePaths } from './openapi-console.js';
 import { OUTBOX_SCHEMAS, outboxPaths } from './openapi-outbox.js';
 import { HEADERS, READ_SCHEMAS, envelopeSchemas, header } from './openapi-schemas.js';
 import { metricsPaths } from './metrics-routes.js';
@@ -69,7 +70,11 @@ function approvalPaths(): Record<string, unknown> {
       get: {
         summary: "A tenant's commands held for approval, oldest first; pending ones come from an index of open approvals",
         parameters: [tenant, { name: 'status', in: 'query', required: false, schema: { enum: APPROVAL_STATUSES } }, { name: 'after', in: 'query', required: false, schema: { type: 'string' } }, queryInt('limit', 'most items per page (1..1000); a page also stops before limits.maxPageBytes of items, and next continues after its last item')],
-        responses: { '200': json('A page', { type: 'object', properties: { tenant: { type: 'string' }, items: { type: 'array', items: ref('Approval') }, next: { type: ['string', 'null'] } } }), '400': answer('INVALID_ENVELOPE (bad query)') },
+        responses: {
+          '200': { ...json('A page', { type: 'object', properties: { tenant: { type: 'string' }, items: { type: 'array', items: ref('Approval') }, next: { type: ['string', 'null'] } } }), headers: { ETag: { description: "the page's entity tag; send it back as If-None-Match to get 304 while the page is unchanged", schema: { type: 'string' } } } },
+          '304': { description: 'Not Modified: the page is the one whose ETag was sent in If-None-Match' },
+          '400': answer('INVALID_ENVELOPE (bad query)'),
+        },
       },
     },
     '/v1/approvals/{id}': {
@@ -146,6 +151,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       ...metricsPaths(),
       ...tenantPaths(),
       ...mcpPaths(),
+      ...consolePaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
       '/healthz': { get: { summary: 'Liveness ({status}) for anyone; for an operator also the durability setting, the read mode, the logs, counters and each outbox sink\'s lag', responses: { '200': json('Health', ref('Health')), '503': withRetryAfter(503, answer('UNAVAILABLE: the store can no longer write; restart writ')) } } },
     },

@@ -8,6 +8,7 @@ import type { Writ } from '../../writ.js';
 import { parseBearer } from '../bearer.js';
 import { installAccess } from './access.js';
 import { approvalRoutes } from './approval-routes.js';
+import { consoleRoutes } from './console-routes.js';
 import { logError } from '../../util/log.js';
 import { answerClientError } from './client-error.js';
 import { annotateAccess } from './openapi-access.js';
@@ -142,6 +143,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   tenantRoutes(app, writ);
   policyRoutes(app, writ);
   mcpRoutes(app, writ);
+  consoleRoutes(app);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', { config: { access: { kind: 'public' } } }, async () => openapi);
   // Who may call each operation, from the routes' own declarations (so the two cannot disagree).
