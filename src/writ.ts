@@ -222,7 +222,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       now,
     });
     // Git refs follow the ledger: a crash after a commit and before its refs moved is repaired here.
-    await refs.repair(store);
+    await refs.repair(store, applier.logSizes().filter((l) => l.scroll === 'knowledge').map((l) => l.tenant));
     integrator = await Integrator.open(
       {
         store,

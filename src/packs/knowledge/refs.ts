@@ -56,13 +56,14 @@ export class RefSync {
   /**
    * At start-up: every knowledge ref is moved to what committed state (the ledger) says. A
    * perspective ref that extends its recorded head by commits made outside writ is left for
-   * `Reconcile`; any other difference is overwritten (the ledger is the truth).
+   * `Reconcile`; any other difference is overwritten (the ledger is the truth). `tenants`: those
+   * with a knowledge log.
    */
-  async repair(store: Store): Promise<RefRepair> {
+  async repair(store: Pick<Store, 'listEntities'>, tenants: readonly string[]): Promise<RefRepair> {
     const want = new Map<string, Map<string, string | null>>();
     const perspectiveOfRef = new Map<string, string>();
-    for (const type of REF_TYPES) {
-      for (const row of await store.allEntitiesOfType(type)) {
+    for (const tenant of tenants) for (const type of REF_TYPES) {
+      for await (const row of allOf(store, tenant, type)) {
         const r = refOf(row);
         if (!r) continue;
         if (!want.has(row.tenant)) want.set(row.tenant, new Map());
@@ -94,5 +95,16 @@ export class RefSync {
       if (moves.length) this.onMoved?.(tenant, moves);
     }
     return result;
+  }
+}
+
+/** Every current entity of `type` in `tenant`, page by page. */
+async function* allOf(store: Pick<Store, 'listEntities'>, tenant: string, type: string): AsyncGenerator<EntityRow> {
+  let after: string | null = null;
+  for (;;) {
+    const page = await store.listEntities(tenant, type, after, 500);
+    yield* page;
+    if (page.length < 500) return;
+    after = page[page.length - 1].id;
   }
 }
