@@ -20,6 +20,9 @@ import { BUILTIN_HANDLERS } from './packs/index.js';
 import { knowledgeHandlers } from './packs/knowledge/handlers.js';
 import { KnowledgeRepos } from './packs/knowledge/repos.js';
 import { RefSync } from './packs/knowledge/refs.js';
+import { SearchSync } from './packs/knowledge/search.js';
+import { KnowledgeIndex } from './store/sqlite/knowledge-index.js';
+import { logError } from './util/log.js';
 import { airlockHandlers } from './packs/writ/airlock-handlers.js';
 import { tenantHandlers } from './packs/writ/tenant-handlers.js';
 import { TenantBootstrapper } from './home/tenant-bootstrap.js';
@@ -72,7 +75,7 @@ export interface Writ {
   /** Prometheus metrics (GET /metrics; docs/metrics.md), in a registry of this writ's own. */
   readonly metrics: WritMetrics;
   /** The knowledge pack's repositories and the refs that follow the ledger (docs/knowledge.md). */
-  readonly knowledge: { readonly repos: KnowledgeRepos; readonly refs: RefSync };
+  readonly knowledge: { readonly repos: KnowledgeRepos; readonly refs: RefSync; readonly search: SearchSync };
   close(): Promise<void>;
 }
 
@@ -158,6 +161,8 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   const repos = new KnowledgeRepos(config.knowledge.git);
   const catalog = await openCatalog(config, (t) => served().some((l) => l.tenant === t), repos);
   const refs = new RefSync(repos);
+  const search = new SearchSync(repos, new KnowledgeIndex(join(dirname(config.store.path), 'knowledge-index.sqlite')));
+  refs.onMoved = (tenant, moves) => void search.moved(tenant, moves).catch((err) => logError('the knowledge search index could not follow a ref; `writ knowledge reindex` rebuilds it', err, { tenant }));
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
   // The data folder is private (0700) when writ creates it: the database holds every envelope.
   mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
@@ -222,7 +227,10 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       now,
     });
     // Git refs follow the ledger: a crash after a commit and before its refs moved is repaired here.
-    await refs.repair(store, applier.logSizes().filter((l) => l.scroll === 'knowledge').map((l) => l.tenant));
+    const knowledgeTenants = applier.logSizes().filter((l) => l.scroll === 'knowledge').map((l) => l.tenant);
+    await refs.repair(store, knowledgeTenants);
+    // The search index follows the refs; start-up brings it up to them (a lost index is rebuilt here).
+    await search.catchUp(knowledgeTenants);
     integrator = await Integrator.open(
       {
         store,
@@ -328,7 +336,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       outbox,
       now,
       metrics,
-      knowledge: { repos, refs },
+      knowledge: { repos, refs, search },
       async close() {
         clearInterval(pruner);
         await tenantBootstrapper.close();
@@ -336,6 +344,8 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
         await sweeper.close();
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));
         await refs.settled();
+        await search.settled();
+        search.index.close();
         await outbox?.close();
         await it.close();
         await v.close();
@@ -344,6 +354,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
     };
   } catch (err) {
+    search.index.close();
     await dispatcher?.close();
     await integrator?.close();
     await verifier?.close();

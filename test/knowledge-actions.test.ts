@@ -150,6 +150,19 @@ describe('the knowledge pack', () => {
     assert.equal(read.result.readAt, clock.iso());
   });
 
+  it('reads the canon to any member: kip_get, kip_log, seq and ranked search', async () => {
+    const k = (path: string) => `/v1/knowledge/${h.tenant}${path}`;
+    const seq = await h.getAs(k('/seq'), bob);
+    assert.deepEqual(seq.body, { seq: 2, head: (await refs(h))['refs/heads/canon'] });
+    const got = await h.getAs(k('/entry?path=notes/delta.md'), bob);
+    assert.match(got.body.content, /ada says/);
+    const log = await h.getAs(k('/log'), bob);
+    assert.deepEqual(log.body.commits.slice(0, 2).map((c: any) => c.message.split('\n')[0]), ['Land proposal p4: Delta by ada', 'Land proposal p1: Alpha and beta']);
+    await h.writ.knowledge.search.settled();
+    const hits = await h.getAs(k('/search?q=beta&ref=canon'), bob);
+    assert.deepEqual(hits.body.hits.map((x: any) => x.path), ['notes/beta.md'], 'the entry titled Beta ranks first');
+  });
+
   it('keeps writ verify clean with knowledge commands in the log (the replay recomputes every commit id)', async () => {
     const report = await verifyHome(loadConfig(h.home), { progress: false });
     assert.deepEqual(report.problems, []);

@@ -20,6 +20,7 @@ import { requestIdHint } from '../../pipeline/intake/identity-hint.js';
 import { outboxRoutes } from './outbox-routes.js';
 import { readRoutes } from './read-routes.js';
 import { tenantRoutes } from './tenant-routes.js';
+import { knowledgeRoutes } from './knowledge-routes.js';
 
 export interface ServerOptions {
   /** Fastify logger: false in tests, true (JSON lines, no bodies) when serving. */
@@ -135,6 +136,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   outboxRoutes(app, writ);
   metricsRoutes(app, writ);
   tenantRoutes(app, writ);
+  knowledgeRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', { config: { access: { kind: 'public' } } }, async () => openapi);
   // Who may call each operation, from the routes' own declarations (so the two cannot disagree).
