@@ -35,3 +35,5 @@ await (await import('./read-pages.js')).benchReadPages(quick ? 100 : 400, 200_00
 await (await import('./verify-state.js')).benchVerifyState(quick ? 10_000 : 50_000);
 // writ rebuild (replay into fresh state, compare, swap) after mixed commands.
 await (await import('./rebuild.js')).benchRebuild(10_000);
+// The knowledge pack: KipCommit against raw git plumbing, and search over a canon of 10,000 entries.
+await (await import('./knowledge.js')).benchKnowledge(10_000, quick ? 500 : 2000);

@@ -28,8 +28,11 @@ export class KnowledgeIndex {
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
+    // A derived cache: a power loss may lose its last updates (start-up catches up with the refs), never its consistency.
+    this.db.pragma('synchronous = NORMAL');
     this.db.exec(`
-      CREATE VIRTUAL TABLE IF NOT EXISTS entries USING fts5(tenant UNINDEXED, ref UNINDEXED, path UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2');
+      CREATE TABLE IF NOT EXISTS entry_rows (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, ref TEXT NOT NULL, path TEXT NOT NULL, UNIQUE (tenant, ref, path));
+      CREATE VIRTUAL TABLE IF NOT EXISTS entries USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2');
       CREATE TABLE IF NOT EXISTS indexed_refs (tenant TEXT NOT NULL, ref TEXT NOT NULL, commit_id TEXT NOT NULL, PRIMARY KEY (tenant, ref));
     `);
   }
@@ -48,17 +51,25 @@ export class KnowledgeIndex {
 
   /** Replaces the given paths of a ref (null: removed) and records the commit, in one transaction. */
   update(tenant: string, ref: string, commit: string | null, changes: ReadonlyArray<{ path: string; entry: IndexedEntry | null }>): void {
-    const del = this.db.prepare('DELETE FROM entries WHERE tenant = ? AND ref = ? AND path = ?');
-    const ins = this.db.prepare('INSERT INTO entries (tenant, ref, path, title, body) VALUES (?, ?, ?, ?, ?)');
+    // Rows are found through entry_rows (indexed by tenant, ref, path), never by scanning the FTS table.
+    const find = this.db.prepare('SELECT id FROM entry_rows WHERE tenant = ? AND ref = ? AND path = ?');
+    const drop = (id: number) => {
+      this.db.prepare('DELETE FROM entries WHERE rowid = ?').run(id);
+      this.db.prepare('DELETE FROM entry_rows WHERE id = ?').run(id);
+    };
     this.db.transaction(() => {
       if (commit === null) {
-        this.db.prepare('DELETE FROM entries WHERE tenant = ? AND ref = ?').run(tenant, ref);
+        this.db.prepare('DELETE FROM entries WHERE rowid IN (SELECT id FROM entry_rows WHERE tenant = ? AND ref = ?)').run(tenant, ref);
+        this.db.prepare('DELETE FROM entry_rows WHERE tenant = ? AND ref = ?').run(tenant, ref);
         this.db.prepare('DELETE FROM indexed_refs WHERE tenant = ? AND ref = ?').run(tenant, ref);
         return;
       }
       for (const c of changes) {
-        del.run(tenant, ref, c.path);
-        if (c.entry) ins.run(tenant, ref, c.path, c.entry.title, c.entry.body);
+        const row = find.get(tenant, ref, c.path) as { id: number } | undefined;
+        if (row) drop(row.id);
+        if (!c.entry) continue;
+        const id = Number(this.db.prepare('INSERT INTO entry_rows (tenant, ref, path) VALUES (?, ?, ?)').run(tenant, ref, c.path).lastInsertRowid);
+        this.db.prepare('INSERT INTO entries (rowid, title, body) VALUES (?, ?, ?)').run(id, c.entry.title, c.entry.body);
       }
       this.db.prepare('INSERT INTO indexed_refs (tenant, ref, commit_id) VALUES (?, ?, ?) ON CONFLICT (tenant, ref) DO UPDATE SET commit_id = excluded.commit_id').run(tenant, ref, commit);
     })();
@@ -66,7 +77,7 @@ export class KnowledgeIndex {
 
   /** Forgets everything (reindex). */
   clear(): void {
-    this.db.exec('DELETE FROM entries; DELETE FROM indexed_refs;');
+    this.db.exec('DELETE FROM entries; DELETE FROM entry_rows; DELETE FROM indexed_refs;');
   }
 
   /**
@@ -75,9 +86,9 @@ export class KnowledgeIndex {
    */
   search(tenant: string, terms: readonly string[], refs: readonly string[] | null, limit: number): SearchHit[] {
     const match = terms.map((t) => `"${t.replace(/"/g, '""')}"*`).join(' ');
-    const scope = refs === null ? '' : ` AND ref IN (${refs.map(() => '?').join(', ')})`;
-    const sql = `SELECT ref, path, title, snippet(entries, 4, '[', ']', '…', 12) AS snippet, bm25(entries, 0, 0, 0, 5.0, 1.0) AS rank
-      FROM entries WHERE entries MATCH ? AND tenant = ?${scope} ORDER BY rank LIMIT ?`;
+    const scope = refs === null ? '' : ` AND r.ref IN (${refs.map(() => '?').join(', ')})`;
+    const sql = `SELECT r.ref AS ref, r.path AS path, entries.title AS title, snippet(entries, 1, '[', ']', '…', 12) AS snippet, bm25(entries, 5.0, 1.0) AS rank
+      FROM entries JOIN entry_rows r ON r.id = entries.rowid WHERE entries MATCH ? AND r.tenant = ?${scope} ORDER BY rank LIMIT ?`;
     return this.db.prepare(sql).all(match, tenant, ...(refs ?? []), limit) as SearchHit[];
   }
 
