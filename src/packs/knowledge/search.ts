@@ -30,34 +30,66 @@ export class SearchSync {
   constructor(private readonly repos: KnowledgeRepos, readonly index: KnowledgeIndex) {}
 
   moved(tenant: string, moves: ReadonlyArray<{ ref: string; oid: string | null }>): Promise<void> {
-    this.chain = this.chain.then(async () => {
+    const step = this.chain.then(async () => {
       for (const m of moves) {
         const name = indexName(m.ref);
-        if (name) await this.follow(tenant, name, m.oid);
+        if (name === 'canon') await this.followCanon(tenant, m.oid);
+        else if (name) await this.followPerspective(tenant, name, m.oid);
       }
     });
-    return this.chain;
+    // One failed step (logged by the caller) does not stop the ones after it.
+    this.chain = step.catch(() => undefined);
+    return step;
   }
 
   async settled(): Promise<void> {
     await this.chain;
   }
 
-  private async follow(tenant: string, name: string, commit: string | null): Promise<void> {
-    const from = this.index.indexedAt(tenant, name);
-    if (from === commit) return;
-    if (commit === null) return this.index.update(tenant, name, null, []);
+  private async entriesOf(tenant: string, changes: ReadonlyArray<{ path: string; after: string | null }>) {
     const repo = await this.repos.repo(tenant);
-    const treeOf = async (c: string | null) => (c ? (await repo.commit(c))?.tree ?? EMPTY_TREE : EMPTY_TREE);
-    const changes = [];
-    for (const c of await diffTrees(repo, await treeOf(from), await treeOf(commit))) {
+    const out = [];
+    for (const c of changes) {
       const blob = c.after ? await repo.read(c.after, 'blob') : null;
       const text = blob?.toString('utf8') ?? '';
       const split = splitFrontMatter(text);
       const title = String((split?.meta as { title?: unknown } | undefined)?.title ?? c.path);
-      changes.push({ path: c.path, entry: blob ? { path: c.path, title, body: split?.body ?? text } : null });
+      out.push({ path: c.path, entry: blob ? { path: c.path, title, body: split?.body ?? text } : null });
     }
-    this.index.update(tenant, name, commit, changes);
+    return out;
+  }
+
+  private async treeOf(tenant: string, commit: string | null): Promise<string> {
+    return commit ? (await (await this.repos.repo(tenant)).commit(commit))?.tree ?? EMPTY_TREE : EMPTY_TREE;
+  }
+
+  /** The canon is indexed whole, incrementally: only the entries changed since the commit indexed. */
+  private async followCanon(tenant: string, commit: string | null): Promise<void> {
+    const from = this.index.indexedAt(tenant, 'canon');
+    if (from === commit) return;
+    if (commit === null) this.index.update(tenant, 'canon', null, []);
+    else {
+      const repo = await this.repos.repo(tenant);
+      const changes = await diffTrees(repo, await this.treeOf(tenant, from), await this.treeOf(tenant, commit));
+      this.index.update(tenant, 'canon', commit, await this.entriesOf(tenant, changes));
+    }
+    // A perspective is indexed as its difference from the canon, which has just changed.
+    for (const [name, at] of this.index.refs(tenant)) if (name !== 'canon') await this.followPerspective(tenant, name, at.split(':')[0], true);
+  }
+
+  /**
+   * A perspective is indexed as the entries where it differs from the canon (the rest are found
+   * as canon hits): a perspective that starts at a canon of 10,000 entries costs nothing to
+   * index, and each commit re-indexes only the actor's own work in progress.
+   */
+  private async followPerspective(tenant: string, name: string, commit: string | null, canonMoved = false): Promise<void> {
+    const canon = this.index.indexedAt(tenant, 'canon');
+    const key = commit === null ? null : `${commit}:${canon ?? ''}`;
+    if (!canonMoved && this.index.indexedAt(tenant, name) === key) return;
+    if (key === null) return this.index.update(tenant, name, null, []);
+    const repo = await this.repos.repo(tenant);
+    const diverging = (await diffTrees(repo, await this.treeOf(tenant, canon), await this.treeOf(tenant, commit))).filter((c) => c.after !== null);
+    this.index.update(tenant, name, key, await this.entriesOf(tenant, diverging), true);
   }
 
   /** Brings the index to every ref of `tenants` (start-up; after `clear`, a full rebuild). */

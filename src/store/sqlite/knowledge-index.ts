@@ -37,7 +37,7 @@ export class KnowledgeIndex {
     `);
   }
 
-  /** The commit a ref's entries were last indexed at, or null. */
+  /** What a ref's entries were last indexed at (a commit; for a perspective `<commit>:<canon commit>`), or null. */
   indexedAt(tenant: string, ref: string): string | null {
     const row = this.db.prepare('SELECT commit_id FROM indexed_refs WHERE tenant = ? AND ref = ?').get(tenant, ref) as { commit_id: string } | undefined;
     return row?.commit_id ?? null;
@@ -49,8 +49,11 @@ export class KnowledgeIndex {
     return new Map(rows.map((r) => [r.ref, r.commit_id]));
   }
 
-  /** Replaces the given paths of a ref (null: removed) and records the commit, in one transaction. */
-  update(tenant: string, ref: string, commit: string | null, changes: ReadonlyArray<{ path: string; entry: IndexedEntry | null }>): void {
+  /**
+   * Replaces the given paths of a ref (null: removed) and records what it was indexed at, in one
+   * transaction; with `replace`, the ref's other rows go first.
+   */
+  update(tenant: string, ref: string, commit: string | null, changes: ReadonlyArray<{ path: string; entry: IndexedEntry | null }>, replace = false): void {
     // Rows are found through entry_rows (indexed by tenant, ref, path), never by scanning the FTS table.
     const find = this.db.prepare('SELECT id FROM entry_rows WHERE tenant = ? AND ref = ? AND path = ?');
     const drop = (id: number) => {
@@ -58,11 +61,11 @@ export class KnowledgeIndex {
       this.db.prepare('DELETE FROM entry_rows WHERE id = ?').run(id);
     };
     this.db.transaction(() => {
-      if (commit === null) {
+      if (commit === null || replace) {
         this.db.prepare('DELETE FROM entries WHERE rowid IN (SELECT id FROM entry_rows WHERE tenant = ? AND ref = ?)').run(tenant, ref);
         this.db.prepare('DELETE FROM entry_rows WHERE tenant = ? AND ref = ?').run(tenant, ref);
         this.db.prepare('DELETE FROM indexed_refs WHERE tenant = ? AND ref = ?').run(tenant, ref);
-        return;
+        if (commit === null) return;
       }
       for (const c of changes) {
         const row = find.get(tenant, ref, c.path) as { id: number } | undefined;
