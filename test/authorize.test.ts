@@ -147,11 +147,16 @@ describe('the authorize stage with the shipped Cedar policies', () => {
     it('is permitted every action of every shipped pack by the shipped policies, outright, but break-glass and expiry', () => {
       const policy = Policy.load(policySources(h.writ.catalog, h.writ.config.policiesDir), { catalog: h.writ.catalog });
       const actions = h.writ.catalog.actions();
-      assert.deepEqual([...new Set(actions.map((a) => a.pack))].sort(), ['access', 'commerce', 'content', 'writ']);
+      assert.deepEqual([...new Set(actions.map((a) => a.pack))].sort(), ['access', 'commerce', 'content', 'knowledge', 'writ']);
       // writ.BreakGlass is for role breakglass only; writ.ExpireApproval is writ's own (applied without policy).
       const notForAdmins = ['writ.BreakGlass', 'writ.ExpireApproval'];
       for (const a of actions) {
         const d = policy.authorize({ tenant: h.tenant, actor: 'admin', roles: ['admin'], action: a.name, pack: a.pack, target: `${a.entity}/x`, payload: samplePayload(a.schema) });
+        // Landing knowledge into the canon is the human gate: held for a practitioner and the airlock, even for an admin.
+        if (a.name === 'Land') {
+          assert.deepEqual([d.allowed, d.requirement?.roles, d.requirement?.airlock], [true, ['practitioner'], { floorSeconds: 120, ceilingSeconds: 7200 }]);
+          continue;
+        }
         const expected = notForAdmins.includes(a.name) ? [false, null] : [true, null];
         assert.deepEqual([d.allowed, d.requirement], expected, `admin ${expected[0] ? 'may' : 'may not'} run ${a.name}`);
       }
@@ -176,10 +181,11 @@ describe('the authorize stage with the shipped Cedar policies', () => {
       await forbidden(nobody, 'writ.RevokeKey', { keyId: 'nora#1' });
     });
 
-    it('is denied by the policy for every action in the catalog but answering or airlocking a held command (its handler checks roles)', () => {
+    it('is denied by the policy for every action in the catalog but answering or airlocking a held command (its handler checks roles) and the knowledge actions of its own perspective and inbox (their handlers check whose they are)', () => {
       const policy = Policy.load(policySources(h.writ.catalog, h.writ.config.policiesDir), { catalog: h.writ.catalog });
+      const members = ['writ.Approve', 'writ.Reject', 'writ.Stage', 'writ.Land', 'writ.Revert', 'KipCommit', 'Propose', 'RetractProposal', 'Land', 'SendMessage', 'MarkRead'];
       for (const a of h.writ.catalog.actions()) {
-        const expected = ['writ.Approve', 'writ.Reject', 'writ.Stage', 'writ.Land', 'writ.Revert'].includes(a.name);
+        const expected = members.includes(a.name);
         assert.equal(policy.authorize({ tenant: h.tenant, actor: 'nora', roles: [], action: a.name, pack: a.pack, target: `${a.entity}/x`, payload: samplePayload(a.schema) }).allowed, expected, a.name);
       }
     });
