@@ -181,11 +181,10 @@ describe('the authorize stage with the shipped Cedar policies', () => {
       await forbidden(nobody, 'writ.RevokeKey', { keyId: 'nora#1' });
     });
 
-    it('is denied by the policy for every action in the catalog but answering or airlocking a held command (its handler checks roles) and the knowledge actions of its own perspective and inbox (their handlers check whose they are)', () => {
+    it('is denied by the policy for every action in the catalog but answering or airlocking a held command (its handler checks roles)', () => {
       const policy = Policy.load(policySources(h.writ.catalog, h.writ.config.policiesDir), { catalog: h.writ.catalog });
-      const members = ['writ.Approve', 'writ.Reject', 'writ.Stage', 'writ.Land', 'writ.Revert', 'KipCommit', 'Propose', 'RetractProposal', 'Land', 'SendMessage', 'MarkRead'];
       for (const a of h.writ.catalog.actions()) {
-        const expected = members.includes(a.name);
+        const expected = ['writ.Approve', 'writ.Reject', 'writ.Stage', 'writ.Land', 'writ.Revert'].includes(a.name);
         assert.equal(policy.authorize({ tenant: h.tenant, actor: 'nora', roles: [], action: a.name, pack: a.pack, target: `${a.entity}/x`, payload: samplePayload(a.schema) }).allowed, expected, a.name);
       }
     });

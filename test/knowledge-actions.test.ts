@@ -34,8 +34,8 @@ describe('the knowledge pack', () => {
     writeFileSync(join(h.home, 'keys', 'totp.secret'), base32Encode(KEY) + '\n', { mode: 0o600 });
     await h.restart();
     post = poster(h, clock);
-    ada = await h.actor('ada');
-    bob = await h.actor('bob');
+    ada = await h.actor('ada', ['instance']);
+    bob = await h.actor('bob', ['instance']);
     pia = await h.actor('pia', ['practitioner']);
   });
   after(() => h.close());
@@ -74,8 +74,11 @@ describe('the knowledge pack', () => {
     assertOk(await commit(ada, 'ada', [{ path: 'notes/beta.md', content: entry('Beta') }], { parent: before }, { expectedVersion: 1 }));
   });
 
-  it('refuses a write to another actor\'s perspective', async () => {
+  it('refuses a write to another actor\'s perspective, and any knowledge write to a key holder without a role', async () => {
     assertError(await commit(bob, 'ada', [{ path: 'notes/x.md', content: entry('X') }]), 'FORBIDDEN');
+    const nobody = await h.actor('nobody');
+    assertError(await commit(nobody, 'nobody', [{ path: 'notes/x.md', content: entry('X') }]), 'FORBIDDEN');
+    assertError(await post(nobody, 'SendMessage', { messageId: 'spam', to: 'practitioner', subject: 'spam', body: '' }), 'FORBIDDEN');
   });
 
   const badInputs: Array<[string, Record<string, unknown>]> = [

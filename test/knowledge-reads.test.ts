@@ -17,8 +17,8 @@ describe('knowledge reads', () => {
   let pia: Signer;
   before(async () => {
     h = await startHarness();
-    ada = await h.actor('ada');
-    bob = await h.actor('bob');
+    ada = await h.actor('ada', ['instance']);
+    bob = await h.actor('bob', ['instance']);
     pia = await h.actor('pia', ['practitioner']);
     const post = (s: Signer, action: string, payload: Record<string, unknown>) => h.post(h.sign(action, payload, {}, s));
     assertOk(await post(ada, 'SendMessage', { messageId: 'm1', to: 'pia', subject: 'secret plan', body: 'for pia only' }));

@@ -16,7 +16,7 @@ describe('knowledge commits made outside writ', () => {
   let ada: Signer;
   before(async () => {
     h = await startHarness();
-    ada = await h.actor('ada');
+    ada = await h.actor('ada', ['instance']);
     assertOk(await h.post(h.sign('KipCommit', { perspective: 'ada', message: 'first', writes: [{ path: 'a.md', content: entry('A') }] }, {}, ada)));
   });
   after(() => h.close());

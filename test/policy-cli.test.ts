@@ -48,7 +48,7 @@ describe('writ policy', () => {
       assert.equal(run.code, 0, run.stderr);
       const out = json(run.stdout);
       assert.equal(out.ok, true);
-      assert.equal(out.files, 5, 'four packs and merch.cedar');
+      assert.equal(out.files, 6, 'five packs and merch.cedar');
       assert.equal(out.forbids, 2, 'the writ pack forbids writ.ExpireApproval to all, writ.BreakGlass to all but role breakglass');
       assert.ok(out.permits >= 6);
       assert.ok(out.needingApproval >= 1, 'the access pack asks for approval to grant admin');
