@@ -39,3 +39,5 @@ await (await import('./mcp.js')).benchMcp(quick ? 1000 : 4000);
 await (await import('./rebuild.js')).benchRebuild(10_000);
 // The web console in headless Chromium: first renders (1,000 pending; a large log) and in-page receipt checks.
 await (await import('./console.js')).benchConsole(quick ? 20_000 : 100_000);
+// The knowledge pack: KipCommit against raw git plumbing, and search over a canon of 10,000 entries.
+await (await import('./knowledge.js')).benchKnowledge(10_000, quick ? 500 : 2000);

@@ -17,6 +17,12 @@ import type { Sink } from './outbox/sink.js';
 import { NoteSigner } from './ledger/note-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
 import { BUILTIN_HANDLERS } from './packs/index.js';
+import { knowledgeHandlers } from './packs/knowledge/handlers.js';
+import { KnowledgeRepos } from './packs/knowledge/repos.js';
+import { RefSync } from './packs/knowledge/refs.js';
+import { SearchSync } from './packs/knowledge/search.js';
+import { KnowledgeIndex } from './store/sqlite/knowledge-index.js';
+import { logError } from './util/log.js';
 import { airlockHandlers } from './packs/writ/airlock-handlers.js';
 import { tenantHandlers } from './packs/writ/tenant-handlers.js';
 import { TenantBootstrapper } from './home/tenant-bootstrap.js';
@@ -68,6 +74,8 @@ export interface Writ {
   readonly now: () => number;
   /** Prometheus metrics (GET /metrics; docs/metrics.md), in a registry of this writ's own. */
   readonly metrics: WritMetrics;
+  /** The knowledge pack's repositories and the refs that follow the ledger (docs/knowledge.md). */
+  readonly knowledge: { readonly repos: KnowledgeRepos; readonly refs: RefSync; readonly search: SearchSync };
   close(): Promise<void>;
 }
 
@@ -136,19 +144,25 @@ async function openAnchors(config: Config): Promise<Anchor[]> {
  * them). `exists` tells writ.CreateTenant which tenants have logs already; a replay passes none
  * (the tenant entity in the home tenant still refuses a second creation).
  */
-export async function openCatalog(config: Config, exists: (tenant: string) => boolean = () => false): Promise<Catalog> {
+export async function openCatalog(config: Config, exists: (tenant: string) => boolean = () => false, repos = new KnowledgeRepos(config.knowledge.git)): Promise<Catalog> {
   // The airlock's handlers, bound to this deployment's TOTP secret (its spent windows are in state).
   const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile) });
   // A tenant exists once it has a log, or keys configured for it (writ.CreateTenant refuses it then).
   const tenants = tenantHandlers({ home: config.tenant, exists: (t) => exists(t) || config.auth.hmacKeys.some((k) => k.tenant === t) });
-  return loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock, ...tenants } });
+  // The knowledge pack's handlers, bound to this home's repositories (a replay reads their objects).
+  const knowledge = knowledgeHandlers({ repo: (t) => repos.repo(t) });
+  return loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock, ...tenants }, knowledge });
 }
 
 export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
   const now = options.now ?? Date.now;
   // The applier, opened below, knows which tenants have logs.
   let served: () => Array<{ tenant: string }> = () => [];
-  const catalog = await openCatalog(config, (t) => served().some((l) => l.tenant === t));
+  const repos = new KnowledgeRepos(config.knowledge.git);
+  const catalog = await openCatalog(config, (t) => served().some((l) => l.tenant === t), repos);
+  const refs = new RefSync(repos);
+  const search = new SearchSync(repos, new KnowledgeIndex(join(dirname(config.store.path), 'knowledge-index.sqlite')));
+  refs.onMoved = (tenant, moves) => void search.moved(tenant, moves).catch((err) => logError('the knowledge search index could not follow a ref; `writ knowledge reindex` rebuilds it', err, { tenant }));
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
   // The data folder is private (0700) when writ creates it: the database holds every envelope.
   mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
@@ -209,8 +223,14 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
       mayHaveOutcome,
       onCommitted: (commands, seconds) => metrics.batch(commands, seconds),
+      onApplied: (rows) => refs.afterCommit(rows),
       now,
     });
+    // Git refs follow the ledger: a crash after a commit and before its refs moved is repaired here.
+    const knowledgeTenants = applier.logSizes().filter((l) => l.scroll === 'knowledge').map((l) => l.tenant);
+    await refs.repair(store, knowledgeTenants);
+    // The search index follows the refs; start-up brings it up to them (a lost index is rebuilt here).
+    await search.catchUp(knowledgeTenants);
     integrator = await Integrator.open(
       {
         store,
@@ -316,12 +336,16 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       outbox,
       now,
       metrics,
+      knowledge: { repos, refs, search },
       async close() {
         clearInterval(pruner);
         await tenantBootstrapper.close();
         await scheduler.close();
         await sweeper.close();
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));
+        await refs.settled();
+        await search.settled();
+        search.index.close();
         await outbox?.close();
         await it.close();
         await v.close();
@@ -330,6 +354,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
     };
   } catch (err) {
+    search.index.close();
     await dispatcher?.close();
     await integrator?.close();
     await verifier?.close();

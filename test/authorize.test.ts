@@ -154,6 +154,11 @@ describe('the authorize stage with the shipped Cedar policies', () => {
       const notForAdmins = ['writ.BreakGlass', 'writ.ExpireApproval'];
       for (const a of actions) {
         const d = policy.authorize({ tenant: h.tenant, actor: 'admin', roles: ['admin'], action: a.name, pack: a.pack, target: `${a.entity}/x`, payload: samplePayload(a.schema) });
+        // Landing knowledge into the canon is the human gate: held for a practitioner and the airlock, even for an admin.
+        if (a.name === 'Land') {
+          assert.deepEqual([d.allowed, d.requirement?.roles, d.requirement?.airlock], [true, ['practitioner'], { floorSeconds: 120, ceilingSeconds: 7200 }]);
+          continue;
+        }
         const expected = notForAdmins.includes(a.name) ? [false, null] : [true, null];
         assert.deepEqual([d.allowed, d.requirement], expected, `admin ${expected[0] ? 'may' : 'may not'} run ${a.name}`);
       }

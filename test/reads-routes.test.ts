@@ -64,6 +64,13 @@ describe('authorization of every HTTP route', () => {
     'GET /console': () => '/console',
     'GET /console/': () => '/console/',
     'GET /console/:file': () => '/console/console.js',
+    'GET /v1/knowledge/:tenant/entry': () => '/v1/knowledge/default/entry?path=notes/tea.md',
+    'GET /v1/knowledge/:tenant/log': () => '/v1/knowledge/default/log',
+    'GET /v1/knowledge/:tenant/seq': () => '/v1/knowledge/default/seq',
+    'GET /v1/knowledge/:tenant/search': () => '/v1/knowledge/default/search?q=tea',
+    'GET /v1/knowledge/:tenant/inbox': () => '/v1/knowledge/default/inbox',
+    'GET /v1/knowledge/:tenant/status': () => '/v1/knowledge/default/status',
+    'GET /v1/knowledge/:tenant/proposals/:id/preview': () => '/v1/knowledge/default/proposals/none/preview',
   };
   /** The bearer JWT secret (the MCP endpoint takes bearer tokens only). */
   const jwtSecret = randomBytes(32);

@@ -194,6 +194,8 @@ export interface Config {
     readonly port: number;
     readonly logs: ReadonlyArray<{ readonly origin?: string; readonly originPrefix?: string; readonly vkey: string }>;
   };
+  /** The knowledge pack: the folder of its git repositories, one bare `<tenant>.git` each (docs/knowledge.md). */
+  readonly knowledge: { readonly git: string };
   readonly outbox: OutboxConfig;
   readonly nats: NatsIntakeConfig;
   readonly apply: { readonly maxBatch: number };
@@ -304,6 +306,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
       port: m.witness?.port ?? DEFAULT_WITNESS_PORT,
       logs: m.witness?.logs ?? [],
     },
+    knowledge: { git: at(m.knowledge?.git ?? 'knowledge.git') },
     outbox: outboxOf(m.outbox ?? {}, at),
     nats: {
       url: m.nats?.url ?? null,

@@ -89,6 +89,7 @@ export const CONFIG_SCHEMA = {
       },
     },
     scheduler: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, intervalMs: int(100, 3_600_000) } },
+    knowledge: { type: 'object', additionalProperties: false, properties: { git: str } },
     approvals: { type: 'object', additionalProperties: false, properties: { totpSecretFile: str, sweepEnabled: { type: 'boolean' }, sweepIntervalMs: int(100, 3_600_000) } },
     witness: {
       type: 'object',

@@ -42,13 +42,15 @@ export async function backupHome(config: Config, destArg: string, opts: BackupOp
   const db = homePath(home, config.store.path, 'store.path');
   const ndjson = config.anchors.ndjson ? homePath(home, config.anchors.ndjson, 'anchors.ndjson') : null;
   const git = config.anchors.git ? homePath(home, config.anchors.git.path, 'anchors.git.path') : null;
+  // The knowledge repositories (docs/knowledge.md): copied after the database, see copyHome.
+  const knowledge = inside(home, config.knowledge.git) ? relative(home, config.knowledge.git).split('\\').join('/') : null;
   if (!existsSync(join(home, db))) throw new BackupError(`no database at ${config.store.path}; nothing to back up`, 'usage');
 
   for (const path of namedFiles(config)) if (!inside(home, path)) opts.warn(`${path} (named in config.json) is outside the home and is not in the backup: copy it yourself`);
   const existed = existsSync(dest);
   mkdirSync(dest, { recursive: true, mode: 0o700 });
   try {
-    const logs = await copyHome(home, dest, { db, ndjson, git, originPrefix: config.ledger.originPrefix }, opts);
+    const logs = await copyHome(home, dest, { db, ndjson, git, knowledge, originPrefix: config.ledger.originPrefix }, opts);
     return await writeManifest(home, dest, logs, opts.progress('hashing the copy'));
   } catch (err) {
     discard(dest, existed);
@@ -60,6 +62,7 @@ interface TruthPaths {
   readonly db: string;
   readonly ndjson: string | null;
   readonly git: string | null;
+  readonly knowledge: string | null;
   readonly originPrefix: string;
 }
 
@@ -69,19 +72,27 @@ async function copyHome(home: string, dest: string, p: TruthPaths, opts: BackupO
   if (ndjson && existsSync(join(home, ndjson))) await copyCompleteLines(join(home, ndjson), place(dest, ndjson));
   if (git && existsSync(join(home, git))) await mirrorRepository(join(home, git), place(dest, git));
   const skip = new Set([...DATABASE_SUFFIXES.map((s) => db + s), ...(ndjson ? [ndjson] : []), ...(git ? [git] : [])]);
-  const rest = walk(home, (rel) => skip.has(rel) || LOCK_SUFFIXES.some((s) => rel.endsWith(s)));
+  const underKnowledge = (rel: string) => p.knowledge !== null && (rel === p.knowledge || rel.startsWith(`${p.knowledge}/`));
+  copyFiles(home, dest, walk(home, (rel) => skip.has(rel) || underKnowledge(rel) || LOCK_SUFFIXES.some((s) => rel.endsWith(s))), opts);
+  await snapshotDatabase(join(home, db), place(dest, db), opts.progress('copying the database'));
+  // Knowledge objects are written before the ledger transaction that names them and never change:
+  // copied after the database, the copy holds every object the copied ledger names. Refs may be
+  // behind it; a restored writ moves them to the ledger's state at start-up.
+  if (p.knowledge && existsSync(join(home, p.knowledge))) copyFiles(home, dest, walk(home, (rel) => !underKnowledge(rel) && !p.knowledge!.startsWith(`${rel}/`)), opts);
+  return logsOf(join(dest, db), p.originPrefix);
+}
+
+function copyFiles(home: string, dest: string, rest: ReturnType<typeof walk>, opts: BackupOptions): void {
   for (const rel of rest.other) opts.warn(`${join(home, rel)} is not a regular file (a symbolic link, socket or device) and was not copied`);
   for (const rel of rest.folders) mkdirSync(join(dest, rel), { recursive: true, mode: 0o700 });
   for (const rel of rest.files) {
     try {
       copyFileSync(join(home, rel), place(dest, rel));
     } catch (err) {
-      // A temporary file renamed away since the folder was listed (a state file being replaced).
+      // A temporary file renamed away since the folder was listed (a state file being replaced, a ref being moved).
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
-  await snapshotDatabase(join(home, db), place(dest, db), opts.progress('copying the database'));
-  return logsOf(join(dest, db), p.originPrefix);
 }
 
 /** Makes the copy private, hashes every file and writes `manifest.json`. */

@@ -7,6 +7,7 @@ import { airlockHandlers } from './writ/airlock-handlers.js';
 import { approve, breakGlass, closeReview, expireApproval, reject } from './writ/approval-handlers.js';
 import { redact, registerKey, revokeKey } from './writ/handlers.js';
 import { abortRun, completeStage, sealRun, startRun } from './runs/handlers.js';
+import { knowledgeHandlers } from './knowledge/handlers.js';
 
 /**
  * The airlock handlers without a TOTP secret, for loading the catalog outside a running writ (policy
@@ -25,11 +26,19 @@ const unboundTenants: HandlerModule = {
   },
 };
 
+/** The knowledge pack without its repositories; openCatalog binds it to the home's. */
+const unboundKnowledge = knowledgeHandlers({
+  repo: () => {
+    throw new WritError('UNAVAILABLE', 'this catalog was loaded without the knowledge repositories');
+  },
+});
+
 /** Code handlers of the built-in packs, by pack name. Other packs ship a handlers.js of their own. */
 export const BUILTIN_HANDLERS: Readonly<Record<string, HandlerModule>> = {
   content: { saveDraft, submitForReview, requestChanges, approveContent, publish, rollback, schedulePublish, cancelSchedule, lockContent, unlockContent },
   access: { assignRole, revokeRole },
   commerce: { upsertInventory, upsertPriceRule, addShippingRate, addTaxRate, addDisputeEvidence },
   runs: { startRun, completeStage, abortRun, sealRun },
+  knowledge: unboundKnowledge,
   writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview, ...unboundAirlock, ...unboundTenants },
 };

@@ -12,8 +12,9 @@ import type { SchemaJson } from '@cedar-policy/cedar-wasm/nodejs';
  * - command:  stored answers (GET /v1/commands/{tenant}/{requestId})
  * - keys:     `key` and `actor` entities: who holds which key and role
  * - outbox:   the deployment's outbox (events, sinks, dead letters, deliveries) and health details
+ * - knowledge: the knowledge pack's canon, proposals, perspectives and inboxes (docs/knowledge.md)
  */
-export const READ_KINDS = ['entity', 'ledger', 'envelope', 'approval', 'command', 'keys', 'outbox'] as const;
+export const READ_KINDS = ['entity', 'ledger', 'envelope', 'approval', 'command', 'keys', 'outbox', 'knowledge'] as const;
 export type ReadKind = (typeof READ_KINDS)[number];
 
 export const READS_GROUP = 'reads';

@@ -32,6 +32,8 @@ export interface ApplierDeps {
   readonly onStored?: (outcome: StoredOutcome, replaced: boolean) => void;
   /** Told, after each commit, of every log that grew: it now holds `size` durable records. */
   readonly onDurable?: (tenant: string, scroll: string, size: number) => void;
+  /** Told of each batch's entity writes once durable, in commit order (the knowledge pack moves its git refs after them). */
+  readonly onApplied?: (rows: readonly EntityRow[]) => void;
   /** Told of each batch once durable: its commands, and the seconds from hand-over to the store until then. */
   readonly onCommitted?: (commands: number, seconds: number) => void;
   /** Expiry to persist with a checked nonce. */
@@ -160,6 +162,7 @@ export class Applier {
           }
           if (this.deps.onDurable) for (const { row } of w.records) this.deps.onDurable(row.tenant, row.scroll, row.index + 1);
           this.deps.directory.apply(w.entities);
+          this.deps.onApplied?.(w.entities);
           this.stats.batches++;
           this.stats.commands += batch.length;
           this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);

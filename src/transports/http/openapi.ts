@@ -9,6 +9,7 @@ import { HEADERS, READ_SCHEMAS, envelopeSchemas, header } from './openapi-schema
 import { metricsPaths } from './metrics-routes.js';
 import { tenantPaths } from './openapi-tenants.js';
 import { mcpPaths } from '../mcp/openapi.js';
+import { knowledgePaths } from './openapi-knowledge.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const answer = (description: string) => ({ description, content: { 'application/json': { schema: ref('Answer') } } });
@@ -152,6 +153,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       ...tenantPaths(),
       ...mcpPaths(),
       ...consolePaths(),
+      ...knowledgePaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
       '/healthz': { get: { summary: 'Liveness ({status}) for anyone; for an operator also the durability setting, the read mode, the logs, counters and each outbox sink\'s lag', responses: { '200': json('Health', ref('Health')), '503': withRetryAfter(503, answer('UNAVAILABLE: the store can no longer write; restart writ')) } } },
     },

@@ -8,6 +8,7 @@ import type { ReadKind } from '../../policy/reads.js';
 import type { Writ } from '../../writ.js';
 import type { ReadOf } from './access.js';
 import { bytePage, pageJson } from './byte-page.js';
+import { knowledgeEntityRead } from '../../packs/knowledge/read-access.js';
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
@@ -43,6 +44,9 @@ export function entityReadKind(type: string): ReadKind {
 
 /** An entity read; one's own actor entity and keys are one's own (policy's `context.own`). */
 const entityRead: ReadOf = (p, _q, { identity, access, tenant }) => {
+  // Knowledge entities (kip-*) are read as knowledge: a message is its recipient's, a perspective its actor's.
+  const knowledge = knowledgeEntityRead(p.type, p.id, identity?.actor);
+  if (knowledge) return knowledge;
   const owner = p.id === undefined ? undefined : p.type === 'actor' ? p.id : p.type === 'key' ? access.keyOwner(tenant, p.id) : undefined;
   return { kind: entityReadKind(p.type), resource: `${p.type}/${p.id ?? '*'}`, facts: { own: owner !== undefined && owner === identity?.actor } };
 };

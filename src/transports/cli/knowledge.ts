@@ -1,0 +1,153 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import type { Command } from 'commander';
+import { CODES } from '../../core/codes.js';
+import { actorOfKeyId, signEnvelope } from '../../sdk/sign.js';
+import { KnowledgeRepos } from '../../packs/knowledge/repos.js';
+import { SearchSync } from '../../packs/knowledge/search.js';
+import { KnowledgeIndex } from '../../store/sqlite/knowledge-index.js';
+import { WriterLock } from '../../store/sqlite/writer-lock.js';
+import type { WritClient } from '../../sdk/client.js';
+import { CliError, clientOf, configOf, exitCodeOf, globals, heldReport, print, signerOf, type GlobalOptions } from './context.js';
+
+interface AsOptions {
+  key?: string;
+  keyId?: string;
+  tenant?: string;
+}
+
+/** Entries one KipCommit of `bootstrap` carries (the action's limit). */
+const PER_COMMIT = 100;
+
+function who(cmd: Command, opts: AsOptions): { g: GlobalOptions; tenant: string; client: WritClient } {
+  const g = globals(cmd);
+  const tenant = opts.tenant ?? configOf(g).tenant;
+  return { g, tenant, client: clientOf(g, { ...opts, tenant }) };
+}
+
+async function read(cmd: Command, opts: AsOptions, path: (tenant: string) => string): Promise<unknown> {
+  const { tenant, client } = who(cmd, opts);
+  const answer = await client.get(path(encodeURIComponent(tenant)));
+  process.exitCode = exitCodeOf(answer);
+  return answer.body;
+}
+
+async function submit(cmd: Command, opts: AsOptions, action: string, payload: Record<string, unknown>) {
+  const { g, tenant, client } = who(cmd, opts);
+  const { envelope } = signEnvelope({ action, tenant, payload }, signerOf(opts, g));
+  return client.submit(envelope);
+}
+
+/** A plain Markdown file gets front matter: its first heading (or file name) as title, type note. */
+function asEntry(file: string, text: string): string {
+  if (/^---\r?\n/.test(text)) return text;
+  const heading = /^# (.+)$/m.exec(text)?.[1]?.trim();
+  const title = heading ?? file.replace(/\.md$/, '').split('/').pop()!.replace(/[-_]/g, ' ');
+  return `---\ntype: note\ntitle: ${JSON.stringify(title)}\nstatus: active\n---\n${text}`;
+}
+
+function markdownFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      if (name.startsWith('.')) continue;
+      const full = join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith('.md')) out.push(relative(dir, full).split(sep).join('/'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/**
+ * `writ knowledge …` (docs/knowledge.md, "Command line"): status, preview and inbox read through
+ * the server; land, inbox --read and bootstrap submit signed commands (a landing waits for a
+ * practitioner and the airlock); reindex rebuilds the search index offline, under the home's lock.
+ */
+export function registerKnowledgeCommands(program: Command): void {
+  const k = program.command('knowledge').description('the knowledge canon: status, proposals, landing, inbox, search index');
+  const as = (c: Command) => c.option('--key <file>', "private key that signs (default: the home's admin key)").option('--key-id <id>', 'key id of --key').option('--tenant <tenant>', 'tenant (default from config)');
+
+  as(k.command('status')).description('canon head and seq, open proposals, perspectives').action(async (opts: AsOptions, cmd: Command) => print(await read(cmd, opts, (t) => `/v1/knowledge/${t}/status`)));
+
+  as(k.command('preview')).argument('<proposalId>').description('what landing the proposal now would change, and its conflicts')
+    .action(async (id: string, opts: AsOptions, cmd: Command) => print(await read(cmd, opts, (t) => `/v1/knowledge/${t}/proposals/${encodeURIComponent(id)}/preview`)));
+
+  as(k.command('land')).argument('<proposalId>').description('ask to land a proposal into the canon (held for a practitioner\'s approval and the airlock)')
+    .action(async (id: string, opts: AsOptions, cmd: Command) => {
+      const preview = (await read(cmd, opts, (t) => `/v1/knowledge/${t}/proposals/${encodeURIComponent(id)}/preview`)) as { head?: string; conflicts?: string[] };
+      if (process.exitCode) return print(preview);
+      if (preview.conflicts?.length) throw new CliError(`proposal ${id} conflicts with canon on ${preview.conflicts.join(', ')}; nothing was submitted`, CODES.INVALID_STATE.exit);
+      const answer = await submit(cmd, opts, 'Land', { proposalId: id, head: preview.head });
+      print(answer.status === 202 ? { ...heldReport(`Land ${id}`, answer), commandHash: (answer.body as { commandHash?: string }).commandHash, airlock: 'after approval: `writ airlock stage <approvalId> --code C`, review, then `writ airlock land <hashPrefix> --code C2`' } : answer.body);
+      process.exitCode = exitCodeOf(answer);
+    });
+
+  as(k.command('inbox')).option('--all', 'include messages already read').option('--to <who>', 'whose inbox (default: yours; practitioner: the practitioners\')').option('--read <messageId>', 'mark this message read')
+    .description('list an inbox, or mark a message read')
+    .action(async (opts: AsOptions & { all?: boolean; to?: string; read?: string }, cmd: Command) => {
+      if (opts.read) {
+        const to = opts.to ?? configOf(globals(cmd)).admin;
+        const answer = await submit(cmd, opts, 'MarkRead', { messageId: opts.read, to });
+        print(answer.body);
+        process.exitCode = exitCodeOf(answer);
+        return;
+      }
+      const q = new URLSearchParams({ ...(opts.to ? { to: opts.to } : {}), ...(opts.all ? { all: 'true' } : {}) });
+      print(await read(cmd, opts, (t) => `/v1/knowledge/${t}/inbox?${q}`));
+    });
+
+  k.command('reindex').description('rebuild the search index from git (refused while a server runs on this home)').action(async (_o: unknown, cmd: Command) => {
+    const config = configOf(globals(cmd));
+    let lock: WriterLock;
+    try {
+      lock = WriterLock.take(config.store.path, 'writ knowledge reindex');
+    } catch (err) {
+      throw new CliError(`reindex needs the home to itself (a running server keeps its index current); nothing was changed. ${(err as Error).message}`, CODES.UNAVAILABLE.exit);
+    }
+    try {
+      const index = new KnowledgeIndex(join(dirname(config.store.path), 'knowledge-index.sqlite'));
+      index.clear();
+      const tenants = existsSync(config.knowledge.git) ? readdirSync(config.knowledge.git).filter((n) => n.endsWith('.git')).map((n) => n.slice(0, -4)) : [];
+      const refs = await new SearchSync(new KnowledgeRepos(config.knowledge.git), index).catchUp(tenants);
+      index.close();
+      print({ reindexed: { tenants: tenants.length, refs } });
+    } finally {
+      lock.release();
+    }
+  });
+
+  as(k.command('bootstrap')).argument('<dir>', 'a folder of .md entries').description('seed an empty canon from a folder: commits the entries, proposes them and asks to land (held for a practitioner)')
+    .action(async (dir: string, opts: AsOptions, cmd: Command) => {
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`${dir} is not a folder`, 2);
+      const seq = (await read(cmd, opts, (t) => `/v1/knowledge/${t}/seq`)) as { seq?: number };
+      if (process.exitCode) return print(seq);
+      if (seq.seq !== 0) throw new CliError('the canon is not empty; add entries through KipCommit, Propose and Land, not bootstrap', CODES.INVALID_STATE.exit);
+      const files = markdownFiles(dir);
+      if (files.length === 0) throw new CliError(`no .md files under ${dir}`, 2);
+      const me = actorOfKeyId(signerOf(opts, globals(cmd)).keyId);
+      if (!me) throw new CliError('the signing key id does not name its actor (<actor>#<n>); pass --key-id in that form', 2);
+      for (let i = 0; i < files.length; i += PER_COMMIT) {
+        const writes = files.slice(i, i + PER_COMMIT).map((f) => ({ path: f, content: asEntry(f, readFileSync(join(dir, f), 'utf8')) }));
+        const answer = await submit(cmd, opts, 'KipCommit', { perspective: me, message: `Bootstrap entries ${i + 1}-${i + writes.length}`, writes });
+        if (exitCodeOf(answer) !== 0) {
+          print(answer.body);
+          process.exitCode = exitCodeOf(answer);
+          return;
+        }
+        process.stderr.write(`committed ${i + writes.length}/${files.length} entries\n`);
+      }
+      const proposalId = `bootstrap-${Date.now()}`;
+      const proposed = await submit(cmd, opts, 'Propose', { proposalId, title: 'Bootstrap canon' });
+      if (exitCodeOf(proposed) !== 0) {
+        print(proposed.body);
+        process.exitCode = exitCodeOf(proposed);
+        return;
+      }
+      const head = (proposed.body as { result: { head: string } }).result.head;
+      const answer = await submit(cmd, opts, 'Land', { proposalId, head });
+      print({ entries: files.length, proposalId, land: answer.status === 202 ? { ...heldReport(`Land ${proposalId}`, answer), commandHash: (answer.body as { commandHash?: string }).commandHash } : answer.body });
+      process.exitCode = exitCodeOf(answer);
+    });
+}
