@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { signEnvelope } from '../../sdk/sign.js';
-import { clientOf, configOf, exitCodeOf, globals, print, signerOf } from './context.js';
+import { clientOf, configOf, exitCodeOf, globals, print, signerOf, signerOptions } from './context.js';
 
 interface AsOptions {
   key?: string;
@@ -24,8 +24,7 @@ async function submit(cmd: Command, opts: AsOptions, action: string, payload: Re
  */
 export function registerAirlockCommands(program: Command): void {
   const airlock = program.command('airlock').description('stage, land or revert an approved command in the TOTP airlock');
-  const as = (c: Command) =>
-    c.option('--key <file>', "private key that signs (default: the home's admin key)").option('--key-id <id>', 'key id of --key').option('--tenant <tenant>', 'tenant (default from config)');
+  const as = signerOptions;
 
   as(airlock.command('stage'))
     .description('freeze the approved command with a code from the authenticator; it may land after the review floor')

@@ -73,6 +73,11 @@ export function signerOf(opts: { key?: string; keyId?: string }, global: GlobalO
   }
 }
 
+/** The options of a command that signs as someone: `--key`, `--key-id` (default: the home's admin key) and `--tenant`. */
+export function signerOptions(c: Command): Command {
+  return c.option('--key <file>', "private key that signs (default: the home's admin key)").option('--key-id <id>', 'key id of --key').option('--tenant <tenant>', 'tenant (default from config)');
+}
+
 /** Reads a JSON document from a file or standard input ('-' or absent). */
 export async function readJsonInput(file: string | undefined): Promise<Record<string, unknown>> {
   let text: string;

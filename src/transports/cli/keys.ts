@@ -6,7 +6,7 @@ import { PATTERNS } from '../../core/envelope.js';
 import { writeKeyPair } from '../../home/keys.js';
 import { signEnvelope, type Signer } from '../../sdk/sign.js';
 import type { WritClient } from '../../sdk/client.js';
-import { CliError, clientOf, configOf, exitCodeOf, globals, heldReport, print, signerOf } from './context.js';
+import { clientOf, CliError, configOf, exitCodeOf, globals, heldReport, print, signerOf, signerOptions } from './context.js';
 
 interface AsOptions {
   key?: string;
@@ -26,8 +26,7 @@ function fail(what: string, answer: { status: number; body: any }): never {
 
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').description('manage actors\' keys (signed writ.RegisterKey / writ.RevokeKey commands)');
-  const as = (c: Command) =>
-    c.option('--key <file>', 'private key that signs (default: the home\'s admin key)').option('--key-id <id>', 'key id of --key').option('--tenant <tenant>', 'tenant (default from config)');
+  const as = signerOptions;
 
   as(keys.command('new'))
     .description('generate an Ed25519 key pair for an actor, register it and assign roles')

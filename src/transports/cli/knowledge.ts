@@ -8,7 +8,7 @@ import { SearchSync } from '../../packs/knowledge/search.js';
 import { KnowledgeIndex } from '../../store/sqlite/knowledge-index.js';
 import { WriterLock } from '../../store/sqlite/writer-lock.js';
 import type { WritClient } from '../../sdk/client.js';
-import { CliError, clientOf, configOf, exitCodeOf, globals, heldReport, print, signerOf, type GlobalOptions } from './context.js';
+import { clientOf, CliError, configOf, exitCodeOf, type GlobalOptions, globals, heldReport, print, signerOf, signerOptions } from './context.js';
 
 interface AsOptions {
   key?: string;
@@ -67,7 +67,7 @@ function markdownFiles(dir: string): string[] {
  */
 export function registerKnowledgeCommands(program: Command): void {
   const k = program.command('knowledge').description('the knowledge canon: status, proposals, landing, inbox, search index');
-  const as = (c: Command) => c.option('--key <file>', "private key that signs (default: the home's admin key)").option('--key-id <id>', 'key id of --key').option('--tenant <tenant>', 'tenant (default from config)');
+  const as = signerOptions;
 
   as(k.command('status')).description('canon head and seq, open proposals, perspectives').action(async (opts: AsOptions, cmd: Command) => print(await read(cmd, opts, (t) => `/v1/knowledge/${t}/status`)));
 

@@ -9,7 +9,7 @@ import { sealDocumentOfSealed, sealRoot } from '../../core/runs/seal.js';
 import { parseVerifierKey } from '../../core/tlog/index.js';
 import type { WritClient } from '../../sdk/client.js';
 import { signEnvelope } from '../../sdk/sign.js';
-import { CliError, clientOf, configOf, exitCodeOf, globals, print, readJsonInput, signerOf } from './context.js';
+import { clientOf, CliError, configOf, exitCodeOf, globals, print, readJsonInput, signerOf, signerOptions } from './context.js';
 import { hashFile, listFolder, manifestOf } from './run-outputs.js';
 
 interface AsOptions {
@@ -82,8 +82,7 @@ async function verifyFolder(folder: string, opts: { receipt: string; vkey: strin
 /** `writ run start|next|complete|abort|seal|show|receipt|verify` (docs/runs.md). */
 export function registerRunCommands(program: Command): void {
   const run = program.command('run').description('runs of a contract: start, complete stages, seal, and verify their outputs offline');
-  const as = (c: Command) =>
-    c.option('--key <file>', "private key that signs (default: the home's admin key)").option('--key-id <id>', 'key id of --key').option('--tenant <tenant>', 'tenant (default from config)');
+  const as = signerOptions;
 
   as(run.command('start'))
     .description('start a run of a contract (a JSON file; see examples/run-contract.json)')
