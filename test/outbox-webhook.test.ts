@@ -53,12 +53,21 @@ describe('outbox: webhook sink', () => {
   });
 
   it('loses nothing while the endpoint answers 500, and keeps each entity in order after it recovers', async () => {
-    receiver.answer = () => 500;
+    // Every event is answered 500 twice, then 200: the endpoint recovers per event, so how late a busy
+    // machine notices the failures cannot push an event past maxAttempts (4) into the dead letters.
+    const failed = new Map<string, number>();
+    receiver.answer = (body) => {
+      const n = failed.get(body.id) ?? 0;
+      if (n >= 2) return 200;
+      failed.set(body.id, n + 1);
+      return 500;
+    };
     const before = receiver.attempts;
     await upserts(h, ['a', 'b', 'e'], 4);
-    await waitUntil(() => receiver.attempts > before + 6, 'the failing endpoint has been retried');
-    receiver.answer = () => 200;
     await waitUntil(() => allDelivered(h, receiver), 'every event is delivered after recovery');
+    assert.equal(failed.size, 12, 'each of the 12 new events met the failing endpoint');
+    assert.ok(receiver.attempts >= before + 36, 'each event was answered 500 twice before it was accepted');
+    receiver.answer = () => 200;
     assert.equal(receiver.badSignatures, 0);
     assert.equal(orderViolation(receiver.accepted), null);
     const status = (await h.get('/v1/outbox/sinks')).body;
