@@ -120,6 +120,13 @@ describe('filtered ledger reads (GET /v1/ledger/{t}/{s}/records?actor=&action=&o
     assert.equal(res.body.next, ok[1] + 1);
   });
 
+  it('filters records read with their envelopes too, one envelope per matching record', async () => {
+    const res = await h.get(`${path()}?actor=bob&envelopes=true&limit=1000`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.records.map((r: any) => r.index), expect((r) => r.actor === 'bob').slice(0, 2));
+    for (const r of res.body.records) assert.equal((typeof r.envelope === 'string' ? JSON.parse(r.envelope) : r.envelope).actor, 'bob');
+  });
+
   it('refuses bad filter values with INVALID_ENVELOPE naming the parameter', async () => {
     const cases: Array<[string, string]> = [
       ['actor=bad%20actor', 'actor'],
