@@ -131,6 +131,8 @@ describe('the web console in a browser', { skip }, () => {
     await page.fill('#f-outcome', 'PENDING');
     await page.press('#f-outcome', 'Enter');
     await page.waitForFunction(() => !document.querySelector('#records')?.textContent?.includes('SaveDraftPage'));
+    // The server filtered the whole log, and the page says how far it looked.
+    assert.match(await page.locator('#scan-note').innerText(), /^\d+ matching records from #0; scanned up to #\d+ \(the end of the log\)/);
     await page.locator('#records a').first().click();
     await page.locator('h1', { hasText: 'PENDING' }).waitFor();
     assert.match(await page.locator('main').innerText(), /"action": "PublishPageVersion"/);

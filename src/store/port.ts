@@ -34,6 +34,13 @@ export interface StoredOutcome {
   readonly index: number;
 }
 
+/** Stored columns a ledger read may be narrowed by (null: any). */
+export interface LedgerFilter {
+  readonly actor: string | null;
+  readonly outcome: string | null;
+  readonly code: string | null;
+}
+
 /** One ledger record: `leaf` holds the exact RFC 8785 bytes that are hashed into the log. */
 export interface LedgerRow {
   readonly tenant: string;
@@ -254,6 +261,8 @@ export interface Store {
   readonly exclusive: boolean;
   logHeads(): Promise<LogHead[]>;
   readLedger(tenant: string, scroll: string, from: number, limit: number): Promise<LedgerRow[]>;
+  /** Records with from <= index < to that match `filter`, in index order, at most `limit`. */
+  readLedgerWhere(tenant: string, scroll: string, from: number, to: number, filter: LedgerFilter, limit: number): Promise<LedgerRow[]>;
   readEnvelope(tenant: string, scroll: string, index: number): Promise<string | null>;
   countOutbox(): Promise<number>;
   /** Outbox events with seq > afterSeq in seq (commit) order, at most `limit`. */

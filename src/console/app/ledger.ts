@@ -1,6 +1,6 @@
 import type { Api } from './api.js';
 import { fill, h, json, link, note } from './dom.js';
-import { recordRows, filterForm, type Filter } from './records.js';
+import { recordRows, filterForm, filterOf } from './records.js';
 import { receiptBox } from './verify-page.js';
 
 const q = encodeURIComponent;
@@ -26,25 +26,46 @@ export async function ledgerPage(root: HTMLElement, api: Api): Promise<void> {
   );
 }
 
-/** One log's records, a page at a time, filtered by actor / action / outcome / code / time. */
+/**
+ * Most scan windows one view follows on its own while they come back empty (the server scans at most
+ * 5,000 records a request): 20 cover 100,000 records; past that the reader clicks on.
+ */
+const MAX_EMPTY_WINDOWS = 20;
+
+/** One log's records, a page at a time, filtered by the server by actor / action / outcome / code / time. */
 export async function logPage(root: HTMLElement, api: Api, [tenant, scroll]: string[], query: URLSearchParams): Promise<void> {
   const logs = await api.get('/v1/logs');
   const size: number = logs.logs.find((l: any) => l.tenant === tenant && l.scroll === scroll)?.size ?? 0;
-  const from = query.has('from') ? Math.max(0, Number(query.get('from'))) : Math.max(0, size - PAGE);
-  const base = `/v1/ledger/${q(tenant)}/${q(scroll)}/records?from=${from}&limit=${PAGE}`;
-  // Envelopes when policy lets this reader see them; the records alone otherwise.
-  let page = await api.request('GET', `${base}&envelopes=true`);
-  if (page.status === 403) page = await api.request('GET', base);
-  if (page.status !== 200) throw new Error(page.body?.message ?? `HTTP ${page.status}`);
-  const records: any[] = page.body.records;
-  const filter: Filter = Object.fromEntries(query.entries());
+  const filter = filterOf(query);
+  const filtering = Object.keys(filter).length > 0;
+  // A filtered view reads forward from the start of the log (or `from`); a plain one opens on the latest page.
+  const from = query.has('from') ? Math.max(0, Number(query.get('from'))) : filtering ? 0 : Math.max(0, size - PAGE);
+  let envelopes = true;
+  const read = async (at: number) => {
+    const base = `/v1/ledger/${q(tenant)}/${q(scroll)}/records?from=${at}&limit=${PAGE}${filtering ? `&${new URLSearchParams({ ...filter })}` : ''}`;
+    // Envelopes when policy lets this reader see them; the records alone otherwise.
+    let page = envelopes ? await api.request('GET', `${base}&envelopes=true`) : undefined;
+    if (!page || page.status === 403) {
+      envelopes = false;
+      page = await api.request('GET', base);
+    }
+    if (page.status !== 200) throw new Error(page.body?.message ?? `HTTP ${page.status}`);
+    return page.body;
+  };
+  let body = await read(from);
+  // An empty filtered page with a `next` means the server stopped at its scan window: read on.
+  for (let windows = 1; filtering && body.records.length === 0 && body.next !== null && windows < MAX_EMPTY_WINDOWS; windows++) body = await read(body.next);
+  const records: any[] = body.records;
   const nav = (at: number, label: string) => link(`#/log/${q(tenant)}/${q(scroll)}?${new URLSearchParams({ ...filter, from: String(at) })}`, label);
+  const status = filtering
+    ? h('p', { id: 'scan-note' }, `${records.length} matching records from #${from}; scanned up to #${(body.next ?? size) - 1}${body.next === null ? ' (the end of the log)' : ''}. `, body.next !== null ? nav(body.next, 'scan on →') : null, ' ', nav(0, 'first'))
+    : h('p', {}, `${size} records; showing ${from}–${from + records.length - 1}. `, from > 0 ? nav(Math.max(0, from - PAGE), '← older') : null, ' ', from + PAGE < size ? nav(from + PAGE, 'newer →') : null, ' ', nav(0, 'first'), ' ', nav(Math.max(0, size - PAGE), 'latest'));
   fill(
     root,
-    h('h1', {}, page.body.log),
-    h('p', {}, `${size} records; showing ${from}–${from + records.length - 1}. `, from > 0 ? nav(Math.max(0, from - PAGE), '← older') : null, ' ', from + PAGE < size ? nav(from + PAGE, 'newer →') : null, ' ', nav(0, 'first'), ' ', nav(Math.max(0, size - PAGE), 'latest')),
-    filterForm(filter, (f) => (location.hash = `#/log/${q(tenant)}/${q(scroll)}?${new URLSearchParams({ ...f, from: String(from) })}`)),
-    recordRows(tenant, scroll, records, filter),
+    h('h1', {}, body.log),
+    status,
+    filterForm(filter, (f) => (location.hash = `#/log/${q(tenant)}/${q(scroll)}?${new URLSearchParams({ ...f })}`)),
+    recordRows(tenant, scroll, records),
   );
 }
 

@@ -26,6 +26,11 @@ const READER_SQL = {
   unexpiredNonces: 'SELECT tenant, actor, nonce, command_hash, expires_at FROM nonces WHERE expires_at >= ? ORDER BY expires_at LIMIT ?',
   logHeads: 'SELECT l.tenant, l.scroll, l.idx, l.leaf_hash FROM ledger l JOIN (SELECT tenant, scroll, MAX(idx) AS m FROM ledger GROUP BY tenant, scroll) h ON l.tenant = h.tenant AND l.scroll = h.scroll AND l.idx = h.m',
   readLedger: 'SELECT tenant, scroll, idx, leaf, leaf_hash, request_id, actor, command_hash, outcome, code FROM ledger WHERE tenant = ? AND scroll = ? AND idx >= ? ORDER BY idx LIMIT ?',
+  // A range of the primary key (so bounded by to - from rows), the filters checked on each row.
+  readLedgerWhere: `SELECT tenant, scroll, idx, leaf, leaf_hash, request_id, actor, command_hash, outcome, code FROM ledger
+       WHERE tenant = @tenant AND scroll = @scroll AND idx >= @from AND idx < @to
+         AND (@actor IS NULL OR actor = @actor) AND (@outcome IS NULL OR outcome = @outcome) AND (@code IS NULL OR code = @code)
+       ORDER BY idx LIMIT @limit`,
   readEnvelope: 'SELECT envelope AS body FROM ledger WHERE tenant = ? AND scroll = ? AND idx = ?',
   countOutbox: 'SELECT COUNT(*) AS n FROM outbox',
   leafHashes: 'SELECT leaf_hash FROM ledger WHERE tenant = ? AND scroll = ? AND idx >= ? AND idx < ? ORDER BY idx',

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { CheckpointRow, DeadLetter, DeliveryRow, EntityRow, IntegrationBatch, LedgerRow, LogHead, NonceRow, OutboxProgress, OutboxRow, Redaction, SinkState, Store, StoredOutboxRow, StoredOutcome, TileRow, WriteBatch } from '../port.js';
+import type { CheckpointRow, DeadLetter, DeliveryRow, EntityRow, IntegrationBatch, LedgerFilter, LedgerRow, LogHead, NonceRow, OutboxProgress, OutboxRow, Redaction, SinkState, Store, StoredOutboxRow, StoredOutcome, TileRow, WriteBatch } from '../port.js';
 import { toRows } from './batch-rows.js';
 import { OutboxReads, parsedEvent } from './outbox-sql.js';
 import { readerStatements, toCheckpoint, toEntity, toLedger, toOutcome } from './reader-sql.js';
@@ -197,6 +197,10 @@ export class SqliteStore implements Store {
 
   async readLedger(tenant: string, scroll: string, from: number, limit: number): Promise<LedgerRow[]> {
     return ((this.r.readLedger.all(tenant, scroll, from, limit) as Row[]).map(toLedger));
+  }
+
+  async readLedgerWhere(tenant: string, scroll: string, from: number, to: number, filter: LedgerFilter, limit: number): Promise<LedgerRow[]> {
+    return (this.r.readLedgerWhere.all({ tenant, scroll, from, to, limit, ...filter }) as Row[]).map(toLedger);
   }
 
   async readEnvelope(tenant: string, scroll: string, index: number): Promise<string | null> {

@@ -10,6 +10,7 @@ import { metricsPaths } from './metrics-routes.js';
 import { tenantPaths } from './openapi-tenants.js';
 import { mcpPaths } from '../mcp/openapi.js';
 import { knowledgePaths } from './openapi-knowledge.js';
+import { RECORD_FILTER_PARAMS } from './record-filter.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const answer = (description: string) => ({ description, content: { 'application/json': { schema: ref('Answer') } } });
@@ -142,7 +143,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       '/v1/ledger/{tenant}/{scroll}/records': {
         get: {
           summary: 'Ledger records of one log, with their exact leaf bytes',
-          parameters: [pathParam('tenant'), pathParam('scroll'), queryInt('from', 'first index'), { name: 'envelopes', in: 'query', required: false, description: 'true: each record also carries its stored command body (a separate read permission)', schema: { enum: ['true', 'false'] } }, queryInt('limit', 'most items per page (1..1000); a page also stops before limits.maxPageBytes of items, and next continues after its last item')],
+          parameters: [pathParam('tenant'), pathParam('scroll'), queryInt('from', 'first index'), { name: 'envelopes', in: 'query', required: false, description: 'true: each record also carries its stored command body (a separate read permission)', schema: { enum: ['true', 'false'] } }, queryInt('limit', 'most items per page (1..1000); a page also stops before limits.maxPageBytes of items, and next continues after its last item'), ...RECORD_FILTER_PARAMS],
           responses: { '200': json('Records', ref('LedgerRecords')), '404': answer('NOT_FOUND'), '400': answer('INVALID_ENVELOPE (bad query)') },
         },
       },

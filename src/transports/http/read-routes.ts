@@ -7,7 +7,8 @@ import { outboxStatus } from '../../outbox/status.js';
 import type { ReadKind } from '../../policy/reads.js';
 import type { Writ } from '../../writ.js';
 import type { ReadOf } from './access.js';
-import { bytePage, pageJson } from './byte-page.js';
+import { bytePage, pageJson, PAGE_CHUNK } from './byte-page.js';
+import { parseRecordFilter, RECORD_SCAN_WINDOW, recordMatches, type RecordQuery } from './record-filter.js';
 import { knowledgeEntityRead } from '../../packs/knowledge/read-access.js';
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
@@ -92,19 +93,26 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
     actions: writ.catalog.actions().map((a) => ({ name: a.name, pack: a.pack, scroll: a.scroll, description: a.description, entity: a.entity, id: a.id, effect: a.effect.kind, event: a.event, payload: a.schema })),
   }));
 
-  app.get<{ Params: { tenant: string; scroll: string }; Querystring: { from?: string; limit?: string; envelopes?: string } }>('/v1/ledger/:tenant/:scroll/records', { config: { access: { kind: 'tenant', tenantIn: 'params', read: (p) => ({ kind: 'ledger', resource: `ledger/${p.scroll}` }) } } }, async (request, reply) => {
+  app.get<{ Params: { tenant: string; scroll: string }; Querystring: RecordQuery & { from?: string; limit?: string; envelopes?: string } }>('/v1/ledger/:tenant/:scroll/records', { config: { access: { kind: 'tenant', tenantIn: 'params', read: (p) => ({ kind: 'ledger', resource: `ledger/${p.scroll}` }) } } }, async (request, reply) => {
     const { tenant, scroll } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !SCROLL.test(scroll)) throw new WritError('NOT_FOUND', 'no such log');
     const from = intParam(request.query.from, 'from', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    const filter = parseRecordFilter(request.query);
     const withEnvelopes = request.query.envelopes === 'true';
     if (withEnvelopes) writ.access.require(request.identity, 'envelope', tenant, `ledger/${scroll}`);
+    // A filtered read scans at most RECORD_SCAN_WINDOW rows from `from` (record-filter.ts).
+    const windowEnd = Math.min(from + RECORD_SCAN_WINDOW, Number.MAX_SAFE_INTEGER);
     const page = await bytePage(from, limit, writ.config.limits.maxPageBytes, async (at, chunk) => {
-      const n = withEnvelopes ? Math.min(chunk, ENVELOPE_CHUNK) : chunk;
-      const rows = await writ.store.readLedger(tenant, scroll, at, n);
+      // Filtered: PAGE_CHUNK rows a turn, however few match (a page of sparse matches must still cross its window).
+      const n = filter ? PAGE_CHUNK : withEnvelopes ? Math.min(chunk, ENVELOPE_CHUNK) : chunk;
+      const rows = filter ? await writ.store.readLedgerWhere(tenant, scroll, at, windowEnd, filter.store, n) : await writ.store.readLedger(tenant, scroll, at, n);
       const items = [];
+      let next = rows.length < n ? null : rows[rows.length - 1].index + 1;
       for (const r of rows) {
-        const view: Record<string, unknown> = { index: r.index, leafHash: r.leafHash, record: JSON.parse(r.leaf.toString('utf8')) as unknown, leaf: r.leaf.toString('base64') };
+        const record = JSON.parse(r.leaf.toString('utf8')) as Record<string, unknown>;
+        if (filter && !recordMatches(filter, record)) continue;
+        const view: Record<string, unknown> = { index: r.index, leafHash: r.leafHash, record, leaf: r.leaf.toString('base64') };
         if (withEnvelopes) {
           // The stored command body beside the leaf, or who erased it and why (writ.Redact).
           const redaction = await writ.store.getRedaction(tenant, scroll, r.index);
@@ -112,10 +120,17 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
           if (redaction) view.redacted = { at: redaction.redactedAt, by: redaction.redactedBy, reason: redaction.reason };
         }
         items.push({ value: view, cursor: r.index + 1 });
+        // At most ENVELOPE_CHUNK envelopes a turn, filtered or not.
+        if (withEnvelopes && items.length === ENVELOPE_CHUNK) {
+          next = r.index + 1;
+          break;
+        }
       }
-      return { items, next: rows.length < n ? null : at + rows.length };
+      return { items, next };
     });
-    return reply.type('application/json').send(pageJson({ log: originOf(writ.config.ledger.originPrefix, tenant, scroll) }, 'records', page));
+    // A filtered scan that ended at its window, not at the end of the log, says where to read on.
+    const next = filter && page.next === null && (await writ.store.readLedger(tenant, scroll, windowEnd, 1)).length > 0 ? windowEnd : page.next;
+    return reply.type('application/json').send(pageJson({ log: originOf(writ.config.ledger.originPrefix, tenant, scroll) }, 'records', { texts: page.texts, next }));
   });
 
   // Liveness for anyone; the details (logs, counters, outbox lag, extras) for operators only.
