@@ -112,8 +112,9 @@ describe('two AI instances and a practitioner share a canon over MCP', () => {
       assert.deepEqual(hits.hits.map((x: any) => x.path), [PATH]);
     }
     s.head = (await ok(ben, 'canon_seq')).head;
-    const log = await ok(ben, 'kip_log', { path: PATH });
-    assert.equal(log.commits[0].id ?? log.commits[0].commit, s.head);
+    const log = await ok(ben, 'kip_log', {});
+    assert.deepEqual(log.commits.map((c: any) => c.commit), [s.head, s.anaCommit], 'the landing, then the proposal it merged');
+    assert.deepEqual((await ok(ben, 'kip_log', { path: PATH })).commits.map((c: any) => c.commit), [s.anaCommit], 'the commit that wrote the entry');
     const before = await ok(ben, 'kip_get', { path: PATH, ref: 'perspective/ben', at: s.head }).catch(() => null);
     assert.equal(before, null, 'a canon commit is not in the history of ben\'s perspective');
     const status = await ok(ana, 'knowledge_status');
