@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { syncPaths } from './sync.js';
 import { inflateSync, deflateSync } from 'node:zlib';
 import { durabilityConfig, GitCommandError, openRepository, parseCatFileBatch, runGit } from '../../../ledger/anchors/git-cli.js';
 import { EMPTY_TREE, framed, objectId, parseCommit, parseTree, type GitObject, type ObjectType, type ParsedCommit, type TreeEntry } from './objects.js';
@@ -10,7 +11,9 @@ const CACHE_MAX = 20_000;
 /**
  * One tenant's bare git repository of knowledge. Objects are written here as loose objects
  * (gitformat-loose: zlib of the framed bytes, at objects/<2 hex>/<38 hex>), synchronously, so that
- * they are on disk before the ledger transaction that names them; refs are moved only by
+ * they are on disk before the ledger transaction that names them, and `flush` (called once per
+ * group commit, before the store commits) fsyncs them and their folders, so that they survive a
+ * power loss as the ledger does; refs are moved only by
  * `moveRefs` (git update-ref), after that transaction is durable. Reads take loose objects
  * directly and fall back to `git cat-file` for packed ones (after a `git gc`).
  */
@@ -18,6 +21,9 @@ export class KnowledgeRepo {
   private readonly trees = new Map<string, TreeEntry[]>();
   private readonly commits = new Map<string, ParsedCommit>();
   private fsyncArgs: string[] | null = null;
+  /** Object files written since the last flush, and the folders whose entries they changed. */
+  private unsynced = new Set<string>();
+  private unsyncedDirs = new Set<string>();
 
   private constructor(readonly gitDir: string) {}
 
@@ -34,11 +40,36 @@ export class KnowledgeRepo {
     const oid = objectId(obj);
     const path = this.loosePath(oid);
     if (existsSync(path)) return oid;
-    mkdirSync(join(this.gitDir, 'objects', oid.slice(0, 2)), { recursive: true });
+    const dir = dirname(path);
+    // A new fan-out folder is itself an entry of objects/, which must be synced too.
+    if (mkdirSync(dir, { recursive: true }) !== undefined) this.unsyncedDirs.add(dirname(dir));
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, deflateSync(framed(obj)), { mode: 0o444 });
     renameSync(tmp, path);
+    this.unsynced.add(path);
+    this.unsyncedDirs.add(dir);
     return oid;
+  }
+
+  /**
+   * Makes every object written so far durable: fsync of each new file, then of the folders holding
+   * them (the renames). Objects written while it runs wait for the next flush. On failure they stay
+   * listed, so a later flush tries them again.
+   */
+  async flush(): Promise<void> {
+    if (this.unsynced.size === 0 && this.unsyncedDirs.size === 0) return;
+    const files = this.unsynced;
+    const dirs = this.unsyncedDirs;
+    this.unsynced = new Set();
+    this.unsyncedDirs = new Set();
+    try {
+      await syncPaths(files);
+      await syncPaths(dirs);
+    } catch (err) {
+      for (const f of files) this.unsynced.add(f);
+      for (const d of dirs) this.unsyncedDirs.add(d);
+      throw err;
+    }
   }
 
   has(oid: string): boolean {
