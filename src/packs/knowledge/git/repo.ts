@@ -21,8 +21,9 @@ export class KnowledgeRepo {
   private readonly trees = new Map<string, TreeEntry[]>();
   private readonly commits = new Map<string, ParsedCommit>();
   private fsyncArgs: string[] | null = null;
-  /** Object files written since the last flush, and the folders whose entries they changed. */
-  private unsynced = new Set<string>();
+  /** fsyncs of the object files written since the last flush, started as each is written (they overlap planning); a failed one names its file. */
+  private syncing: Array<Promise<string | null>> = [];
+  /** Folders whose entries changed since the last flush (synced by flush, once each). */
   private unsyncedDirs = new Set<string>();
 
   private constructor(readonly gitDir: string) {}
@@ -46,30 +47,32 @@ export class KnowledgeRepo {
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, deflateSync(framed(obj)), { mode: 0o444 });
     renameSync(tmp, path);
-    this.unsynced.add(path);
+    this.startSync(path);
     this.unsyncedDirs.add(dir);
     return oid;
   }
 
+  private startSync(path: string): void {
+    this.syncing.push(syncPaths([path]).then(() => null, () => path));
+  }
+
   /**
-   * Makes every object written so far durable: fsync of each new file, then of the folders holding
-   * them (the renames). Objects written while it runs wait for the next flush. On failure they stay
-   * listed, so a later flush tries them again.
+   * Makes every object written so far durable: waits for the fsyncs of the new files (started as
+   * they were written) and fsyncs the folders holding them (the renames), all at once. Objects
+   * written while it runs wait for the next flush. A file or folder that failed is tried again by
+   * the next flush.
    */
   async flush(): Promise<void> {
-    if (this.unsynced.size === 0 && this.unsyncedDirs.size === 0) return;
-    const files = this.unsynced;
+    if (this.syncing.length === 0 && this.unsyncedDirs.size === 0) return;
+    const files = this.syncing;
     const dirs = this.unsyncedDirs;
-    this.unsynced = new Set();
+    this.syncing = [];
     this.unsyncedDirs = new Set();
-    try {
-      await syncPaths(files);
-      await syncPaths(dirs);
-    } catch (err) {
-      for (const f of files) this.unsynced.add(f);
-      for (const d of dirs) this.unsyncedDirs.add(d);
-      throw err;
-    }
+    const [failed, dirsSynced] = await Promise.all([Promise.all(files), syncPaths(dirs).then(() => null, (err: unknown) => err)]);
+    const again = failed.filter((f): f is string => f !== null);
+    for (const f of again) this.startSync(f);
+    if (dirsSynced !== null) for (const d of dirs) this.unsyncedDirs.add(d);
+    if (again.length > 0 || dirsSynced !== null) throw new Error(`fsync of ${again.length > 0 ? `${again.length} git object(s), e.g. ${again[0]}` : `the object folders (${String(dirsSynced)})`} failed`);
   }
 
   has(oid: string): boolean {
