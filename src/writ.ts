@@ -224,6 +224,8 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       mayHaveOutcome,
       onCommitted: (commands, seconds) => metrics.batch(commands, seconds),
       onApplied: (rows) => refs.afterCommit(rows),
+      // New git objects are fsynced before the ledger names them (docs/knowledge.md, "Crash safety").
+      beforeCommit: () => repos.flush(),
       now,
     });
     // Git refs follow the ledger: a crash after a commit and before its refs moved is repaired here.

@@ -22,15 +22,15 @@ export interface McpHome {
   close(): Promise<void>;
 }
 
-export async function startMcpHome(overrides: ConfigInput = {}, policy?: string, options: OpenOptions = {}): Promise<McpHome> {
+/** `setup(home)` runs before the server listens (with a restart), e.g. to provision the airlock's TOTP secret. */
+export async function startMcpHome(overrides: ConfigInput = {}, policy?: string, options: OpenOptions = {}, setup?: (home: string) => void): Promise<McpHome> {
   const secret = randomBytes(32);
   const dir = join(process.env.TMPDIR ?? '/tmp', `writ-mcp-jwt-${randomUUID()}`);
   writeFileSync(dir, secret, { mode: 0o600 });
   let h = await startHarness({ ...overrides, auth: { ...(overrides.auth ?? {}), require: 'either', jwt: { hs256SecretFile: dir } } } as ConfigInput, options);
-  if (policy) {
-    writeFileSync(join(h.home, 'policies', 'mcp-test.cedar'), policy);
-    await h.restart(options);
-  }
+  if (policy) writeFileSync(join(h.home, 'policies', 'mcp-test.cedar'), policy);
+  setup?.(h.home);
+  if (policy || setup) await h.restart(options);
   const url = await h.listen();
   return {
     h,

@@ -22,4 +22,10 @@ export class KnowledgeRepos {
     }
     return r;
   }
+
+  /** Flushes the new objects of every open repository (KnowledgeRepo.flush); the applier calls it before each group commit. */
+  async flush(): Promise<void> {
+    const repos = await Promise.allSettled([...this.open.values()]);
+    await Promise.all(repos.map((r) => (r.status === 'fulfilled' ? r.value.flush() : undefined)));
+  }
 }

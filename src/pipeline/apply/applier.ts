@@ -34,6 +34,12 @@ export interface ApplierDeps {
   readonly onDurable?: (tenant: string, scroll: string, size: number) => void;
   /** Told of each batch's entity writes once durable, in commit order (the knowledge pack moves its git refs after them). */
   readonly onApplied?: (rows: readonly EntityRow[]) => void;
+  /**
+   * Awaited before each batch is handed to the store (in batch order): what the batch's effects wrote
+   * outside the store must be durable first (the knowledge pack fsyncs its new git objects). A
+   * failure fails the batch, and every batch after it, like a failed commit.
+   */
+  readonly beforeCommit?: () => Promise<void>;
   /** Told of each batch once durable: its commands, and the seconds from hand-over to the store until then. */
   readonly onCommitted?: (commands: number, seconds: number) => void;
   /** Expiry to persist with a checked nonce. */
@@ -74,6 +80,8 @@ export class Applier {
   private recovering: Promise<void> | null = null;
   /** Bumped by every failure: a batch planned across one is not submitted. */
   private epoch = 0;
+  /** The last batch's beforeCommit: each waits for the one before, so batches reach the store in order, and a failed one fails those after it. */
+  private gate: Promise<void> = Promise.resolve();
   readonly stats: ApplyStats = { batches: 0, commands: 0, largestBatch: 0 };
 
   private readonly deps: ApplierDeps;
@@ -152,7 +160,13 @@ export class Applier {
         continue;
       }
       const handedOver = performance.now();
-      const committing = this.deps.store.commit(w).then(
+      const before = this.deps.beforeCommit;
+      let committed: Promise<unknown>;
+      if (before) {
+        this.gate = this.gate.then(before);
+        committed = this.gate.then(() => this.deps.store.commit(w));
+      } else committed = this.deps.store.commit(w);
+      const committing = committed.then(
         () => {
           this.deps.onCommitted?.(batch.length, (performance.now() - handedOver) / 1000);
           this.overlay.release([...w.entities, ...w.erasedVersions], [...w.outcomes, ...w.outcomeUpdates]);
@@ -185,6 +199,7 @@ export class Applier {
     this.recovering = (async () => {
       // Every batch submitted so far is refused by the store now; wait until all have settled.
       while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      this.gate = Promise.resolve();
       this.overlay.clear();
       await this.writer.loadHeads(this.deps.store);
       await this.deps.store.recover();

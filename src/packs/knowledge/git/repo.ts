@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { syncPaths } from './sync.js';
 import { inflateSync, deflateSync } from 'node:zlib';
 import { durabilityConfig, GitCommandError, openRepository, parseCatFileBatch, runGit } from '../../../ledger/anchors/git-cli.js';
 import { EMPTY_TREE, framed, objectId, parseCommit, parseTree, type GitObject, type ObjectType, type ParsedCommit, type TreeEntry } from './objects.js';
@@ -10,7 +11,9 @@ const CACHE_MAX = 20_000;
 /**
  * One tenant's bare git repository of knowledge. Objects are written here as loose objects
  * (gitformat-loose: zlib of the framed bytes, at objects/<2 hex>/<38 hex>), synchronously, so that
- * they are on disk before the ledger transaction that names them; refs are moved only by
+ * they are on disk before the ledger transaction that names them, and `flush` (called once per
+ * group commit, before the store commits) fsyncs them and their folders, so that they survive a
+ * power loss as the ledger does; refs are moved only by
  * `moveRefs` (git update-ref), after that transaction is durable. Reads take loose objects
  * directly and fall back to `git cat-file` for packed ones (after a `git gc`).
  */
@@ -18,6 +21,10 @@ export class KnowledgeRepo {
   private readonly trees = new Map<string, TreeEntry[]>();
   private readonly commits = new Map<string, ParsedCommit>();
   private fsyncArgs: string[] | null = null;
+  /** fsyncs of the object files written since the last flush, started as each is written (they overlap planning); a failed one names its file. */
+  private syncing: Array<Promise<string | null>> = [];
+  /** Folders whose entries changed since the last flush (synced by flush, once each). */
+  private unsyncedDirs = new Set<string>();
 
   private constructor(readonly gitDir: string) {}
 
@@ -34,11 +41,38 @@ export class KnowledgeRepo {
     const oid = objectId(obj);
     const path = this.loosePath(oid);
     if (existsSync(path)) return oid;
-    mkdirSync(join(this.gitDir, 'objects', oid.slice(0, 2)), { recursive: true });
+    const dir = dirname(path);
+    // A new fan-out folder is itself an entry of objects/, which must be synced too.
+    if (mkdirSync(dir, { recursive: true }) !== undefined) this.unsyncedDirs.add(dirname(dir));
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, deflateSync(framed(obj)), { mode: 0o444 });
     renameSync(tmp, path);
+    this.startSync(path);
+    this.unsyncedDirs.add(dir);
     return oid;
+  }
+
+  private startSync(path: string): void {
+    this.syncing.push(syncPaths([path]).then(() => null, () => path));
+  }
+
+  /**
+   * Makes every object written so far durable: waits for the fsyncs of the new files (started as
+   * they were written) and fsyncs the folders holding them (the renames), all at once. Objects
+   * written while it runs wait for the next flush. A file or folder that failed is tried again by
+   * the next flush.
+   */
+  async flush(): Promise<void> {
+    if (this.syncing.length === 0 && this.unsyncedDirs.size === 0) return;
+    const files = this.syncing;
+    const dirs = this.unsyncedDirs;
+    this.syncing = [];
+    this.unsyncedDirs = new Set();
+    const [failed, dirsSynced] = await Promise.all([Promise.all(files), syncPaths(dirs).then(() => null, (err: unknown) => err)]);
+    const again = failed.filter((f): f is string => f !== null);
+    for (const f of again) this.startSync(f);
+    if (dirsSynced !== null) for (const d of dirs) this.unsyncedDirs.add(d);
+    if (again.length > 0 || dirsSynced !== null) throw new Error(`fsync of ${again.length > 0 ? `${again.length} git object(s), e.g. ${again[0]}` : `the object folders (${String(dirsSynced)})`} failed`);
   }
 
   has(oid: string): boolean {

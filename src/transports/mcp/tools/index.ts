@@ -1,5 +1,6 @@
 import type { ToolDefinition } from '../tool.js';
 import { commandTools } from './commands.js';
+import { knowledgeTools } from './knowledge.js';
 import { ledgerTools } from './ledger.js';
 import { readTools } from './reads.js';
 
@@ -8,4 +9,4 @@ import { readTools } from './reads.js';
  * read tools, say) is one file beside these exporting `readonly ToolDefinition[]`, and one entry
  * here. Catalog actions need no tool of their own: `submit` runs any of them.
  */
-export const TOOL_GROUPS: ReadonlyArray<readonly ToolDefinition[]> = [commandTools, readTools, ledgerTools];
+export const TOOL_GROUPS: ReadonlyArray<readonly ToolDefinition[]> = [commandTools, readTools, ledgerTools, knowledgeTools];
