@@ -43,7 +43,7 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { Policy, type PolicySource } from './policy/cedar.js';
 import { Directory, type KnownKey } from './state/directory.js';
 import type { Store } from './store/port.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import { packageRoot } from './util/package-root.js';
 
 /** A running writ: the store, the catalog and policy, and the pipeline over them. */
@@ -167,8 +167,8 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   // The data folder is private (0700) when writ creates it: the database holds every envelope.
   mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
   const signer = openSigner(config);
-  // Takes the home's writer lock: a second writ on the same store is refused here, naming the first.
-  const store = new SqliteStore({ path: config.store.path, command: options.command });
+  // The store `store.kind` names; an embedded one takes the home's writer lock here.
+  const store = await openStore(config, { command: options.command });
   let verifier: Verifier | undefined;
   let intakePool: IntakePool | undefined;
   let integrator: Integrator | undefined;

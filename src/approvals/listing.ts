@@ -1,4 +1,4 @@
-import type { Store } from '../store/port.js';
+import type { EntityStore } from '../store/port.js';
 import { APPROVAL_TYPE, OPEN_APPROVAL_TYPE, type ApprovalDoc, type ApprovalStatus } from './pending.js';
 
 export interface ApprovalPage {
@@ -12,7 +12,7 @@ export interface ApprovalPage {
  * ones come from the open-approval index, so listing them costs the number of pending commands;
  * any other status is a filter over the tenant's `approval` entities.
  */
-export async function listApprovals(store: Pick<Store, 'listEntities' | 'getEntity'>, tenant: string, status: ApprovalStatus | undefined, after: string | null, limit: number): Promise<ApprovalPage> {
+export async function listApprovals(store: Pick<EntityStore, 'listEntities' | 'getEntity'>, tenant: string, status: ApprovalStatus | undefined, after: string | null, limit: number): Promise<ApprovalPage> {
   const docs: ApprovalDoc[] = [];
   if (status === 'pending') {
     const open = await store.listEntities(tenant, OPEN_APPROVAL_TYPE, after, limit);

@@ -2,7 +2,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { WritError, toWritError } from '../core/errors.js';
 import type { Directory } from '../state/directory.js';
 import { DEPLOYMENT_SCOPE } from '../state/scope.js';
-import type { EntityRow, Store } from '../store/port.js';
+import type { EntityRow, EntityStore, LogStore } from '../store/port.js';
 import type { ApprovalDoc } from './pending.js';
 
 /** What a held command would do if it ran now. */
@@ -17,7 +17,7 @@ export type Preview =
 
 export interface PreviewDeps {
   readonly catalog: Catalog;
-  readonly store: Pick<Store, 'getEntity' | 'readLedger'>;
+  readonly store: Pick<EntityStore, 'getEntity'> & Pick<LogStore, 'readLedger'>;
   readonly directory: Directory;
   readonly now: () => number;
 }

@@ -1,5 +1,5 @@
 import type { SystemSubmit } from '../pipeline/system.js';
-import type { Store } from '../store/port.js';
+import type { EntityStore } from '../store/port.js';
 import { Periodic } from '../util/periodic.js';
 import type { FollowUp } from './decide.js';
 import { ceilingRevertRequestId, EXPIRE_ACTION, expiryRequestId, OPEN_APPROVAL_TYPE, REVERT_ACTION, type OpenApprovalDoc } from './pending.js';
@@ -11,7 +11,7 @@ const PAGE_SIZE = 256;
 
 
 export interface ApprovalSweeperOptions {
-  readonly store: Pick<Store, 'listEntities'>;
+  readonly store: Pick<EntityStore, 'listEntities'>;
   readonly submit: SystemSubmit;
   /** The tenants that may hold approvals (in writ.ts: every tenant with a log). */
   readonly tenants: () => Iterable<string>;

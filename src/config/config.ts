@@ -243,7 +243,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
   const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
   const check = ajv.compile(CONFIG_SCHEMA);
   if (!check(merged)) {
-    throw new ConfigError((check.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` "${String(e.params.additionalProperty)}"` : ''}`), existsSync(file) ? file : 'overrides');
+    throw new ConfigError((check.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` "${String(e.params.additionalProperty)}"` : ''}${e.params && 'allowedValues' in e.params ? `: ${(e.params.allowedValues as unknown[]).join(', ')}` : ''}`), existsSync(file) ? file : 'overrides');
   }
   const at = (p: string) => (isAbsolute(p) ? p : join(absHome, p));
   const m = merged as Record<string, any>;
@@ -258,7 +258,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
       sessionIdleSeconds: m.mcp?.sessionIdleSeconds ?? DEFAULT_MCP_SESSION_IDLE_SECONDS,
     },
     metrics: { scrapeTokenFile: m.metrics?.scrapeTokenFile ? at(m.metrics.scrapeTokenFile) : null },
-    store: { kind: 'sqlite', path: at(m.store?.path ?? 'data/writ.db') },
+    store: { kind: m.store?.kind ?? 'sqlite', path: at(m.store?.path ?? 'data/writ.db') },
     auth: {
       require: m.auth?.require ?? 'signature',
       reads: m.auth?.reads ?? DEFAULT_READS,

@@ -6,6 +6,7 @@ import { mirrorRepository } from '../ledger/anchors/git-cli.js';
 import { completeLength } from '../ledger/anchors/ndjson-file.js';
 import { originOf } from '../ledger/record.js';
 import { snapshotDatabase } from '../store/sqlite/snapshot.js';
+import type { LogStore, StoreLifecycle } from '../store/port.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { packageRoot } from '../util/package-root.js';
 import { BackupError, hashFile, isInside as inside, isMissingOrEmpty, MANIFEST, MANIFEST_FORMAT, walk, type BackupManifest, type ManifestLog } from './manifest.js';
@@ -157,7 +158,7 @@ async function copyCompleteLines(from: string, to: string): Promise<void> {
 
 /** Each log of the copied database: its record count and latest checkpoint. */
 async function logsOf(path: string, originPrefix: string): Promise<ManifestLog[]> {
-  const store = new SqliteStore({ path, readOnly: true, command: 'writ backup' });
+  const store: LogStore & Pick<StoreLifecycle, 'close'> = new SqliteStore({ path, readOnly: true, command: 'writ backup' });
   try {
     const latest = new Map((await store.latestCheckpoints()).map((c) => [`${c.tenant}/${c.scroll}`, c]));
     return (await store.logHeads()).map((h) => {

@@ -1,12 +1,12 @@
 import type { SystemSubmit } from '../pipeline/system.js';
 import type { Directory } from '../state/directory.js';
-import type { Store } from '../store/port.js';
+import type { EntityStore } from '../store/port.js';
 import { TENANT_TYPE, type TenantDoc } from '../packs/writ/tenant-handlers.js';
 import { logError } from '../util/log.js';
 import { bootstrapAdmins } from './bootstrap.js';
 
 export interface TenantBootstrapDeps {
-  readonly store: Store;
+  readonly store: Pick<EntityStore, 'listEntities'>;
   readonly directory: Directory;
   /** The home tenant, whose `tenant` entities (writ.CreateTenant) name the tenants to bootstrap. */
   readonly home: string;

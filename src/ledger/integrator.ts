@@ -1,5 +1,5 @@
 import { formatCheckpoint, fromHex, parseCheckpoint, toBase64, toHex, type Hasher } from '../core/tlog/index.js';
-import type { CheckpointRow, Store } from '../store/port.js';
+import type { CheckpointRow, LogStore } from '../store/port.js';
 import { logError } from '../util/log.js';
 import type { Anchor, CheckpointToAnchor } from './anchors/anchor.js';
 import type { NoteSigner } from './note-signer.js';
@@ -12,7 +12,7 @@ import { Witnessing, type Cosigner } from './witnessing.js';
 export const INTEGRATION_CHUNK = 65_536;
 
 export interface IntegratorDeps {
-  readonly store: Store;
+  readonly store: LogStore;
   readonly signer: NoteSigner;
   readonly hasher: Hasher;
   readonly originPrefix: string;

@@ -1,5 +1,5 @@
 import { consistencyRanges, emptyRoot, inclusionRanges, type Hash, type Hasher } from '../core/tlog/index.js';
-import type { Store, TileRow } from '../store/port.js';
+import type { LogStore, TileRow } from '../store/port.js';
 import { HASH_SIZE, nodeAddress, slotOffset } from './tile-layout.js';
 
 /** Full tiles kept in memory (16 KiB each): 4,096 cover the level-0 tiles of a million leaves. */
@@ -21,7 +21,7 @@ export class TileReader {
   private readonly loading = new Map<string, Promise<TileRow | null>>();
 
   constructor(
-    private readonly store: Pick<Store, 'getTile'>,
+    private readonly store: Pick<LogStore, 'getTile'>,
     private readonly hasher: Hasher,
     private readonly cacheMax = DEFAULT_TILE_CACHE,
   ) {}

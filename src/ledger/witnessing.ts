@@ -1,5 +1,5 @@
 import type { Hash } from '../core/tlog/index.js';
-import type { CheckpointRow, Store } from '../store/port.js';
+import type { CheckpointRow, LogStore } from '../store/port.js';
 import type { TileReader } from './tile-reader.js';
 
 /**
@@ -35,7 +35,7 @@ export class Witnessing {
   constructor(
     private readonly cosigners: readonly Cosigner[],
     readonly quorum: number,
-    private readonly store: Pick<Store, 'addCosignatures'>,
+    private readonly store: Pick<LogStore, 'addCosignatures'>,
     private readonly reader: TileReader,
   ) {
     for (const c of cosigners) this.statuses.set(c.name, { lastSize: null, lastError: null, lastAt: null });

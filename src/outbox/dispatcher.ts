@@ -1,12 +1,12 @@
 import type { OutboxConfig, SinkConfig } from '../config/config.js';
 import { WritError } from '../core/errors.js';
-import type { OutboxProgress, Store } from '../store/port.js';
+import type { OutboxProgress, OutboxStore } from '../store/port.js';
 import type { Sink } from './sink.js';
 import { SinkRunner } from './sink-runner.js';
 import { openSink } from './sinks/index.js';
 
 export interface DispatcherDeps {
-  readonly store: Store;
+  readonly store: OutboxStore;
   readonly config: OutboxConfig;
   readonly now: () => number;
   /** Opens a sink (benchmarks wrap a real one); default: openSink. */

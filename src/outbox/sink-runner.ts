@@ -1,5 +1,5 @@
 import type { OutboxConfig, SinkConfig } from '../config/config.js';
-import type { DeadLetter, DeliveryRow, StoredOutboxRow, Store } from '../store/port.js';
+import type { DeadLetter, DeliveryRow, StoredOutboxRow, OutboxStore } from '../store/port.js';
 import { backoffMs } from './backoff.js';
 import { Deque } from './deque.js';
 import { passes } from './filter.js';
@@ -31,7 +31,7 @@ export interface RunnerProgress {
 }
 
 export interface RunnerDeps {
-  readonly store: Store;
+  readonly store: OutboxStore;
   readonly sink: Sink;
   readonly config: SinkConfig;
   readonly outbox: OutboxConfig;

@@ -1,5 +1,5 @@
 import type { OutboxConfig } from '../config/config.js';
-import type { Store } from '../store/port.js';
+import type { OutboxStore } from '../store/port.js';
 import type { Dispatcher } from './dispatcher.js';
 
 /** The delivery state of one sink, as GET /v1/outbox/sinks, /healthz and `writ outbox status` show it. */
@@ -30,7 +30,7 @@ export interface OutboxStatus {
 }
 
 /** Reads each configured sink's state from the store, with the dispatcher's live state when it runs. */
-export async function outboxStatus(store: Store, config: OutboxConfig, dispatcher: Dispatcher | null, now: number): Promise<OutboxStatus> {
+export async function outboxStatus(store: OutboxStore, config: OutboxConfig, dispatcher: Dispatcher | null, now: number): Promise<OutboxStatus> {
   const head = await store.outboxHead();
   const states = new Map((await store.sinkStates()).map((s) => [s.sink, s]));
   const dead = new Map((await store.countDeadLetters()).map((d) => [d.sink, d.n]));

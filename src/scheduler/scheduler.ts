@@ -1,7 +1,7 @@
 import { CODES, isCode } from '../core/codes.js';
 import { SCHEDULE_TYPE, scheduleFailureRequestId, type ScheduleIndexDoc } from '../packs/content/schedule.js';
 import { SYSTEM_ACTOR, type SystemSubmit } from '../pipeline/system.js';
-import type { Store } from '../store/port.js';
+import type { CommandStore, EntityStore } from '../store/port.js';
 import { Periodic } from '../util/periodic.js';
 
 /** How often the scheduler looks for due schedules by default (config key `scheduler.intervalMs`). */
@@ -18,7 +18,7 @@ const MAX_REASON = 1000;
 
 
 export interface PublishSchedulerOptions {
-  readonly store: Pick<Store, 'listEntities' | 'getOutcome'>;
+  readonly store: Pick<EntityStore, 'listEntities'> & Pick<CommandStore, 'getOutcome'>;
   readonly submit: SystemSubmit;
   /** The tenants that may hold schedules (in writ.ts: those with a `content` log). */
   readonly tenants: () => Iterable<string>;

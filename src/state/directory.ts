@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { keyRefusal } from './key-validity.js';
 import { WritError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
-import type { EntityRow, Store } from '../store/port.js';
+import type { EntityRow, EntityStore } from '../store/port.js';
 import type { KeyDoc } from '../packs/writ/handlers.js';
 import type { ActorDoc } from '../packs/access/handlers.js';
 import { flagIn, strongestFlag, type ActorFlags, type Flag } from './flags.js';
@@ -40,7 +40,7 @@ export class Directory {
   /** Told when a batch changed any key, with every public key (Ed25519, ES256) now registered. */
   onKeysChanged: ((keys: KnownKey[]) => void) | undefined;
 
-  static async load(store: Store, configured: readonly KnownKey[] = []): Promise<Directory> {
+  static async load(store: Pick<EntityStore, 'allEntitiesOfType'>, configured: readonly KnownKey[] = []): Promise<Directory> {
     const d = new Directory();
     d.configuredKeys.push(...configured);
     for (const k of configured) d.keys.set(`${k.tenant}\n${k.keyId}`, k);

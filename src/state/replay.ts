@@ -5,6 +5,7 @@ import type { Envelope } from '../core/envelope.js';
 import { WritError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import type { LedgerRecord } from '../ledger/record.js';
+import { LogSequencer } from '../ledger/sequencer.js';
 import type { CommandContext } from '../pipeline/context.js';
 import { holdCommand } from '../pipeline/apply/held.js';
 import { LedgerWriter, newWrites } from '../pipeline/apply/ledger-writer.js';
@@ -58,7 +59,7 @@ export class Projection {
   constructor(private readonly deps: ReplayDeps) {
     const now = () => this.nowMs;
     const read = async (tenant: string, type: string, id: string) => this.entity(tenant, type, id);
-    this.writer = new LedgerWriter({ catalog: deps.catalog, originPrefix: deps.originPrefix, nonceExpiry: () => 0, now }, this.state, read);
+    this.writer = new LedgerWriter({ catalog: deps.catalog, originPrefix: deps.originPrefix, nonceExpiry: () => 0, now }, new LogSequencer(), this.state, read);
     this.plan = { catalog: deps.catalog, now, read, configuredKey: deps.configuredKey, recordExists: async (t, s, i) => deps.recordExists(t, s, i) };
   }
 
@@ -84,7 +85,7 @@ export class Projection {
     const { record } = stored;
     this.nowMs = Date.parse(record.ts);
     const ctx = this.context(stored.envelope!, record);
-    this.writer.seek(record.tenant, record.scroll, record.index, record.prev);
+    this.writer.sequencer.seek({ tenant: record.tenant, scroll: record.scroll, size: record.index, lastLeafHash: record.prev });
     const w = newWrites();
     if (record.outcome === 'PENDING') {
       if (!hold) throw new WritError('LEDGER_INCONSISTENT', 'no approval entity was written with this PENDING record');
@@ -109,7 +110,7 @@ export class Projection {
     if (!final) throw new WritError('LEDGER_INCONSISTENT', `approval ${approvalId} ends here, but its held command has no final record`);
     // In the decision's own log the final record follows the decision's (one batch, one after the
     // other), where the head stands after it; in another log it is placed.
-    if (final.record.scroll !== decision.scroll) this.writer.seek(tenant, final.record.scroll, final.record.index, final.record.prev);
+    if (final.record.scroll !== decision.scroll) this.writer.sequencer.seek({ tenant, scroll: final.record.scroll, size: final.record.index, lastLeafHash: final.record.prev });
     const verdict = final.record.outcome === 'REJECTED' ? new WritError(final.record.code as Code, 'refused when it was to run, as its record says') : null;
     return {
       writer: this.writer,

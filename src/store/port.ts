@@ -224,10 +224,19 @@ export interface WriteBatch {
   readonly erasedVersions?: readonly EntityRow[];
 }
 
-export interface Store {
+/*
+ * The port is split into ROLES, so that each consumer names the part of the store it uses (its type
+ * says what it may touch) and a backend's adapter is checked role by role. One adapter class per
+ * backend implements them all: `Store`.
+ */
+
+/** The store as a whole: its transactions, its settings, and its life. */
+export interface StoreLifecycle {
   readonly dialect: string;
   /** A description of the durability setting, printed by benchmarks and /healthz. */
   readonly durability: string;
+  /** True when no other process writes to this store (an embedded database). */
+  readonly exclusive: boolean;
   /**
    * Applies the batch in ONE transaction. Batches are applied in call order, so a caller may submit
    * the next batch before the previous one has settled (group commit). The promise MUST NOT resolve
@@ -239,17 +248,13 @@ export interface Store {
   recover(): Promise<void>;
   /** Why the store cannot accept writes at all (it needs a restart), or undefined when it can. */
   problem(): string | undefined;
-  /** Reads see committed state, which is durable state. */
-  getEntity(tenant: string, type: string, id: string, atIndex?: number): Promise<EntityRow | null>;
-  listEntities(tenant: string, type: string, afterId: string | null, limit: number): Promise<EntityRow[]>;
-  /** Versions of one entity above `afterVersion` (0: from the first), oldest first, at most `limit`. */
-  entityVersions(tenant: string, type: string, id: string, afterVersion: number, limit: number): Promise<EntityRow[]>;
-  /** Every current entity of a type in every tenant (for the key, role and flag registries). */
-  allEntitiesOfType(type: string): Promise<EntityRow[]>;
+  close(): Promise<void>;
+}
+
+/** Stored outcomes (the idempotency records) and nonces of authenticated commands. */
+export interface CommandStore {
   getOutcome(tenant: string, actor: string, requestId: string): Promise<StoredOutcome | null>;
   findOutcomes(tenant: string, requestId: string): Promise<StoredOutcome[]>;
-  /** Calls `visit` with every stored entity version of every tenant, in no particular order; returns how many. */
-  scanEntityHistory(visit: (row: EntityRow) => void): Promise<number>;
   /** Calls `visit` with every stored outcome, in no particular order; returns how many there were. */
   scanOutcomes(visit: (outcome: StoredOutcome) => void): Promise<number>;
   /** Calls `visit` with the key of every stored outcome; returns how many there were. */
@@ -257,13 +262,57 @@ export interface Store {
   getNonce(tenant: string, actor: string, nonce: string): Promise<NonceRow | null>;
   /** Unexpired nonces (expiresAt >= now) in order of expiry, at most `limit`. */
   unexpiredNonces(now: number, limit: number): Promise<Array<NonceRow & { tenant: string; actor: string; nonce: string }>>;
-  /** True when no other process writes to this store (an embedded database). */
-  readonly exclusive: boolean;
+  /**
+   * Deletes expired nonces and outcomes older than the retention, except 202 outcomes (commands held
+   * for approval, which keep their requestId until their final answer replaces the 202); returns how
+   * many went.
+   */
+  prune(nowMs: number, outcomeRetentionMs: number): Promise<{ nonces: number; outcomes: number }>;
+}
+
+/** Entity state: current versions and their history. Reads see committed state, which is durable state. */
+export interface EntityStore {
+  getEntity(tenant: string, type: string, id: string, atIndex?: number): Promise<EntityRow | null>;
+  listEntities(tenant: string, type: string, afterId: string | null, limit: number): Promise<EntityRow[]>;
+  /** Versions of one entity above `afterVersion` (0: from the first), oldest first, at most `limit`. */
+  entityVersions(tenant: string, type: string, id: string, afterVersion: number, limit: number): Promise<EntityRow[]>;
+  /** Every current entity of a type in every tenant (for the key, role and flag registries). */
+  allEntitiesOfType(type: string): Promise<EntityRow[]>;
+  /** Calls `visit` with every stored entity version of every tenant, in no particular order; returns how many. */
+  scanEntityHistory(visit: (row: EntityRow) => void): Promise<number>;
+  /** The entity versions of the tenant that the record (tenant, scroll, index) wrote: for a redaction. */
+  entityVersionsOfRecord(tenant: string, scroll: string, index: number): Promise<EntityRow[]>;
+}
+
+/** The logs: records and their bodies, leaf hashes, tiles, checkpoints and cosignatures, redactions. */
+export interface LogStore {
   logHeads(): Promise<LogHead[]>;
   readLedger(tenant: string, scroll: string, from: number, limit: number): Promise<LedgerRow[]>;
   /** Records with from <= index < to that match `filter`, in index order, at most `limit`. */
   readLedgerWhere(tenant: string, scroll: string, from: number, to: number, filter: LedgerFilter, limit: number): Promise<LedgerRow[]>;
   readEnvelope(tenant: string, scroll: string, index: number): Promise<string | null>;
+  /** The records of one command (actor, requestId) in one log, in order: a held command's PENDING record and its end. */
+  recordsOfCommand(tenant: string, scroll: string, actor: string, requestId: string): Promise<LedgerRow[]>;
+  /** Leaf hashes (lowercase hex) of records [from, to) of a log, in order. */
+  readLeafHashes(tenant: string, scroll: string, from: number, to: number): Promise<string[]>;
+  /**
+   * Writes one integration step in ONE transaction, in order with commits. The promise MUST NOT
+   * resolve until it is durable. It rejects when a checkpoint of that size exists already.
+   */
+  integrate(batch: IntegrationBatch): Promise<void>;
+  /** Replaces the note of a stored checkpoint by the same note with more (cosignature) lines. */
+  addCosignatures(tenant: string, scroll: string, size: number, note: string, cosignatures: number): Promise<void>;
+  getTile(tenant: string, scroll: string, level: number, n: number): Promise<TileRow | null>;
+  latestCheckpoint(tenant: string, scroll: string): Promise<CheckpointRow | null>;
+  /** The latest checkpoint of every log that has one. */
+  latestCheckpoints(): Promise<CheckpointRow[]>;
+  /** Checkpoints of a log with size >= fromSize, oldest first, at most `limit`. */
+  checkpoints(tenant: string, scroll: string, fromSize: number, limit: number): Promise<CheckpointRow[]>;
+  getRedaction(tenant: string, scroll: string, index: number): Promise<Redaction | null>;
+}
+
+/** The outbox: events, per-sink delivery state, dead letters and the delivery log. */
+export interface OutboxStore {
   countOutbox(): Promise<number>;
   /** Outbox events with seq > afterSeq in seq (commit) order, at most `limit`. */
   readOutbox(afterSeq: number, limit: number): Promise<OutboxRow[]>;
@@ -283,31 +332,7 @@ export interface Store {
   saveOutboxProgress(progress: OutboxProgress): Promise<void>;
   /** Marks dead letters (of one sink or all, one event or all) for redrive; returns how many. */
   requestRedrive(sink: string | null, eventId: string | null): Promise<number>;
-  /** Leaf hashes (lowercase hex) of records [from, to) of a log, in order. */
-  readLeafHashes(tenant: string, scroll: string, from: number, to: number): Promise<string[]>;
-  /**
-   * Writes one integration step in ONE transaction, in order with commits. The promise MUST NOT
-   * resolve until it is durable. It rejects when a checkpoint of that size exists already.
-   */
-  integrate(batch: IntegrationBatch): Promise<void>;
-  /** Replaces the note of a stored checkpoint by the same note with more (cosignature) lines. */
-  addCosignatures(tenant: string, scroll: string, size: number, note: string, cosignatures: number): Promise<void>;
-  getTile(tenant: string, scroll: string, level: number, n: number): Promise<TileRow | null>;
-  latestCheckpoint(tenant: string, scroll: string): Promise<CheckpointRow | null>;
-  /** The latest checkpoint of every log that has one. */
-  latestCheckpoints(): Promise<CheckpointRow[]>;
-  /** Checkpoints of a log with size >= fromSize, oldest first, at most `limit`. */
-  checkpoints(tenant: string, scroll: string, fromSize: number, limit: number): Promise<CheckpointRow[]>;
-  getRedaction(tenant: string, scroll: string, index: number): Promise<Redaction | null>;
-  /** The entity versions of the tenant that the record (tenant, scroll, index) wrote: for a redaction. */
-  entityVersionsOfRecord(tenant: string, scroll: string, index: number): Promise<EntityRow[]>;
-  /** The records of one command (actor, requestId) in one log, in order: a held command's PENDING record and its end. */
-  recordsOfCommand(tenant: string, scroll: string, actor: string, requestId: string): Promise<LedgerRow[]>;
-  /**
-   * Deletes expired nonces and outcomes older than the retention, except 202 outcomes (commands held
-   * for approval, which keep their requestId until their final answer replaces the 202); returns how
-   * many went.
-   */
-  prune(nowMs: number, outcomeRetentionMs: number): Promise<{ nonces: number; outcomes: number }>;
-  close(): Promise<void>;
 }
+
+/** Every role: what a backend's adapter implements, and what only the composition root and offline tools hold. */
+export type Store = StoreLifecycle & CommandStore & EntityStore & LogStore & OutboxStore;

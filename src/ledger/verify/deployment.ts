@@ -1,5 +1,4 @@
 import { parseCheckpoint, toHex, verifyNote, type Hasher, type VerifierKey } from '../../core/tlog/index.js';
-import type { Store } from '../../store/port.js';
 import type { AnchoredCheckpoint } from '../anchors/anchor.js';
 import { originOf } from '../record.js';
 import { scanLog } from './log-scan.js';
@@ -34,7 +33,8 @@ export interface VerifyReport {
 }
 
 export interface VerifyDeps {
-  readonly store: Store;
+  /** The logs, and what the state checks read beside them. */
+  readonly store: StateDeps['store'];
   readonly originPrefix: string;
   readonly logKey: VerifierKey;
   readonly hasher: Hasher;
@@ -145,7 +145,7 @@ export async function verifyDeployment(deps: VerifyDeps): Promise<VerifyReport> 
   return { ok: problems.length === 0, records: done, logs, state, problems };
 }
 
-async function allCheckpoints(store: Store, tenant: string, scroll: string) {
+async function allCheckpoints(store: StateDeps['store'], tenant: string, scroll: string) {
   const out = [];
   for (let from = 0; ; ) {
     const page = await store.checkpoints(tenant, scroll, from, CHECKPOINT_PAGE);

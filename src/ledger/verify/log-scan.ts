@@ -1,6 +1,6 @@
 import { hashEquals, toHex, TreeBuilder, type Hasher } from '../../core/tlog/index.js';
 import { ZERO_HASH } from '../../core/hash.js';
-import type { Store, TileRow } from '../../store/port.js';
+import type { LogStore, TileRow } from '../../store/port.js';
 import { TileEdge } from '../tile-edge.js';
 import { TILE_WIDTH } from '../tile-layout.js';
 
@@ -28,7 +28,7 @@ export interface ScanResult {
  * them by the caller). Stops at the first bad record: everything after it is suspect anyway.
  */
 export async function scanLog(
-  store: Pick<Store, 'readLedger' | 'getTile'>,
+  store: Pick<LogStore, 'readLedger' | 'getTile'>,
   tenant: string,
   scroll: string,
   treeSize: number,
@@ -92,7 +92,7 @@ export async function scanLog(
  * (their last state is what the store holds). A level-0 mismatch names the exact record.
  */
 async function compareTiles(
-  store: Pick<Store, 'getTile'>,
+  store: Pick<LogStore, 'getTile'>,
   tenant: string,
   scroll: string,
   changed: readonly TileRow[],
@@ -125,7 +125,7 @@ async function compareTiles(
 }
 
 /** The leaf hash the tree holds for record `index` (lowercase hex), or null when its tile is missing. */
-async function loggedHash(store: Pick<Store, 'getTile'>, tenant: string, scroll: string, index: number): Promise<string | null> {
+async function loggedHash(store: Pick<LogStore, 'getTile'>, tenant: string, scroll: string, index: number): Promise<string | null> {
   const tile = await store.getTile(tenant, scroll, 0, Math.floor(index / TILE_WIDTH));
   const j = index % TILE_WIDTH;
   if (!tile || tile.width <= j) return null;

@@ -3,7 +3,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import { toWritError } from '../../core/errors.js';
 import { Projection } from '../../state/replay.js';
 import { DEPLOYMENT_SCOPE } from '../../state/scope.js';
-import type { EntityRow, Store } from '../../store/port.js';
+import type { CommandStore, EntityRow, EntityStore, LogStore, OutboxStore } from '../../store/port.js';
 import { originOf } from '../record.js';
 import { checkAnswer } from './answers.js';
 import { describeDiff, diffVersions, differingFields, forged, type VersionDiff } from './versions.js';
@@ -22,7 +22,7 @@ export interface StateReport {
 }
 
 export interface StateDeps {
-  readonly store: Store;
+  readonly store: LogStore & EntityStore & CommandStore & OutboxStore;
   readonly catalog: Catalog;
   readonly originPrefix: string;
   readonly configuredKey: (tenant: string, keyId: string) => { readonly actor: string } | undefined;

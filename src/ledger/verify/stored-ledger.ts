@@ -1,6 +1,6 @@
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Envelope } from '../../core/envelope.js';
-import type { Store } from '../../store/port.js';
+import type { LogStore } from '../../store/port.js';
 import type { LedgerRecord } from '../record.js';
 import { keptFields } from '../redaction/erase.js';
 import { checkBody, type RedactRecords } from './bodies.js';
@@ -41,7 +41,7 @@ export function recordKey(tenant: string, scroll: string, index: number): string
  * each PENDING record to the record that ended its command, and checks every stored body against
  * its record (bodies.ts). A body that fails is reported and left out of the replay.
  */
-export async function loadLedger(store: Store, catalog: Catalog, problem: Problem, progress: (done: number, total: number) => void): Promise<{ records: RecordIndex; bodies: BodyCounts }> {
+export async function loadLedger(store: LogStore, catalog: Catalog, problem: Problem, progress: (done: number, total: number) => void): Promise<{ records: RecordIndex; bodies: BodyCounts }> {
   const records = new Map<string, LoadedRecord>();
   const redacts = new Map<string, LedgerRecord>();
   const heads = await store.logHeads();
@@ -86,7 +86,7 @@ export async function loadLedger(store: Store, catalog: Catalog, problem: Proble
   return { records, bodies: await checkBodies(store, catalog, records, redacts, problem, (n) => progress(total + n, total * 2)) };
 }
 
-async function checkBodies(store: Store, catalog: Catalog, records: Map<string, LoadedRecord>, redacts: RedactRecords, problem: Problem, progress: (done: number) => void): Promise<BodyCounts> {
+async function checkBodies(store: LogStore, catalog: Catalog, records: Map<string, LoadedRecord>, redacts: RedactRecords, problem: Problem, progress: (done: number) => void): Promise<BodyCounts> {
   const counts: BodyCounts = { checked: 0, redacted: 0, withheld: 0 };
   let done = 0;
   for (const loaded of records.values()) {

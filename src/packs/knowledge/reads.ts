@@ -1,7 +1,7 @@
 import type { Identity } from '../../access/identity.js';
 import type { ReadAccess } from '../../access/reads.js';
 import { WritError } from '../../core/errors.js';
-import type { Store } from '../../store/port.js';
+import type { EntityStore } from '../../store/port.js';
 import { checkPath, splitFrontMatter } from './entries.js';
 import { EMPTY_TREE } from './git/objects.js';
 import type { KnowledgeRepo } from './git/repo.js';
@@ -18,7 +18,7 @@ import { CANON, CANON_ID, MESSAGE, PERSPECTIVE, PROPOSAL, type CanonDoc, type Me
  * time it takes to move them.
  */
 export interface KnowledgeReader {
-  readonly store: Pick<Store, 'getEntity' | 'listEntities'>;
+  readonly store: Pick<EntityStore, 'getEntity' | 'listEntities'>;
   readonly repos: KnowledgeRepos;
   readonly access: Pick<ReadAccess, 'require'>;
 }

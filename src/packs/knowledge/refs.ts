@@ -1,4 +1,4 @@
-import type { EntityRow, Store } from '../../store/port.js';
+import type { EntityRow, EntityStore } from '../../store/port.js';
 import { logError } from '../../util/log.js';
 import { killPoint } from './kill-points.js';
 import type { KnowledgeRepos } from './repos.js';
@@ -59,7 +59,7 @@ export class RefSync {
    * `Reconcile`; any other difference is overwritten (the ledger is the truth). `tenants`: those
    * with a knowledge log.
    */
-  async repair(store: Pick<Store, 'listEntities'>, tenants: readonly string[]): Promise<RefRepair> {
+  async repair(store: Pick<EntityStore, 'listEntities'>, tenants: readonly string[]): Promise<RefRepair> {
     const want = new Map<string, Map<string, string | null>>();
     const perspectiveOfRef = new Map<string, string>();
     for (const tenant of tenants) for (const type of REF_TYPES) {
@@ -99,7 +99,7 @@ export class RefSync {
 }
 
 /** Every current entity of `type` in `tenant`, page by page. */
-async function* allOf(store: Pick<Store, 'listEntities'>, tenant: string, type: string): AsyncGenerator<EntityRow> {
+async function* allOf(store: Pick<EntityStore, 'listEntities'>, tenant: string, type: string): AsyncGenerator<EntityRow> {
   let after: string | null = null;
   for (;;) {
     const page = await store.listEntities(tenant, type, after, 500);

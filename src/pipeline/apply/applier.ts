@@ -2,7 +2,8 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { EffectPlan } from '../../catalog/types.js';
 import { WritError, toWritError } from '../../core/errors.js';
 import type { Directory } from '../../state/directory.js';
-import type { EntityRow, Store, StoredOutcome } from '../../store/port.js';
+import type { CommandStore, EntityRow, EntityStore, LogStore, StoredOutcome, StoreLifecycle } from '../../store/port.js';
+import { LogSequencer } from '../../ledger/sequencer.js';
 import { RefusalWithFollowUp, type FollowUp } from '../../approvals/decide.js';
 import type { Policy } from '../../policy/cedar.js';
 import { systemContext } from '../system.js';
@@ -18,8 +19,11 @@ import { RecordTooLarge } from '../../ledger/record.js';
 import { errorAnswer, toReply } from '../reply.js';
 import { logError } from '../../util/log.js';
 
+/** What the apply stage uses of the store: it commits batches, and reads outcomes, entities and log heads (never the outbox). */
+export type ApplyStore = StoreLifecycle & CommandStore & EntityStore & LogStore;
+
 export interface ApplierDeps {
-  readonly store: Store;
+  readonly store: ApplyStore;
   readonly catalog: Catalog;
   /** Re-checks a command held for approval when it is about to run. */
   readonly policy: Policy;
@@ -59,9 +63,9 @@ export interface ApplyStats {
 export const MAX_BATCHES_IN_FLIGHT = 2;
 
 /**
- * The apply stage and the log sequencer. Each command becomes ONE unit of a group-committed
- * transaction: expected-version check, effect, entity versions, ledger record (hash-chained by
- * `prev`), outbox event, stored outcome and nonce. Every caller is answered only after its batch is
+ * The apply stage. Each command becomes ONE unit of a group-committed transaction: expected-version
+ * check, effect, entity versions, ledger record (placed in its log by the ledger's sequencer),
+ * outbox event, stored outcome and nonce. Every caller is answered only after its batch is
  * durable. Authenticated rejections are units too: a ledger record with their code.
  *
  * A batch is planned on the event loop against committed state plus the overlay of batches still
@@ -73,6 +77,7 @@ export class Applier {
   private queue: Unit[] = [];
   private draining = false;
   private readonly overlay = new Overlay();
+  private readonly sequencer = new LogSequencer();
   private readonly writer: LedgerWriter;
   private readonly settleDeps: SettleDeps;
   private readonly planDeps: PlanDeps;
@@ -96,7 +101,7 @@ export class Applier {
     const now = () => this.unitNow ?? clock();
     deps = { ...deps, now };
     this.deps = deps;
-    this.writer = new LedgerWriter(deps, this.overlay, read);
+    this.writer = new LedgerWriter(deps, this.sequencer, this.overlay, read);
     this.planDeps = {
       catalog: deps.catalog,
       now,
@@ -109,7 +114,7 @@ export class Applier {
 
   static async open(deps: ApplierDeps): Promise<Applier> {
     const a = new Applier(deps);
-    await a.writer.loadHeads(deps.store);
+    await a.sequencer.load(deps.store);
     return a;
   }
 
@@ -119,7 +124,7 @@ export class Applier {
 
   /** Sizes of all logs, for status pages. */
   logSizes(): Array<{ tenant: string; scroll: string; size: number }> {
-    return this.writer.logSizes();
+    return this.sequencer.heads().map(({ tenant, scroll, size }) => ({ tenant, scroll, size }));
   }
 
   execute(ctx: CommandContext): Promise<Reply> {
@@ -201,7 +206,7 @@ export class Applier {
       while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
       this.gate = Promise.resolve();
       this.overlay.clear();
-      await this.writer.loadHeads(this.deps.store);
+      await this.sequencer.load(this.deps.store);
       await this.deps.store.recover();
     })()
       .catch((err) => logError('recovery after a failed commit failed', err))

@@ -7,7 +7,7 @@ import { WritError } from '../../core/errors.js';
 import { jcs } from '../../canonical/jcs.js';
 import type { LedgerRecord } from '../../ledger/record.js';
 import { carryErasure, keptFields, redactedBody, replayableRedacted } from '../../ledger/redaction/erase.js';
-import type { EntityRow, Store } from '../../store/port.js';
+import type { EntityRow, EntityStore, LogStore } from '../../store/port.js';
 import type { Writes } from './ledger-writer.js';
 import type { Overlay } from './overlay.js';
 
@@ -15,7 +15,7 @@ import type { Overlay } from './overlay.js';
 const PAGE = 256;
 
 export interface ErasureDeps {
-  readonly store: Store;
+  readonly store: EntityStore & LogStore;
   readonly catalog: Catalog;
   /** The version of an entity that a batch still being committed wrote, if one did. */
   readonly inFlight: (tenant: string, type: string, id: string) => EntityRow | undefined;
@@ -153,7 +153,7 @@ function erasedOrStored(row: EntityRow | null, erased: readonly EntityRow[]): En
   return erased.find((e) => e.tenant === row.tenant && e.type === row.type && e.id === row.id && e.version === row.version) ?? row;
 }
 
-async function recordAt(store: Store, tenant: string, scroll: string, index: number): Promise<LedgerRecord> {
+async function recordAt(store: Pick<LogStore, 'readLedger'>, tenant: string, scroll: string, index: number): Promise<LedgerRecord> {
   const row = (await store.readLedger(tenant, scroll, index, 1))[0];
   if (!row || row.index !== index) throw new WritError('NOT_FOUND', `log ${scroll} of this tenant has no record ${index}`);
   return JSON.parse(row.leaf.toString('utf8')) as LedgerRecord;

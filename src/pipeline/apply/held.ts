@@ -38,7 +38,7 @@ export async function holdCommand(writer: LedgerWriter, w: Writes, ctx: CommandC
     requirement: hold.requirement,
     createdAt: ts,
     expiresAt: summary.expiresAt,
-    pending: { scroll: action.scroll, index: writer.nextIndex(env.tenant, action.scroll) },
+    pending: { scroll: action.scroll, index: writer.sequencer.peek(env.tenant, action.scroll) },
     approvals: [],
     rejections: [],
     ...(hold.requirement.airlock ? { airlock: OPEN } : {}),

@@ -3,11 +3,12 @@ import type { EffectPlan } from '../../catalog/types.js';
 import { jcs } from '../../canonical/jcs.js';
 import { CODES } from '../../core/codes.js';
 import type { WritError } from '../../core/errors.js';
-import { sha256Hex, ZERO_HASH } from '../../core/hash.js';
+import { sha256Hex } from '../../core/hash.js';
 import { uuidv7 } from '../../core/uuid7.js';
-import { encodeRecord, originOf, type LedgerRecord } from '../../ledger/record.js';
+import { originOf, type LedgerRecord } from '../../ledger/record.js';
+import type { Sequencer } from '../../ledger/sequencer.js';
 import { DEPLOYMENT_SCOPE } from '../../state/scope.js';
-import type { EntityRow, Store, StoredOutcome, WriteBatch } from '../../store/port.js';
+import type { EntityRow, StoredOutcome, WriteBatch } from '../../store/port.js';
 import type { CommandContext, Receipt, Reply } from '../context.js';
 import { errorAnswer, okAnswer, toReply } from '../reply.js';
 import type { Overlay } from './overlay.js';
@@ -17,11 +18,6 @@ export type Writes = { readonly [K in keyof WriteBatch]-?: Array<NonNullable<Wri
 
 export function newWrites(): Writes {
   return { entities: [], records: [], outbox: [], outcomes: [], outcomeUpdates: [], nonces: [], redactions: [], erasedVersions: [] };
-}
-
-interface Head {
-  size: number;
-  last: string;
 }
 
 export interface LedgerWriterDeps {
@@ -43,68 +39,27 @@ export interface OutcomeOptions {
 type RecordFields = Pick<LedgerRecord, 'outcome' | 'code' | 'target' | 'version' | 'resultHash' | 'scroll'>;
 
 /**
- * The log sequencer and the writer of one command's unit in a batch: entity versions, the ledger
- * record (hash-chained by `prev`), the outbox event, the stored outcome and the nonce. Entity
- * versions and outcomes also go to the overlay, so that the next commands planned see them.
+ * The writer of one command's unit in a batch: entity versions, the ledger record (placed in its
+ * log by the sequencer, src/ledger/sequencer.ts), the outbox event, the stored outcome and the
+ * nonce. Entity versions and outcomes also go to the overlay, so that the next commands planned see
+ * them.
  */
 export class LedgerWriter {
-  private readonly heads = new Map<string, Head>();
-
   constructor(
     private readonly deps: LedgerWriterDeps,
+    readonly sequencer: Sequencer,
     private readonly overlay: Overlay,
     private readonly read: (tenant: string, type: string, id: string) => Promise<EntityRow | null>,
   ) {}
 
-  async loadHeads(store: Store): Promise<void> {
-    this.heads.clear();
-    for (const h of await store.logHeads()) this.heads.set(`${h.tenant}\n${h.scroll}`, { size: h.size, last: h.lastLeafHash });
-  }
-
-  logSizes(): Array<{ tenant: string; scroll: string; size: number }> {
-    return [...this.heads].map(([k, h]) => {
-      const [tenant, scroll] = k.split('\n');
-      return { tenant, scroll, size: h.size };
-    });
-  }
-
-  /**
-   * Places the log's head at `size` records, the last with leaf hash `last`: the ledger replay
-   * re-derives each stored record where it stands (src/state/replay.ts).
-   */
-  seek(tenant: string, scroll: string, size: number, last: string): void {
-    this.heads.set(`${tenant}\n${scroll}`, { size, last });
-  }
-
-  /** The index the next record of the log will have. */
-  nextIndex(tenant: string, scroll: string): number {
-    return this.head(tenant, scroll).size;
-  }
-
-  private head(tenant: string, scroll: string): Head {
-    const key = `${tenant}\n${scroll}`;
-    let head = this.heads.get(key);
-    if (!head) {
-      head = { size: 0, last: ZERO_HASH };
-      this.heads.set(key, head);
-    }
-    return head;
-  }
-
   /** Appends the command's ledger record to its log, with its body and (when checked) its nonce. */
   append(w: Writes, ctx: CommandContext, fields: RecordFields, ts: string): { record: LedgerRecord; receipt: Receipt } {
     const env = ctx.envelope;
-    const head = this.head(env.tenant, fields.scroll);
-    const record: LedgerRecord = { v: 1, index: head.size, ts, tenant: env.tenant, actor: env.actor, action: env.action, requestId: env.requestId, commandHash: ctx.commandHash, prev: head.last, ...fields };
-    const { leaf, leafHash } = encodeRecord(record);
-    w.records.push({
-      row: { tenant: env.tenant, scroll: fields.scroll, index: record.index, leaf, leafHash, requestId: env.requestId, actor: env.actor, commandHash: ctx.commandHash, outcome: record.outcome, code: record.code },
-      envelope: this.storedBody(ctx),
-    });
-    head.size++;
-    head.last = leafHash;
+    const envelope = this.storedBody(ctx);
+    const { record, row } = this.sequencer.next({ ts, tenant: env.tenant, actor: env.actor, action: env.action, requestId: env.requestId, commandHash: ctx.commandHash, ...fields });
+    w.records.push({ row, envelope });
     if (ctx.nonceChecked) w.nonces.push({ tenant: env.tenant, actor: env.actor, nonce: env.nonce, commandHash: ctx.commandHash, expiresAt: this.deps.nonceExpiry(ctx) });
-    return { record, receipt: { log: originOf(this.deps.originPrefix, env.tenant, fields.scroll), index: record.index, leafHash } };
+    return { record, receipt: { log: originOf(this.deps.originPrefix, env.tenant, fields.scroll), index: record.index, leafHash: row.leafHash } };
   }
 
   /** The command body kept beside the leaf: the bytes received when signed, without secret fields. */
@@ -122,7 +77,7 @@ export class LedgerWriter {
    */
   async entityRows(ctx: CommandContext, writes: EffectPlan['writes'], scroll: string, current: EntityRow | null, ts: string): Promise<EntityRow[]> {
     const env = ctx.envelope;
-    const index = this.head(env.tenant, scroll).size;
+    const index = this.sequencer.peek(env.tenant, scroll);
     const rows: EntityRow[] = [];
     for (const write of writes) {
       // A deployment-scope row names the record that wrote it by scroll and index in the command's tenant.

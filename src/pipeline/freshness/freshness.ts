@@ -1,5 +1,5 @@
 import { WritError } from '../../core/errors.js';
-import type { NonceRow } from '../../store/port.js';
+import type { CommandStore, StoreLifecycle } from '../../store/port.js';
 import type { CommandContext } from '../context.js';
 
 export interface FreshnessOptions {
@@ -9,13 +9,8 @@ export interface FreshnessOptions {
 }
 
 /** What freshness reads from the store. */
-export interface NonceSource {
-  getNonce(tenant: string, actor: string, nonce: string): Promise<NonceRow | null>;
-  /** Unexpired nonces (expiresAt >= now), at most `limit`. */
-  unexpiredNonces(now: number, limit: number): Promise<Array<NonceRow & { tenant: string; actor: string; nonce: string }>>;
-  /** True when this process is the store's only writer, so memory can know every nonce. */
-  readonly exclusive: boolean;
-}
+/** `exclusive`: this process is the store's only writer, so memory can know every nonce. */
+export type NonceSource = Pick<CommandStore, 'getNonce' | 'unexpiredNonces'> & Pick<StoreLifecycle, 'exclusive'>;
 
 function rejectionKey(ctx: CommandContext): string {
   return `${ctx.envelope.tenant}\n${ctx.envelope.actor}\n${ctx.commandHash}\n${ctx.auth.sigDigest ?? ''}`;

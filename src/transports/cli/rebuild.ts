@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CODES } from '../../core/codes.js';
 import { rebuildState } from '../../ledger/verify/rebuild.js';
+import type { StateDeps } from '../../ledger/verify/state.js';
 import { describeDiff } from '../../ledger/verify/versions.js';
 import { originOf } from '../../ledger/record.js';
+import type { StoreLifecycle } from '../../store/port.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { replaceEntityHistory } from '../../store/sqlite/swap-entities.js';
 import { WriterLock } from '../../store/sqlite/writer-lock.js';
@@ -34,7 +36,7 @@ async function rebuild(opts: { swap?: boolean; progress: boolean }, cmd: Command
   try {
     const started = Date.now();
     const bar = phasedProgress(opts.progress);
-    const store = new SqliteStore({ path, readOnly: true });
+    const store: StateDeps['store'] & Pick<StoreLifecycle, 'close'> = new SqliteStore({ path, readOnly: true });
     let result;
     try {
       result = await rebuildState({ store, originPrefix: config.ledger.originPrefix, ...(await replayDeps(config)), progress: bar });

@@ -6,7 +6,8 @@ import { NdjsonAnchor } from '../../ledger/anchors/ndjson-anchor.js';
 import { nodeHasher } from '../../ledger/node-hasher.js';
 import { originOf } from '../../ledger/record.js';
 import { WitnessClient } from '../../ledger/witness-client.js';
-import { verifyDeployment, type VerifyReport } from '../../ledger/verify/deployment.js';
+import { verifyDeployment, type VerifyDeps, type VerifyReport } from '../../ledger/verify/deployment.js';
+import type { LogStore, StoreLifecycle } from '../../store/port.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { openCatalog, openSigner } from '../../writ.js';
 import { CliError } from './context.js';
@@ -46,7 +47,7 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
     anchored.push(...(await a.readAll()));
     await a.close();
   }
-  const store = new SqliteStore({ path: config.store.path, readOnly: true });
+  const store: VerifyDeps['store'] & Pick<StoreLifecycle, 'close'> = new SqliteStore({ path: config.store.path, readOnly: true });
   try {
     const witnessed = await probeWitnesses(config, store);
     return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: await replayDeps(config), progress: phasedProgress(opts.progress) });
@@ -67,7 +68,7 @@ export async function replayDeps(config: Config) {
  * database rolled back behind what a witness saw is caught even when no local anchor survived.
  * An unreachable witness is reported on stderr and skipped: it proves nothing either way.
  */
-async function probeWitnesses(config: Config, store: SqliteStore) {
+async function probeWitnesses(config: Config, store: Pick<LogStore, 'latestCheckpoints'>) {
   const out: Array<{ origin: string; size: number; sameRoot: boolean | null; where: string }> = [];
   if (config.witnesses.list.length === 0) return out;
   const clients = config.witnesses.list.map((w) => new WitnessClient({ ...w, timeoutMs: config.witnesses.timeoutMs }));
