@@ -43,6 +43,8 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { Policy, type PolicySource } from './policy/cedar.js';
 import { Directory, type KnownKey } from './state/directory.js';
 import type { Store } from './store/port.js';
+import type { Queries } from './transports/queries.js';
+import { approvalQueries } from './approvals/queries.js';
 import { openStore } from './store/open-store.js';
 import { packageRoot } from './util/package-root.js';
 
@@ -50,6 +52,8 @@ import { packageRoot } from './util/package-root.js';
 export interface Writ {
   readonly config: Config;
   readonly store: Store;
+  /** What the transports read: narrow read-only views of the store (src/transports/queries.ts). */
+  readonly queries: Queries;
   readonly catalog: Catalog;
   readonly directory: Directory;
   /** Who may read what, and who operates the deployment (docs/security.md). */
@@ -319,9 +323,19 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     });
     const v = verifier;
     const ip = intakePool;
+    const queries: Queries = {
+      entities: store,
+      ledger: store,
+      outcomes: store,
+      outbox: store,
+      outboxStatus: () => outboxStatus(store, config.outbox, outbox, now()),
+      approvals: approvalQueries({ store, catalog, directory, now }),
+      health: store,
+    };
     return {
       config,
       store,
+      queries,
       catalog,
       directory,
       access,

@@ -16,6 +16,10 @@ import { packageRoot } from '../src/util/package-root.js';
  *            src/pipeline/intake/) is imported only by src/pipeline/pipeline.ts, and no other file
  *            except the composition root src/writ.ts imports from two or more stage folders —
  *            so the stage order can live in pipeline.ts only.
+ *   adapters a store adapter (src/store/<adapter>/) is imported from outside src/store/ only by the
+ *            offline tools listed in OFFLINE_TOOLS, each with its reason; the rest of writ opens the
+ *            store through the factory src/store/open-store.ts and is typed on the port's roles;
+ *            src/transports/ never imports an adapter (routes read writ.queries).
  * Imports are read with the TypeScript parser (static, re-exports, dynamic import(), require(),
  * import types), never with regular expressions over the text.
  */
@@ -41,7 +45,7 @@ interface ImportRef {
 }
 
 interface Violation {
-  readonly rule: 'drivers' | 'core' | 'browser' | 'stage-entry' | 'stage-order';
+  readonly rule: 'drivers' | 'core' | 'browser' | 'stage-entry' | 'stage-order' | 'adapters';
   readonly file: string;
   readonly line: number;
   readonly message: string;
@@ -55,6 +59,16 @@ const NODE_GLOBALS: ReadonlySet<string> = new Set(['Buffer', 'process', 'require
 /** Names through which a global is reached as a property (`globalThis.process`). */
 const GLOBAL_OBJECTS: ReadonlySet<string> = new Set(['globalThis', 'global', 'window', 'self']);
 const COMPOSITION_ROOT = 'src/writ.ts';
+
+/** A file of a store adapter's folder (src/store/sqlite/, src/store/postgres/, …). */
+const ADAPTER_FILE = /^src\/store\/[^/]+\//;
+/** Files outside src/store/ that may import an adapter, and why; none may be under src/transports/. */
+const OFFLINE_TOOLS: Readonly<Record<string, string>> = {
+  'src/writ.ts': 'the composition root opens the knowledge search index, an SQLite file of its own beside the store whatever store.kind is',
+  'src/packs/knowledge/search.ts': 'keeps that search index current (its type only)',
+  'src/home/backup.ts': '`writ backup` snapshots the embedded database file itself, and reads its log heads for the manifest',
+  'src/home/offline.ts': 'the door of the CLI\'s offline commands: the home\'s writer lock, swapping rebuilt entity history in, rebuilding the search index',
+};
 
 const DRIVERS: ReadonlyArray<{ readonly module: string; readonly allowed: RegExp; readonly where: string }> = [
   { module: 'better-sqlite3', allowed: /^src\/store\/[^/]+\//, where: 'src/store/<adapter>/' },
@@ -137,6 +151,14 @@ export function violations(imports: readonly ImportRef[]): Violation[] {
     for (const driver of DRIVERS) {
       if (isDriver(ref.specifier, driver.module) && !driver.allowed.test(ref.file)) {
         report('drivers', ref, `imports ${ref.specifier}, allowed only in ${driver.where}`);
+      }
+    }
+
+    if (ref.resolved !== null && ADAPTER_FILE.test(ref.resolved) && !ref.file.startsWith('src/store/')) {
+      if (ref.file.startsWith('src/transports/')) {
+        report('adapters', ref, `imports ${ref.specifier}; the transports never name a store adapter: routes read writ.queries (src/transports/queries.ts), offline CLI commands open the store with openStore (src/store/open-store.ts) or go through src/home/offline.ts`);
+      } else if (!Object.hasOwn(OFFLINE_TOOLS, ref.file)) {
+        report('adapters', ref, `imports ${ref.specifier}; outside src/store/ the store is opened by src/store/open-store.ts and typed on the roles of src/store/port.ts (an offline tool that must name the adapter is listed, with its reason, in OFFLINE_TOOLS of test/architecture.test.ts)`);
       }
     }
 
@@ -311,6 +333,34 @@ describe('the architecture of src/', () => {
         ['drivers', 'src/ledger/bad.ts'],
         ['drivers', 'src/transports/http/bad.ts'],
       ]);
+    });
+
+    it('report a store adapter imported outside src/store/, except by a listed offline tool, and always from src/transports/', () => {
+      const found = violations(
+        scan({
+          'src/store/open-store.ts': "import { SqliteStore } from './sqlite/sqlite-store.js';",
+          'src/store/postgres/pool.ts': "import type { LogHead } from '../port.js';",
+          'src/home/backup.ts': "import { snapshotDatabase } from '../store/sqlite/snapshot.js';",
+          'src/ledger/ok.ts': "import type { LogStore } from '../store/port.js';",
+          'src/ledger/bad.ts': "import type { SqliteStore } from '../store/sqlite/sqlite-store.js';",
+          'src/outbox/bad.ts': "import { PgStore } from '../store/postgres/pg-store.js';",
+          'src/transports/http/bad.ts': "const m = await import('../../store/sqlite/reader-sql.js');",
+          'src/transports/cli/bad.ts': "import { WriterLock } from '../../store/sqlite/writer-lock.js';",
+        }),
+      );
+      assert.deepEqual(found.map((v) => [v.rule, v.file]), [
+        ['adapters', 'src/ledger/bad.ts'],
+        ['adapters', 'src/outbox/bad.ts'],
+        ['adapters', 'src/transports/http/bad.ts'],
+        ['adapters', 'src/transports/cli/bad.ts'],
+      ]);
+    });
+
+    it('list no offline tool under src/transports/, nor one that does not exist', () => {
+      for (const file of Object.keys(OFFLINE_TOOLS)) {
+        assert.ok(!file.startsWith('src/transports/'), `${file} is listed as an offline tool, but the transports never name a store adapter`);
+        assert.ok(file in files, `${file} is listed as an offline tool but does not exist; remove it from OFFLINE_TOOLS`);
+      }
     });
 
     it('report src/core/ importing a package, a bare built-in or a file outside src/core/', () => {

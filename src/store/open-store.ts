@@ -6,6 +6,8 @@ import { SqliteStore } from './sqlite/sqlite-store.js';
 export interface OpenStoreOptions {
   /** What this process is (`writ serve`, `writ init`, …): a second process on the home is told who holds it. */
   readonly command?: string;
+  /** Reads only, beside a server that may be running (`writ verify`, `writ rebuild`): takes no writer lock. */
+  readonly readOnly?: boolean;
 }
 
 type Backend = (config: Config, options: OpenStoreOptions) => Store | Promise<Store>;
@@ -17,7 +19,7 @@ type Backend = (config: Config, options: OpenStoreOptions) => Store | Promise<St
  */
 const BACKENDS: Readonly<Record<string, Backend>> = {
   // Takes the home's writer lock: a second writ on the same store is refused here, naming the first.
-  sqlite: (config, options) => new SqliteStore({ path: config.store.path, command: options.command }),
+  sqlite: (config, options) => new SqliteStore({ path: config.store.path, command: options.command, readOnly: options.readOnly }),
 };
 
 /** The kinds of store this build knows. */

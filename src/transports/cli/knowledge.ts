@@ -5,8 +5,7 @@ import { CODES } from '../../core/codes.js';
 import { actorOfKeyId, signEnvelope } from '../../sdk/sign.js';
 import { KnowledgeRepos } from '../../packs/knowledge/repos.js';
 import { SearchSync } from '../../packs/knowledge/search.js';
-import { KnowledgeIndex } from '../../store/sqlite/knowledge-index.js';
-import { WriterLock } from '../../store/sqlite/writer-lock.js';
+import { KnowledgeIndex, WriterLock } from '../../home/offline.js';
 import type { WritClient } from '../../sdk/client.js';
 import { clientOf, CliError, configOf, exitCodeOf, type GlobalOptions, globals, heldReport, print, signerOf, signerOptions } from './context.js';
 

@@ -6,9 +6,8 @@ import type { StateDeps } from '../../ledger/verify/state.js';
 import { describeDiff } from '../../ledger/verify/versions.js';
 import { originOf } from '../../ledger/record.js';
 import type { StoreLifecycle } from '../../store/port.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
-import { replaceEntityHistory } from '../../store/sqlite/swap-entities.js';
-import { WriterLock } from '../../store/sqlite/writer-lock.js';
+import { replaceEntityHistory, WriterLock } from '../../home/offline.js';
+import { openStore } from '../../store/open-store.js';
 import { CliError, configOf, globals, print } from './context.js';
 import { phasedProgress, replayDeps } from './verify-home.js';
 
@@ -36,7 +35,7 @@ async function rebuild(opts: { swap?: boolean; progress: boolean }, cmd: Command
   try {
     const started = Date.now();
     const bar = phasedProgress(opts.progress);
-    const store: StateDeps['store'] & Pick<StoreLifecycle, 'close'> = new SqliteStore({ path, readOnly: true });
+    const store: StateDeps['store'] & Pick<StoreLifecycle, 'close'> = await openStore(config, { readOnly: true });
     let result;
     try {
       result = await rebuildState({ store, originPrefix: config.ledger.originPrefix, ...(await replayDeps(config)), progress: bar });

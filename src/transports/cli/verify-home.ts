@@ -8,7 +8,7 @@ import { originOf } from '../../ledger/record.js';
 import { WitnessClient } from '../../ledger/witness-client.js';
 import { verifyDeployment, type VerifyDeps, type VerifyReport } from '../../ledger/verify/deployment.js';
 import type { LogStore, StoreLifecycle } from '../../store/port.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
 import { openCatalog, openSigner } from '../../writ.js';
 import { CliError } from './context.js';
 import { progressBar } from './progress.js';
@@ -47,7 +47,7 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
     anchored.push(...(await a.readAll()));
     await a.close();
   }
-  const store: VerifyDeps['store'] & Pick<StoreLifecycle, 'close'> = new SqliteStore({ path: config.store.path, readOnly: true });
+  const store: VerifyDeps['store'] & Pick<StoreLifecycle, 'close'> = await openStore(config, { readOnly: true });
   try {
     const witnessed = await probeWitnesses(config, store);
     return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: await replayDeps(config), progress: phasedProgress(opts.progress) });

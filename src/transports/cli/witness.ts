@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from '../../config/config.js';
-import { WriterLock } from '../../store/sqlite/writer-lock.js';
+import { WriterLock } from '../../home/offline.js';
 import { buildWitnessServer, openWitness } from '../../witness/index.js';
 import { CliError, globals, parsePort as port } from './context.js';
 

@@ -11,8 +11,8 @@ type Q = Record<string, string | undefined>;
 const tenantRoute = { config: { access: { kind: 'tenant', tenantIn: 'params' } as const } };
 
 /** The knowledge pack's reads over HTTP (docs/knowledge.md, "Reads"); each asks policy itself (read:knowledge). */
-export function knowledgeRoutes(app: FastifyInstance, writ: Writ): void {
-  const reader: KnowledgeReader = { store: writ.store, repos: writ.knowledge.repos, access: writ.access };
+export function knowledgeRoutes(app: FastifyInstance, writ: Pick<Writ, 'access' | 'knowledge' | 'queries'>): void {
+  const reader: KnowledgeReader = { store: writ.queries.entities, repos: writ.knowledge.repos, access: writ.access };
   const tenantOf = (p: { tenant: string }) => {
     if (!PATTERNS.tenant.test(p.tenant)) throw new WritError('NOT_FOUND', 'no such tenant');
     return p.tenant;

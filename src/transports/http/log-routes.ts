@@ -6,6 +6,7 @@ import { buildReceipt, TLOG_PROOF_TYPE } from '../../ledger/receipts.js';
 import { parseTilePath, TILE_WIDTH } from '../../ledger/tile-layout.js';
 import type { CheckpointRow } from '../../store/port.js';
 import type { Writ } from '../../writ.js';
+import type { Queries } from '../queries.js';
 
 const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
 const NOTE_TYPE = 'text/plain; charset=utf-8';
@@ -23,8 +24,11 @@ function num(value: string | undefined, name: string): number {
   return Number(value);
 }
 
-async function latestOrThrow(writ: Writ, tenant: string, scroll: string): Promise<CheckpointRow> {
-  const cp = await writ.store.latestCheckpoint(tenant, scroll);
+/** The ledger and outcome queries, the integrator (checkpoints, proofs, anchors) and the log signer's name and key. */
+type LogRouteDeps = Pick<Writ, 'config' | 'integrator' | 'signer'> & { readonly queries: Pick<Queries, 'ledger' | 'outcomes'> };
+
+async function latestOrThrow(writ: LogRouteDeps, tenant: string, scroll: string): Promise<CheckpointRow> {
+  const cp = await writ.queries.ledger.latestCheckpoint(tenant, scroll);
   if (!cp) throw new WritError('NOT_FOUND', `log ${tenant}/${scroll} has no checkpoint yet`);
   return cp;
 }
@@ -37,7 +41,7 @@ async function latestOrThrow(writ: Writ, tenant: string, scroll: string): Promis
  * Only receipts looked up by requestId (which reads stored outcomes) need a member of the tenant,
  * and a checkpoint on demand an admin.
  */
-export function logRoutes(app: FastifyInstance, writ: Writ): void {
+export function logRoutes(app: FastifyInstance, writ: LogRouteDeps): void {
   const reader = writ.integrator.reader;
 
   app.get('/v1/logs', { config: { access: { kind: 'public' } } }, async () => ({
@@ -72,7 +76,7 @@ export function logRoutes(app: FastifyInstance, writ: Writ): void {
     if (!path) throw new WritError('NOT_FOUND', 'not a tile path: expected tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>] with N in 3-digit groups (x001/234)');
     const width = path.width ?? TILE_WIDTH;
     if (path.level === 'entries') return sendEntries(writ, reply, tenant, scroll, path.n, width, path.width === null);
-    const tile = await writ.store.getTile(tenant, scroll, path.level, path.n);
+    const tile = await writ.queries.ledger.getTile(tenant, scroll, path.level, path.n);
     if (!tile || tile.width < width) throw new WritError('NOT_FOUND', `tile ${path.level}/${path.n} of width ${width} does not exist (yet)`);
     if (path.width === null) reply.header('Cache-Control', IMMUTABLE);
     return reply.type('application/octet-stream').send(Buffer.from(tile.nodes.buffer, tile.nodes.byteOffset, width * 32));
@@ -109,7 +113,7 @@ export function logRoutes(app: FastifyInstance, writ: Writ): void {
   app.get<{ Params: { tenant: string; requestId: string }; Querystring: { actor?: string; wait?: string } }>('/v1/receipts/:tenant/:requestId', { config: { access: { kind: 'tenant', tenantIn: 'params', read: () => ({ kind: 'ledger', resource: 'receipt/*' }) } } }, async (request, reply) => {
     const { tenant, requestId } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !PATTERNS.requestId.test(requestId)) throw new WritError('NOT_FOUND', 'no such command');
-    let found = await writ.store.findOutcomes(tenant, requestId);
+    let found = await writ.queries.outcomes.findOutcomes(tenant, requestId);
     if (request.query.actor !== undefined) found = found.filter((o) => o.actor === request.query.actor);
     if (found.length === 0) {
       throw new WritError('NOT_FOUND', `no stored outcome for requestId ${JSON.stringify(requestId)} in tenant ${JSON.stringify(tenant)} (outcomes are kept for idempotency.retentionSeconds; GET /v1/logs/{tenant}/{scroll}/receipts/{index} works forever)`);
@@ -119,24 +123,24 @@ export function logRoutes(app: FastifyInstance, writ: Writ): void {
   });
 }
 
-async function sendReceipt(writ: Writ, reply: FastifyReply, tenant: string, scroll: string, index: number, wait: boolean): Promise<FastifyReply> {
+async function sendReceipt(writ: LogRouteDeps, reply: FastifyReply, tenant: string, scroll: string, index: number, wait: boolean): Promise<FastifyReply> {
   if (wait) await writ.integrator.waitFor(tenant, scroll, index, writ.config.ledger.receiptWaitMs);
-  const cp = await writ.store.latestCheckpoint(tenant, scroll);
+  const cp = await writ.queries.ledger.latestCheckpoint(tenant, scroll);
   if (!cp || cp.size <= index) {
-    const [row] = await writ.store.readLedger(tenant, scroll, index, 1);
+    const [row] = await writ.queries.ledger.readLedger(tenant, scroll, index, 1);
     if (!row || row.index !== index) throw new WritError('NOT_FOUND', `log ${tenant}/${scroll} has no record ${index}`);
     throw new WritError('RECEIPT_PENDING', `record ${index} of ${tenant}/${scroll} is not covered by a checkpoint yet`, { retryAfter: 1 });
   }
-  const text = await buildReceipt(writ.store, writ.integrator.reader, tenant, scroll, index, cp);
+  const text = await buildReceipt(writ.queries.ledger, writ.integrator.reader, tenant, scroll, index, cp);
   return reply.type(TLOG_PROOF_TYPE).send(text);
 }
 
 /** A C2SP entry bundle: each record's exact leaf bytes behind a big-endian uint16 length. */
-async function sendEntries(writ: Writ, reply: FastifyReply, tenant: string, scroll: string, n: number, width: number, full: boolean): Promise<FastifyReply> {
-  const cp = await writ.store.latestCheckpoint(tenant, scroll);
+async function sendEntries(writ: LogRouteDeps, reply: FastifyReply, tenant: string, scroll: string, n: number, width: number, full: boolean): Promise<FastifyReply> {
+  const cp = await writ.queries.ledger.latestCheckpoint(tenant, scroll);
   const start = n * TILE_WIDTH;
   if (!cp || cp.size < start + width) throw new WritError('NOT_FOUND', `entry bundle ${n} of width ${width} is not covered by a checkpoint (yet)`);
-  const rows = await writ.store.readLedger(tenant, scroll, start, width);
+  const rows = await writ.queries.ledger.readLedger(tenant, scroll, start, width);
   const parts: Buffer[] = [];
   for (const r of rows) {
     // Only a record written before writ bounded leaves (MAX_LEAF_BYTES) can be this large.

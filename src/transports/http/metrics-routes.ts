@@ -7,7 +7,7 @@ import type { Writ } from '../../writ.js';
  * operators (the rule of /healthz's details) and for a scraper holding the token in
  * metrics.scrapeTokenFile (read once, here: a missing, short or loose file stops the server).
  */
-export function metricsRoutes(app: FastifyInstance, writ: Writ): void {
+export function metricsRoutes(app: FastifyInstance, writ: Pick<Writ, 'config' | 'metrics'>): void {
   const file = writ.config.metrics.scrapeTokenFile;
   const token = file ? ScrapeToken.read(file) : undefined;
   app.get('/metrics', { config: { access: { kind: 'operator', ...(token ? { token } : {}) } } }, async (_request, reply) => {

@@ -7,7 +7,7 @@ import type { Writ } from '../../writ.js';
  * against, generated from the catalog; what `writ policy schema` prints. It says no more than the
  * catalog (GET /v1/actions), so any identified caller may read it.
  */
-export function policyRoutes(app: FastifyInstance, writ: Writ): void {
+export function policyRoutes(app: FastifyInstance, writ: Pick<Writ, 'catalog'>): void {
   let text: string | undefined;
   app.get('/v1/policy/schema', { config: { access: { kind: 'identified' } } }, async (_request, reply) => {
     text ??= cedarSchemaText(writ.catalog);

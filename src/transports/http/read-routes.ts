@@ -3,9 +3,9 @@ import { WritError } from '../../core/errors.js';
 import { PATTERNS } from '../../core/envelope.js';
 import { originOf } from '../../ledger/record.js';
 import type { EntityRow } from '../../store/port.js';
-import { outboxStatus } from '../../outbox/status.js';
 import type { ReadKind } from '../../policy/reads.js';
 import type { Writ } from '../../writ.js';
+import type { Queries } from '../queries.js';
 import type { ReadOf } from './access.js';
 import { bytePage, pageJson, PAGE_CHUNK } from './byte-page.js';
 import { parseRecordFilter, RECORD_SCAN_WINDOW, recordMatches, type RecordQuery } from './record-filter.js';
@@ -52,13 +52,16 @@ const entityRead: ReadOf = (p, _q, { identity, access, tenant }) => {
   return { kind: entityReadKind(p.type), resource: `${p.type}/${p.id ?? '*'}`, facts: { own: owner !== undefined && owner === identity?.actor } };
 };
 
+/** What the read routes and /healthz use: entity, ledger and store-health queries, and the status of the parts /healthz reports. */
+export type ReadRouteDeps = Pick<Writ, 'config' | 'access' | 'catalog' | 'integrator' | 'applier' | 'idempotency' | 'pipeline'> & { readonly queries: Pick<Queries, 'entities' | 'ledger' | 'outboxStatus' | 'health'> };
+
 /** Read-only routes: entities (current, point-in-time and history), the catalog, ledger records, health. */
-export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Record<string, () => unknown>> = {}): void {
+export function readRoutes(app: FastifyInstance, writ: ReadRouteDeps, extras: Readonly<Record<string, () => unknown>> = {}): void {
   app.get<{ Params: { tenant: string; type: string; id: string }; Querystring: { at?: string } }>('/v1/entities/:tenant/:type/:id', { config: { access: { kind: 'tenant', tenantIn: 'params', read: entityRead } } }, async (request) => {
     const { tenant, type, id } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity');
     const at = request.query.at === undefined ? undefined : intParam(request.query.at, 'at', 0, 0, Number.MAX_SAFE_INTEGER);
-    const row = await writ.store.getEntity(tenant, type, id, at);
+    const row = await writ.queries.entities.getEntity(tenant, type, id, at);
     if (!row) throw new WritError('NOT_FOUND', `${type} ${JSON.stringify(id)} does not exist in tenant ${JSON.stringify(tenant)}${at === undefined ? '' : ` at index ${at}`}`);
     return entityView(row);
   });
@@ -68,7 +71,7 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
     if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity type');
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     const page = await bytePage(request.query.after ?? null, limit, writ.config.limits.maxPageBytes, async (after, n) => {
-      const rows = await writ.store.listEntities(tenant, type, after, n);
+      const rows = await writ.queries.entities.listEntities(tenant, type, after, n);
       return { items: rows.map((r) => ({ value: entityView(r), cursor: r.id })), next: rows.length < n ? null : rows[rows.length - 1].id };
     });
     return reply.type('application/json').send(pageJson({}, 'items', page));
@@ -81,7 +84,7 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
     const after = intParam(request.query.after, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     const page = await bytePage(after, limit, writ.config.limits.maxPageBytes, async (v, n) => {
-      const rows = await writ.store.entityVersions(tenant, type, id, v, n);
+      const rows = await writ.queries.entities.entityVersions(tenant, type, id, v, n);
       return { items: rows.map((r) => ({ value: entityView(r), cursor: r.version })), next: rows.length < n ? null : rows[rows.length - 1].version };
     });
     // An entity that never existed is not found; past its last version a page is merely empty.
@@ -106,7 +109,7 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
     const page = await bytePage(from, limit, writ.config.limits.maxPageBytes, async (at, chunk) => {
       // Filtered: PAGE_CHUNK rows a turn, however few match (a page of sparse matches must still cross its window).
       const n = filter ? PAGE_CHUNK : withEnvelopes ? Math.min(chunk, ENVELOPE_CHUNK) : chunk;
-      const rows = filter ? await writ.store.readLedgerWhere(tenant, scroll, at, windowEnd, filter.store, n) : await writ.store.readLedger(tenant, scroll, at, n);
+      const rows = filter ? await writ.queries.ledger.readLedgerWhere(tenant, scroll, at, windowEnd, filter.store, n) : await writ.queries.ledger.readLedger(tenant, scroll, at, n);
       const items = [];
       let next = rows.length < n ? null : rows[rows.length - 1].index + 1;
       for (const r of rows) {
@@ -115,8 +118,8 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
         const view: Record<string, unknown> = { index: r.index, leafHash: r.leafHash, record, leaf: r.leaf.toString('base64') };
         if (withEnvelopes) {
           // The stored command body beside the leaf, or who erased it and why (writ.Redact).
-          const redaction = await writ.store.getRedaction(tenant, scroll, r.index);
-          view.envelope = redaction ? null : await writ.store.readEnvelope(tenant, scroll, r.index);
+          const redaction = await writ.queries.ledger.getRedaction(tenant, scroll, r.index);
+          view.envelope = redaction ? null : await writ.queries.ledger.readEnvelope(tenant, scroll, r.index);
           if (redaction) view.redacted = { at: redaction.redactedAt, by: redaction.redactedBy, reason: redaction.reason };
         }
         items.push({ value: view, cursor: r.index + 1 });
@@ -129,13 +132,13 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
       return { items, next };
     });
     // A filtered scan that ended at its window, not at the end of the log, says where to read on.
-    const next = filter && page.next === null && (await writ.store.readLedger(tenant, scroll, windowEnd, 1)).length > 0 ? windowEnd : page.next;
+    const next = filter && page.next === null && (await writ.queries.ledger.readLedger(tenant, scroll, windowEnd, 1)).length > 0 ? windowEnd : page.next;
     return reply.type('application/json').send(pageJson({ log: originOf(writ.config.ledger.originPrefix, tenant, scroll) }, 'records', { texts: page.texts, next }));
   });
 
   // Liveness for anyone; the details (logs, counters, outbox lag, extras) for operators only.
   app.get('/healthz', { config: { access: { kind: 'public', identify: true } } }, async (request, reply) => {
-    const problem = writ.store.problem();
+    const problem = writ.queries.health.problem();
     // A store that cannot write needs a restart: say so, so that a supervisor can act on it.
     if (problem) throw new WritError('UNAVAILABLE', `the store cannot accept writes: ${problem}`, { retryAfter: 5 });
     if (!writ.access.operator(request.identity)) return reply.send({ status: 'ok' });
@@ -144,14 +147,14 @@ export function readRoutes(app: FastifyInstance, writ: Writ, extras: Readonly<Re
   });
 }
 
-async function health(writ: Writ) {
+async function health(writ: ReadRouteDeps) {
   const logs = writ.integrator.status();
-  const outbox = await outboxStatus(writ.store, writ.config.outbox, writ.outbox, writ.now());
+  const outbox = await writ.queries.outboxStatus();
   return {
     status: 'ok',
     // 'open': anyone may read everything (a loopback development home; docs/security.md).
     reads: writ.config.auth.reads,
-    store: writ.store.durability,
+    store: writ.queries.health.durability,
     logs,
     // A log the integrator refuses to sign (its database disagrees with a signed or anchored checkpoint).
     ledgerProblems: logs.flatMap((l) => (l.problem ? [l.problem] : [])),

@@ -126,7 +126,7 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   app.get<{ Params: { tenant: string; requestId: string }; Querystring: { actor?: string } }>('/v1/commands/:tenant/:requestId', { config: { access: { kind: 'tenant', tenantIn: 'params' } } }, async (request, reply) => {
     const { tenant, requestId } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !PATTERNS.requestId.test(requestId)) throw new WritError('NOT_FOUND', 'no such command');
-    let found = await writ.store.findOutcomes(tenant, requestId);
+    let found = await writ.queries.outcomes.findOutcomes(tenant, requestId);
     if (request.query.actor !== undefined) found = found.filter((o) => o.actor === request.query.actor);
     if (found.length === 0) throw new WritError('NOT_FOUND', `no stored outcome for requestId ${JSON.stringify(requestId)} in tenant ${JSON.stringify(tenant)}`);
     if (found.length > 1) throw new WritError('INVALID_STATE', `requestId ${JSON.stringify(requestId)} was used by several actors; add ?actor=`, { details: { actors: found.map((o) => o.actor) } });

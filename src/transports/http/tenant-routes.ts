@@ -4,6 +4,7 @@ import { PATTERNS } from '../../core/envelope.js';
 import { tenantReady } from '../../home/tenant-bootstrap.js';
 import { TENANT_TYPE, type TenantDoc } from '../../packs/writ/tenant-handlers.js';
 import type { Writ } from '../../writ.js';
+import type { Queries } from '../queries.js';
 import { DEFAULT_PAGE, intParam, MAX_PAGE } from './read-routes.js';
 
 /** One tenant this deployment serves, as `GET /v1/tenants` lists it. */
@@ -19,11 +20,14 @@ export interface TenantListing {
   readonly ready: boolean;
 }
 
-async function createdTenants(writ: Writ): Promise<Map<string, { doc: TenantDoc; record: string }>> {
+/** The home tenant's tenant entities, the logs the applier knows and the directory (a tenant's bootstrap). */
+type TenantRouteDeps = Pick<Writ, 'config' | 'applier' | 'directory'> & { readonly queries: Pick<Queries, 'entities'> };
+
+async function createdTenants(writ: TenantRouteDeps): Promise<Map<string, { doc: TenantDoc; record: string }>> {
   const out = new Map<string, { doc: TenantDoc; record: string }>();
   let after: string | null = null;
   do {
-    const rows = await writ.store.listEntities(writ.config.tenant, TENANT_TYPE, after, MAX_PAGE);
+    const rows = await writ.queries.entities.listEntities(writ.config.tenant, TENANT_TYPE, after, MAX_PAGE);
     for (const r of rows) if (!r.deleted && r.doc) out.set(r.id, { doc: r.doc as TenantDoc, record: `${r.scroll}/${r.index}` });
     after = rows.length < MAX_PAGE ? null : rows[rows.length - 1].id;
   } while (after !== null);
@@ -35,7 +39,7 @@ async function createdTenants(writ: Writ): Promise<Map<string, { doc: TenantDoc;
  * with keys configured, or made by writ.CreateTenant, by name. A deployment's list, so a read for
  * its operators (policy's read:outbox in the home tenant: admins and auditors by default).
  */
-export function tenantRoutes(app: FastifyInstance, writ: Writ): void {
+export function tenantRoutes(app: FastifyInstance, writ: TenantRouteDeps): void {
   app.get<{ Querystring: { after?: string; limit?: string } }>('/v1/tenants', { config: { access: { kind: 'operator' } } }, async (request) => {
     const limit = intParam(request.query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     const after = request.query.after;

@@ -19,7 +19,7 @@ const SWEEP_MS = 30_000;
  * offered (405): writ sends no notifications, and an open stream per session would hold a
  * connection for nothing. Answers are JSON, never SSE.
  */
-export function mcpRoutes(app: FastifyInstance, writ: Writ): void {
+export function mcpRoutes(app: FastifyInstance, writ: Pick<Writ, 'config' | 'now'>): void {
   const sessions = new McpSessions({ maxSessions: writ.config.mcp.maxSessions, maxSessionsPerActor: writ.config.mcp.maxSessionsPerActor, idleMs: writ.config.mcp.sessionIdleSeconds * 1000 }, writ.now);
   const sweeper = setInterval(() => void sessions.sweep(), SWEEP_MS);
   sweeper.unref();

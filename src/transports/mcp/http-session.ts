@@ -14,7 +14,7 @@ import { TOOL_GROUPS } from './tools/index.js';
  * routes with the token of the request being served. Loaded on the first initialize, so a server
  * (or a CLI command) that never serves MCP does not load the SDK.
  */
-export function sessionOpener(app: FastifyInstance, writ: Writ): (identity: Identity) => Promise<McpSession> {
+export function sessionOpener(app: FastifyInstance, writ: Pick<Writ, 'config' | 'now'>): (identity: Identity) => Promise<McpSession> {
   const registry = new ToolRegistry(TOOL_GROUPS, writ.config.intake.maxBytes);
   return async (identity) => {
     const id = randomUUID();
