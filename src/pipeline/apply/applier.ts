@@ -3,7 +3,7 @@ import type { EffectPlan } from '../../catalog/types.js';
 import { WritError, toWritError } from '../../core/errors.js';
 import type { Directory } from '../../state/directory.js';
 import type { CommandStore, EntityRow, EntityStore, LogStore, StoredOutcome, StoreLifecycle } from '../../store/port.js';
-import { LogSequencer } from '../../ledger/sequencer.js';
+import { LogSequencer, type Sequencer } from '../../ledger/sequencer.js';
 import { RefusalWithFollowUp, type FollowUp } from '../../approvals/decide.js';
 import type { Policy } from '../../policy/cedar.js';
 import { systemContext } from '../system.js';
@@ -24,6 +24,8 @@ export type ApplyStore = StoreLifecycle & CommandStore & EntityStore & LogStore;
 
 export interface ApplierDeps {
   readonly store: ApplyStore;
+  /** Places each record in its log; absent: the heads of this process's own logs, in memory (LogSequencer). */
+  readonly sequencer?: Sequencer;
   readonly catalog: Catalog;
   /** Re-checks a command held for approval when it is about to run. */
   readonly policy: Policy;
@@ -77,7 +79,7 @@ export class Applier {
   private queue: Unit[] = [];
   private draining = false;
   private readonly overlay = new Overlay();
-  private readonly sequencer = new LogSequencer();
+  private readonly sequencer: Sequencer;
   private readonly writer: LedgerWriter;
   private readonly settleDeps: SettleDeps;
   private readonly planDeps: PlanDeps;
@@ -101,6 +103,7 @@ export class Applier {
     const now = () => this.unitNow ?? clock();
     deps = { ...deps, now };
     this.deps = deps;
+    this.sequencer = deps.sequencer ?? new LogSequencer();
     this.writer = new LedgerWriter(deps, this.sequencer, this.overlay, read);
     this.planDeps = {
       catalog: deps.catalog,

@@ -69,7 +69,7 @@ async function serve(home: string, overrides: ServeOptions, banner: boolean): Pr
     process.stdout.write(
       [
         `writ is serving at ${address}${intake ? `, taking commands from NATS ${intake.status().url} (${config.nats.subjectPrefix}.<tenant>)` : ''}`,
-        `  home ${rel}, tenant ${config.tenant}, store ${writ.store.durability}`,
+        `  home ${rel}, tenant ${config.tenant}, store ${writ.queries.health.durability}`,
         '',
         'Submit a first command from another terminal:',
         `  ./bin/writ submit --home ${rel} examples/upsert-product.json`,
@@ -80,7 +80,7 @@ async function serve(home: string, overrides: ServeOptions, banner: boolean): Pr
       ].join('\n'),
     );
   } else {
-    process.stdout.write(JSON.stringify({ msg: 'writ serving', url: address, home: config.home, store: writ.store.durability, ...(intake ? { nats: intake.status().url } : {}) }) + '\n');
+    process.stdout.write(JSON.stringify({ msg: 'writ serving', url: address, home: config.home, store: writ.queries.health.durability, ...(intake ? { nats: intake.status().url } : {}) }) + '\n');
   }
 }
 
