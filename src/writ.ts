@@ -51,6 +51,7 @@ import { packageRoot } from './util/package-root.js';
 /** A running writ: the store, the catalog and policy, and the pipeline over them. */
 export interface Writ {
   readonly config: Config;
+  /** Every role of the store: for this composition root, tests and benchmarks; the transports read `queries`. */
   readonly store: Store;
   /** What the transports read: narrow read-only views of the store (src/transports/queries.ts). */
   readonly queries: Queries;
