@@ -1,0 +1,85 @@
+import { WritError } from '../core/errors.js';
+import type { EntityRow } from '../store/port.js';
+import { logError } from '../util/log.js';
+import type { Catalog } from './catalog.js';
+import { logJobFailure } from './every-interval.js';
+import type { JobContext, PackReads, RoleDocuments, SystemAnswer } from './pack-module.js';
+
+/** What writ gives every job; `submit` is narrowed to the job's own pack here. */
+export type JobDeps = Omit<JobContext, 'signal'>;
+
+/**
+ * The loaded packs' contributions, run by the composition root (src/writ.ts) without naming any
+ * pack: apply hooks, start and close, background jobs, role documents and services.
+ */
+export class PackRuntime {
+  private readonly stop = new AbortController();
+  private readonly running: Array<Promise<void>> = [];
+
+  constructor(private readonly catalog: Catalog) {}
+
+  /** The role documents of the one pack that provides them (none: no actor holds a role). */
+  roles(): RoleDocuments | undefined {
+    const providers = this.catalog.packs.filter((p) => p.module.roles);
+    if (providers.length > 1) throw new Error(`packs ${providers.map((p) => p.name).join(' and ')} both provide role documents; remove one`);
+    return providers[0]?.module.roles;
+  }
+
+  /** The applier's beforeCommit: every pack's, together. */
+  async beforeCommit(): Promise<void> {
+    await Promise.all(this.catalog.packs.map((p) => p.module.hooks?.beforeCommit?.()));
+  }
+
+  /** The applier's onApplied: every pack's afterCommit, each on its own (one's exception is logged). */
+  afterCommit(rows: readonly EntityRow[]): void {
+    for (const p of this.catalog.packs) {
+      try {
+        p.module.hooks?.afterCommit?.(rows);
+      } catch (err) {
+        logError(`the afterCommit hook of pack ${p.name} failed`, err);
+      }
+    }
+  }
+
+  /** Every pack's start, in pack order. */
+  async start(reads: PackReads): Promise<void> {
+    for (const p of this.catalog.packs) await p.module.start?.(reads);
+  }
+
+  /** Starts every pack's jobs, each with a context whose submit takes only its own pack's actions. */
+  startJobs(deps: JobDeps): void {
+    for (const p of this.catalog.packs) {
+      for (const job of p.module.jobs ?? []) {
+        const submit = (tenant: string, action: string, payload: Record<string, unknown>, requestId: string): Promise<SystemAnswer> => {
+          const owner = this.catalog.get(action)?.pack;
+          if (owner !== undefined && owner !== p.name) {
+            return Promise.reject(new WritError('FORBIDDEN', `a job of pack ${p.name} may submit only its own pack's actions, not ${action} (pack ${owner})`));
+          }
+          return deps.submit(tenant, action, payload, requestId);
+        };
+        const ctx: JobContext = { ...deps, submit, signal: this.stop.signal };
+        this.running.push(
+          Promise.resolve()
+            .then(() => job.run(ctx))
+            .catch((err) => logJobFailure(p.name, job.name, err)),
+        );
+      }
+    }
+  }
+
+  /** Aborts every job's signal and waits for their runs to end. */
+  async stopJobs(): Promise<void> {
+    this.stop.abort();
+    await Promise.all(this.running);
+  }
+
+  /** Every pack's close, in reverse pack order. */
+  async close(): Promise<void> {
+    for (const p of [...this.catalog.packs].reverse()) await p.module.close?.();
+  }
+
+  /** The running pack's service (PackModule.service), for its own routes and CLI. */
+  service(pack: string): unknown {
+    return this.catalog.packs.find((p) => p.name === pack)?.module.service;
+  }
+}
