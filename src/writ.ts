@@ -162,7 +162,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   let integrator: Integrator | undefined;
   let dispatcher: Dispatcher | null = null;
   try {
-    const directory = await Directory.load(store, configuredHmacKeys(config), packs.roles());
+    const directory = await Directory.load(store, configuredHmacKeys(config), catalog.roleDocs);
     verifier = createVerifier(config.verify.workers);
     const jwt = new JwtVerifier(config.auth.jwt, { skewSeconds: config.freshness.skewSeconds, now });
     const access = new ReadAccess({ policy, directory, jwt, verifier, now, skewSeconds: config.freshness.skewSeconds, home: config.tenant, mode: config.auth.reads });

@@ -8,7 +8,8 @@ import { isDateTime } from '../core/date-time.js';
 import { WritError } from '../core/errors.js';
 import { FIELD_MAX } from '../core/envelope.js';
 import { declarativeEffect } from './effects.js';
-import type { PackEnvironment, PackModule, PackSetup } from './pack-module.js';
+import type { EntityRow } from '../store/port.js';
+import type { PackEnvironment, PackModule, PackSetup, RoleDocuments } from './pack-module.js';
 import { PACK_SCHEMA } from './pack-schema.js';
 import type { ActionDef, EffectSpec, Handler } from './types.js';
 
@@ -42,6 +43,19 @@ export class Catalog {
       }
     }
     checkScrollsApart(this.actions());
+    const providers = packs.filter((p) => p.module.roles);
+    if (providers.length > 1) throw new Error(`packs ${providers.map((p) => p.name).join(' and ')} both provide role documents; remove one`);
+    this.roleDocs = providers[0]?.module.roles;
+  }
+
+  /** The role documents of the one pack that provides them (none: no actor holds a role). */
+  readonly roleDocs: RoleDocuments | undefined;
+
+  /** The roles `actor` holds, read with `read` (state as the caller sees it). */
+  async rolesOf(read: (type: string, id: string) => Promise<EntityRow | null>, actor: string): Promise<readonly string[]> {
+    if (!this.roleDocs) return [];
+    const row = await read(this.roleDocs.type, actor);
+    return row && !row.deleted ? this.roleDocs.rolesOf(row.doc) : [];
   }
 
   get(name: string): ActionDef | undefined {

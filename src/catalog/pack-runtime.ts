@@ -3,7 +3,7 @@ import type { EntityRow } from '../store/port.js';
 import { logError } from '../util/log.js';
 import type { Catalog } from './catalog.js';
 import { logJobFailure } from './every-interval.js';
-import type { JobContext, PackReads, RoleDocuments, SystemAnswer } from './pack-module.js';
+import type { JobContext, PackReads, SystemAnswer } from './pack-module.js';
 
 /** What writ gives every job; `submit` is narrowed to the job's own pack here. */
 export type JobDeps = Omit<JobContext, 'signal'>;
@@ -17,13 +17,6 @@ export class PackRuntime {
   private readonly running: Array<Promise<void>> = [];
 
   constructor(private readonly catalog: Catalog) {}
-
-  /** The role documents of the one pack that provides them (none: no actor holds a role). */
-  roles(): RoleDocuments | undefined {
-    const providers = this.catalog.packs.filter((p) => p.module.roles);
-    if (providers.length > 1) throw new Error(`packs ${providers.map((p) => p.name).join(' and ')} both provide role documents; remove one`);
-    return providers[0]?.module.roles;
-  }
 
   /** The applier's beforeCommit: every pack's, together. */
   async beforeCommit(): Promise<void> {
