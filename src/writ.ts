@@ -274,6 +274,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     });
     packs.startJobs({
       ...reads,
+      maxBytes: config.intake.maxBytes,
       submit: (t, a, p, r) => pipeline.system(t, a, p, r),
       answered: async (t, r) => {
         const o = await store.getOutcome(t, SYSTEM_ACTOR, r);

@@ -196,3 +196,33 @@ describe('scheduled publishing', () => {
     assert.equal((await page('timed')).status, 'published');
   });
 });
+
+/** The scheduler as writ runs it: the content pack's background job (docs/packs.md), on writ's clock. */
+describe('scheduled publishing as the content pack\'s background job', () => {
+  const clock = new ManualClock();
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ scheduler: { enabled: true, intervalMs: 100 } }, { now: clock.now });
+  });
+  after(() => h.close());
+
+  it('publishes a due schedule in a running writ, as the system actor', async () => {
+    const editor = await h.actor('erin', ['editor']);
+    const publisher = await h.actor('paul', ['publisher']);
+    const ok = async (signer: Signer, action: string, payload: Record<string, unknown>) => assertOk(await h.post(h.sign(action, payload, { timestamp: clock.iso() }, signer)));
+    await ok(editor, 'SaveDraftPage', { pageId: 'job', title: 'job', blocks: [{ type: 'text' }] });
+    await ok(editor, 'SubmitForReview', { pageId: 'job' });
+    await ok(publisher, 'ApproveContent', { pageId: 'job' });
+    const { result } = await ok(publisher, 'SchedulePublish', { pageId: 'job', at: new Date(clock.ms + HOUR).toISOString() });
+    clock.advance(HOUR);
+    let records: Awaited<ReturnType<typeof leaves>> = [];
+    for (let i = 0; i < 300 && records.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      records = (await leaves(h, 'content')).filter((l) => l.requestId === result.requestId);
+    }
+    assert.equal(records.length, 1, 'the job published the page once');
+    assert.equal(records[0]!.actor, 'writ');
+    assert.equal(records[0]!.outcome, 'OK');
+    assert.equal((await h.get(`/v1/entities/${h.tenant}/page/job`)).body.doc.status, 'published');
+  });
+});

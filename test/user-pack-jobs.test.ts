@@ -44,17 +44,26 @@ export default function setup(env) {
   const clock = {
     name: 'clock',
     async run(ctx) {
-      try {
-        await ctx.submit(tenant, 'writ.SetFlag', { subject: 'tenant', flag: 'blocked', reason: 'a job reaching beyond its pack' }, 'ticker-overreach');
-        await ctx.submit(tenant, 'Report', { id: 'overreach', code: 'ACCEPTED' }, 'ticker-report');
-      } catch (err) {
-        await ctx.submit(tenant, 'Report', { id: 'overreach', code: String(err.code) }, 'ticker-report');
-      }
+      // Each attempt's answer (or the code it was refused with) is recorded as a Report.
+      const attempt = async (id, submit) => {
+        let code;
+        try {
+          const body = JSON.parse((await submit()).body);
+          code = 'ANSWERED ' + body.status + ' ' + (body.code ?? '');
+        } catch (err) {
+          code = String(err.code);
+        }
+        await ctx.submit(tenant, 'Report', { id, code }, 'ticker-report-' + id);
+      };
+      await attempt('overreach', () => ctx.submit(tenant, 'writ.SetFlag', { subject: 'tenant', flag: 'blocked', reason: 'a job reaching beyond its pack' }, 'ticker-overreach'));
+      await attempt('elsewhere', () => ctx.submit('nosuch', 'Report', { id: 'elsewhere', code: 'x' }, 'ticker-elsewhere'));
+      await attempt('longid', () => ctx.submit(tenant, 'Report', { id: 'longid', code: 'x' }, 'r'.repeat(300)));
+      await attempt('huge', () => ctx.submit(tenant, 'Report', { id: 'huge', code: 'x'.repeat(2 * 1024 * 1024) }, 'ticker-huge'));
       await everyInterval(ctx, 20, async () => {
         if (ctx.held(tenant)) return;
         const last = await ctx.get(tenant, 'tick', 'main');
         const n = (last ? last.doc.n : 0) + 1;
-        await ctx.submit(tenant, 'Tick', { clock: 'main', n, at: new Date(ctx.now()).toISOString() }, 'tick-' + n);
+        await ctx.submit(tenant, 'Tick', { clock: 'main', n, at: new Date(ctx.now()).toISOString() }, 'ticker-tick-' + n);
       });
       writeFileSync(${JSON.stringify(stoppedMark)}, 'stopped');
     },
@@ -100,20 +109,34 @@ describe('a deployment pack with a background job', () => {
       assert.equal(l.actor, 'writ');
       assert.equal(l.outcome, 'OK');
       assert.equal(l.target, 'tick/main');
-      assert.equal(l.requestId, `tick-${i + 1}`, 'each tick read the last one from state');
+      assert.equal(l.requestId, `ticker-tick-${i + 1}`, 'each tick read the last one from state');
     }
     const state = await h.get(`/v1/entities/${h.tenant}/tick/main`);
     assert.equal(state.status, 200);
     assert.ok(state.body.doc.n >= 3);
   });
 
+  const report = async (id: string) => {
+    const r = await h.get(`/v1/entities/${h.tenant}/report/${id}`);
+    assert.equal(r.status, 200, `the job reported ${id}`);
+    return r.body.doc.code as string;
+  };
+
   it('may submit only its own pack\'s actions: another pack\'s is refused FORBIDDEN and nothing of it is recorded', async () => {
     await ticks(1);
-    const report = await h.get(`/v1/entities/${h.tenant}/report/overreach`);
-    assert.equal(report.status, 200);
-    assert.equal(report.body.doc.code, 'FORBIDDEN');
+    assert.equal(await report('overreach'), 'FORBIDDEN');
     assert.equal((await leaves(h, 'writ')).filter((l) => l.requestId === 'ticker-overreach').length, 0);
     assert.equal((await h.get(`/v1/entities/${h.tenant}/flag/tenant`)).status, 404, 'no flag was set');
+  });
+
+  it('may submit only in tenants writ serves, with an envelope\'s bounds, before anything is recorded', async () => {
+    await ticks(1);
+    assert.equal(await report('elsewhere'), 'FORBIDDEN');
+    assert.ok(!h.writ.applier.logSizes().some((l) => l.tenant === 'nosuch'), 'no log was opened for another tenant');
+    assert.equal(await report('longid'), 'INVALID_ENVELOPE');
+    assert.equal(await report('huge'), 'PAYLOAD_TOO_LARGE');
+    const refused = (await leaves(h, 'ticker')).filter((l) => l.requestId.length > 128 || l.requestId === 'ticker-huge');
+    assert.deepEqual(refused, [], 'the refused submissions left no record');
   });
 
   it('is stopped when writ closes, and started again when it opens', async () => {
@@ -121,6 +144,6 @@ describe('a deployment pack with a background job', () => {
     await h.restart();
     assert.ok(existsSync(join(marks, 'stopped')), 'the job saw its stop signal and ended');
     const again = await ticks(before + 1);
-    assert.equal(again.at(-1)!.requestId, `tick-${again.length}`, 'the restarted job went on from state');
+    assert.equal(again.at(-1)!.requestId, `ticker-tick-${again.length}`, 'the restarted job went on from state');
   });
 });

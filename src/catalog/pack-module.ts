@@ -69,8 +69,10 @@ export interface JobContext extends PackReads {
   /**
    * Submits a command of the job's own pack as the system actor `writ`, through the pipeline from
    * validation on (no signature, no policy: writ's own authority), recorded in the ledger like any
-   * command. The same requestId is answered from the stored outcome, never applied twice. An action
-   * of another pack is refused with FORBIDDEN before anything is recorded.
+   * command. The same requestId is answered from the stored outcome, never applied twice. Refused
+   * (thrown) before anything is recorded: an action that is not the job's pack's, or a tenant
+   * without a log (FORBIDDEN); a requestId an envelope could not carry (INVALID_ENVELOPE); a payload
+   * over intake.maxBytes canonical bytes (PAYLOAD_TOO_LARGE).
    */
   submit(tenant: string, action: string, payload: Record<string, unknown>, requestId: string): Promise<SystemAnswer>;
   /** The stored answer of the system actor's command `requestId` in `tenant`, or null. */

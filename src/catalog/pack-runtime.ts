@@ -1,3 +1,5 @@
+import { jcsBytes } from '../canonical/jcs.js';
+import { PATTERNS } from '../core/envelope.js';
 import { WritError } from '../core/errors.js';
 import type { EntityRow } from '../store/port.js';
 import { logError } from '../util/log.js';
@@ -6,7 +8,26 @@ import { logJobFailure } from './every-interval.js';
 import type { JobContext, PackReads, SystemAnswer } from './pack-module.js';
 
 /** What writ gives every job; `submit` is narrowed to the job's own pack here. */
-export type JobDeps = Omit<JobContext, 'signal'>;
+export type JobDeps = Omit<JobContext, 'signal'> & {
+  /** The largest payload a job may submit, in canonical bytes (intake.maxBytes, as a body). */
+  readonly maxBytes: number;
+};
+
+/**
+ * Why a job of `pack` may not submit this command, or undefined. A system command skips intake
+ * (it is not a body), so the bounds intake puts on an envelope are checked here, before anything
+ * reaches the store: the job's own pack's action, a tenant writ serves, a requestId and a payload
+ * an envelope could carry.
+ */
+function jobRefusal(catalog: Catalog, pack: string, deps: JobDeps, tenant: string, action: string, payload: Record<string, unknown>, requestId: string): WritError | undefined {
+  const owner = catalog.get(action)?.pack;
+  if (owner !== pack) return new WritError('FORBIDDEN', `a job of pack ${pack} may submit only its own pack's actions, not ${JSON.stringify(action)}${owner ? ` (pack ${owner})` : ''}`);
+  if (!deps.tenants().includes(tenant)) return new WritError('FORBIDDEN', `a job submits only in tenants writ serves; ${JSON.stringify(tenant.slice(0, 64))} has no log`);
+  if (!PATTERNS.requestId.test(requestId)) return new WritError('INVALID_ENVELOPE', `a requestId is 8 to 128 characters of A-Z a-z 0-9 . _ : -`);
+  const size = jcsBytes(payload).byteLength;
+  if (size > deps.maxBytes) return new WritError('PAYLOAD_TOO_LARGE', `the payload is ${size} bytes; the limit is ${deps.maxBytes}`);
+  return undefined;
+}
 
 /**
  * The loaded packs' contributions, run by the composition root (src/writ.ts) without naming any
@@ -44,13 +65,11 @@ export class PackRuntime {
     for (const p of this.catalog.packs) {
       for (const job of p.module.jobs ?? []) {
         const submit = (tenant: string, action: string, payload: Record<string, unknown>, requestId: string): Promise<SystemAnswer> => {
-          const owner = this.catalog.get(action)?.pack;
-          if (owner !== undefined && owner !== p.name) {
-            return Promise.reject(new WritError('FORBIDDEN', `a job of pack ${p.name} may submit only its own pack's actions, not ${action} (pack ${owner})`));
-          }
-          return deps.submit(tenant, action, payload, requestId);
+          const refusal = jobRefusal(this.catalog, p.name, deps, tenant, action, payload, requestId);
+          return refusal ? Promise.reject(refusal) : deps.submit(tenant, action, payload, requestId);
         };
-        const ctx: JobContext = { ...deps, submit, signal: this.stop.signal };
+        const { maxBytes: _, ...context } = deps;
+        const ctx: JobContext = { ...context, submit, signal: this.stop.signal };
         this.running.push(
           Promise.resolve()
             .then(() => job.run(ctx))
