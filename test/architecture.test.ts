@@ -67,7 +67,6 @@ const COMPOSITION_ROOT = 'src/writ.ts';
  */
 export const PACK_EXCEPTIONS: Readonly<Record<string, { readonly pack: string; readonly reason: string }>> = {
   'src/transports/http/knowledge-routes.ts': { pack: 'knowledge', reason: "the knowledge pack's read routes (docs/knowledge.md, \"Reads\"): packs have no route API" },
-  'src/transports/http/read-routes.ts': { pack: 'knowledge', reason: 'a read of a kip-* entity is put to policy as a knowledge read (a message is its recipient\'s): packs have no read-policy API' },
   'src/transports/cli/knowledge.ts': { pack: 'knowledge', reason: '`writ knowledge reindex` rebuilds the pack\'s search index offline under the writer lock: packs have no CLI API' },
 };
 

@@ -9,7 +9,7 @@ import { WritError } from '../core/errors.js';
 import { FIELD_MAX } from '../core/envelope.js';
 import { declarativeEffect } from './effects.js';
 import type { EntityRow } from '../store/port.js';
-import type { PackEnvironment, PackModule, PackSetup, RoleDocuments } from './pack-module.js';
+import type { EntityReadPolicy, PackEnvironment, PackModule, PackSetup, RoleDocuments } from './pack-module.js';
 import { PACK_SCHEMA } from './pack-schema.js';
 import type { ActionDef, EffectSpec, Handler } from './types.js';
 
@@ -50,6 +50,15 @@ export class Catalog {
 
   /** The role documents of the one pack that provides them (none: no actor holds a role). */
   readonly roleDocs: RoleDocuments | undefined;
+
+  /** The first pack's policy for a read of entity `type/id` by `reader` (PackModule.entityRead), or null. */
+  entityRead(type: string, id: string | undefined, reader: string | undefined): EntityReadPolicy | null {
+    for (const p of this.packs) {
+      const read = p.module.entityRead?.(type, id, reader);
+      if (read) return read;
+    }
+    return null;
+  }
 
   /** The roles `actor` holds, read with `read` (state as the caller sees it). */
   async rolesOf(read: (type: string, id: string) => Promise<EntityRow | null>, actor: string): Promise<readonly string[]> {

@@ -12,7 +12,7 @@ export type { EffectContext, EffectPlan, Handler } from './types.js';
 export type { EntityRow } from '../store/port.js';
 export type { Envelope } from '../core/envelope.js';
 export type { Code } from '../core/codes.js';
-export type { ApplyHooks, BackgroundJob, JobContext, PackEnvironment, PackModule, PackReads, PackSetup, RoleDocuments, SystemAnswer } from './pack-module.js';
+export type { ApplyHooks, BackgroundJob, EntityReadPolicy, JobContext, PackEnvironment, PackModule, PackReads, PackSetup, RoleDocuments, SystemAnswer } from './pack-module.js';
 export { everyInterval } from './every-interval.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import type { ReadFacts, ReadKind } from '../policy/reads.js';
 import type { EntityRow } from '../store/port.js';
 import type { Handler } from './types.js';
 
@@ -15,6 +16,11 @@ export interface PackModule {
   readonly hooks?: ApplyHooks;
   /** The documents that give actors the roles policy sees (the access pack's `actor`). */
   readonly roles?: RoleDocuments;
+  /**
+   * How a read of an entity of the pack's types through the entity routes is put to policy (the
+   * knowledge pack: a message is its recipient's); null leaves the default (`read:entity`).
+   */
+  entityRead?(type: string, id: string | undefined, reader: string | undefined): EntityReadPolicy | null;
   /**
    * Awaited once when writ opens, after the ledger is open and before anything is served or any job
    * runs: brings what the pack keeps beside state up to it (the knowledge pack moves its git refs).
@@ -109,6 +115,13 @@ export interface ApplyHooks {
    * block (queue follow-up work) and an exception is logged, never passed on.
    */
   afterCommit?(rows: readonly EntityRow[]): void;
+}
+
+/** What Cedar decides an entity read on: `read:<kind>` on `resource`, with `facts` in its context. */
+export interface EntityReadPolicy {
+  readonly kind: ReadKind;
+  readonly resource: string;
+  readonly facts: ReadFacts;
 }
 
 /** How one entity type gives actors roles (at most one loaded pack provides it). */

@@ -4,6 +4,7 @@ import type { Config } from '../../config/config.js';
 import { KnowledgeIndex } from '../../store/sqlite/knowledge-index.js';
 import { logError } from '../../util/log.js';
 import { knowledgeHandlers } from './handlers.js';
+import { knowledgeEntityRead } from './read-access.js';
 import { RefSync } from './refs.js';
 import { KnowledgeRepos } from './repos.js';
 import { SearchSync } from './search.js';
@@ -59,9 +60,11 @@ export function knowledgeOf(writ: { readonly packs: { service(pack: string): unk
  * the fsync of new git objects before each commit, the refs moved after it, the repair at start.
  */
 export const knowledgePack: PackSetup = (env) => {
-  if (!env) return {};
+  // Knowledge entities (kip-*) are read as knowledge through the entity routes too.
+  if (!env) return { entityRead: knowledgeEntityRead };
   const k = new KnowledgeRuntime(env.config);
   return {
+    entityRead: knowledgeEntityRead,
     handlers: knowledgeHandlers({ repo: (t) => k.repos.repo(t) }),
     hooks: {
       // New git objects are fsynced before the ledger names them (docs/knowledge.md, "Crash safety").
