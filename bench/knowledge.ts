@@ -6,6 +6,7 @@ import { search } from '../src/packs/knowledge/search.js';
 import { SYSTEM_ACTOR } from '../src/pipeline/system.js';
 import { signEnvelope } from '../src/sdk/sign.js';
 import { benchHome, emit, percentile, round, runConcurrent } from './support.js';
+import { knowledgeOf } from '../src/packs/knowledge/pack.js';
 
 const DIRS = 100;
 const WORDS = Array.from({ length: 4000 }, (_, i) => `w${(i * 2654435761 % 1e9).toString(36)}`);
@@ -64,8 +65,8 @@ export async function benchKnowledge(entries: number, commits: number): Promise<
     const proposal = await system('Propose', { proposalId: 'seed', title: 'Seed' });
     await system('Land', { proposalId: 'seed', head: proposal.result.head });
     const buildSeconds = Number(process.hrtime.bigint() - built) / 1e9;
-    await writ.knowledge.refs.settled();
-    await writ.knowledge.search.settled();
+    await knowledgeOf(writ).refs.settled();
+    await knowledgeOf(writ).search.settled();
     process.stderr.write(`knowledge bench: canon landed and indexed (${round(Number(process.hrtime.bigint() - built) / 1e9, 1)} s)\n`);
 
     const bodies = Array.from({ length: commits }, (_, c) => {
@@ -84,7 +85,7 @@ export async function benchKnowledge(entries: number, commits: number): Promise<
     let hits = 0;
     for (let q = 0; q < 1000; q++) {
       const t = process.hrtime.bigint();
-      hits += search({ index: writ.knowledge.search.index, access: writ.access }, identity, b.tenant, { q: `${word(q * 13)} ${word(q * 29 + 1)}`, ref: 'canon', limit: 20 }).hits.length;
+      hits += search({ index: knowledgeOf(writ).search.index, access: writ.access }, identity, b.tenant, { q: `${word(q * 13)} ${word(q * 29 + 1)}`, ref: 'canon', limit: 20 }).hits.length;
       latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
     latencies.sort((x, y) => x - y);

@@ -1,5 +1,5 @@
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { BUILTIN_HANDLERS } from '../src/packs/index.js';
+import { BUILTIN_PACKS } from '../src/packs/index.js';
 import { Policy, type PolicyRequest } from '../src/policy/cedar.js';
 import { factsOf } from '../src/policy/schema.js';
 import { builtinPacksDir, policySources } from '../src/writ.js';
@@ -15,7 +15,7 @@ const ROLES_GRANTED = ['admin', 'editor', 'publisher', 'breakglass'];
  * roles, so both the auto and the approval permits of the access pack are exercised).
  */
 async function requests(count: number): Promise<{ policy: (memoise: boolean) => Policy; list: PolicyRequest[] }> {
-  const catalog = await loadCatalog([builtinPacksDir()], BUILTIN_HANDLERS);
+  const catalog = await loadCatalog([builtinPacksDir()], BUILTIN_PACKS);
   const sources = policySources(catalog, '/nonexistent');
   const actions = catalog.actions();
   const list: PolicyRequest[] = [];

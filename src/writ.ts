@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApprovalSweeper } from './approvals/sweeper.js';
-import { airlockSecret } from './approvals/totp-secret.js';
 import { loadCatalog, type Catalog } from './catalog/catalog.js';
+import { PackRuntime } from './catalog/pack-runtime.js';
 import type { Config, SinkConfig } from './config/config.js';
 import type { Anchor } from './ledger/anchors/anchor.js';
 import { GitAnchor } from './ledger/anchors/git-anchor.js';
@@ -16,17 +16,10 @@ import { Dispatcher } from './outbox/dispatcher.js';
 import type { Sink } from './outbox/sink.js';
 import { NoteSigner } from './ledger/note-signer.js';
 import { WitnessClient } from './ledger/witness-client.js';
-import { BUILTIN_HANDLERS } from './packs/index.js';
-import { knowledgeHandlers } from './packs/knowledge/handlers.js';
-import { KnowledgeRepos } from './packs/knowledge/repos.js';
-import { RefSync } from './packs/knowledge/refs.js';
-import { SearchSync } from './packs/knowledge/search.js';
-import { KnowledgeIndex } from './store/sqlite/knowledge-index.js';
-import { logError } from './util/log.js';
-import { airlockHandlers } from './packs/writ/airlock-handlers.js';
-import { tenantHandlers } from './packs/writ/tenant-handlers.js';
+// The registry of built-in packs, the one place that names them (src/packs/index.ts).
+import { BUILTIN_PACKS } from './packs/index.js';
 import { TenantBootstrapper } from './home/tenant-bootstrap.js';
-import { PublishScheduler, SYSTEM_ACTOR } from './scheduler/scheduler.js';
+import { SYSTEM_ACTOR } from './pipeline/system.js';
 import { Applier } from './pipeline/apply/applier.js';
 import { readHmacSecret } from './pipeline/authenticate/hmac-secret.js';
 import { ReadAccess } from './access/reads.js';
@@ -67,8 +60,8 @@ export interface Writ {
   /** Signs checkpoints; its verifier key (`signer.vkey`) verifies every log of this deployment. */
   readonly signer: NoteSigner;
   readonly integrator: Integrator;
-  /** Publishes due SchedulePublish entries as the system actor. */
-  readonly scheduler: PublishScheduler;
+  /** The loaded packs' jobs, hooks and services (src/catalog/pack-module.ts; docs/packs.md). */
+  readonly packs: PackRuntime;
   /** Expires commands held for approval past their TTL, as the system actor. */
   readonly sweeper: ApprovalSweeper;
   /** Gives tenants created by writ.CreateTenant their first admin (in their own logs). */
@@ -79,8 +72,6 @@ export interface Writ {
   readonly now: () => number;
   /** Prometheus metrics (GET /metrics; docs/metrics.md), in a registry of this writ's own. */
   readonly metrics: WritMetrics;
-  /** The knowledge pack's repositories and the refs that follow the ledger (docs/knowledge.md). */
-  readonly knowledge: { readonly repos: KnowledgeRepos; readonly refs: RefSync; readonly search: SearchSync };
   close(): Promise<void>;
 }
 
@@ -145,29 +136,26 @@ async function openAnchors(config: Config): Promise<Anchor[]> {
 }
 
 /**
- * The built-in packs and the home's, with their handlers (`writ verify` replays the ledger through
- * them). `exists` tells writ.CreateTenant which tenants have logs already; a replay passes none
- * (the tenant entity in the home tenant still refuses a second creation).
+ * The built-in packs and the home's, set up for this deployment (`writ verify` replays the ledger
+ * through their handlers). `exists` tells writ.CreateTenant which tenants have logs already; a
+ * replay passes none (the tenant entity in the home tenant still refuses a second creation).
  */
-export async function openCatalog(config: Config, exists: (tenant: string) => boolean = () => false, repos = new KnowledgeRepos(config.knowledge.git)): Promise<Catalog> {
-  // The airlock's handlers, bound to this deployment's TOTP secret (its spent windows are in state).
-  const airlock = airlockHandlers({ secret: airlockSecret(config.approvals.totpSecretFile) });
-  // A tenant exists once it has a log, or keys configured for it (writ.CreateTenant refuses it then).
-  const tenants = tenantHandlers({ home: config.tenant, exists: (t) => exists(t) || config.auth.hmacKeys.some((k) => k.tenant === t) });
-  // The knowledge pack's handlers, bound to this home's repositories (a replay reads their objects).
-  const knowledge = knowledgeHandlers({ repo: (t) => repos.repo(t) });
-  return loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock, ...tenants }, knowledge });
+export async function openCatalog(config: Config, exists: (tenant: string) => boolean = () => false): Promise<Catalog> {
+  const tenantExists = (t: string) => exists(t) || config.auth.hmacKeys.some((k) => k.tenant === t);
+  return loadCatalog([builtinPacksDir(), config.packsDir], BUILTIN_PACKS, { config, tenantExists });
+}
+
+/** The packs of a home (or the built-in ones only) as a tool reads them: actions and policies, no deployment (PackSetup). */
+export function toolCatalog(packsDir?: string): Promise<Catalog> {
+  return loadCatalog([builtinPacksDir(), ...(packsDir ? [packsDir] : [])], BUILTIN_PACKS);
 }
 
 export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
   const now = options.now ?? Date.now;
   // The applier, opened below, knows which tenants have logs.
   let served: () => Array<{ tenant: string }> = () => [];
-  const repos = new KnowledgeRepos(config.knowledge.git);
-  const catalog = await openCatalog(config, (t) => served().some((l) => l.tenant === t), repos);
-  const refs = new RefSync(repos);
-  const search = new SearchSync(repos, new KnowledgeIndex(join(dirname(config.store.path), 'knowledge-index.sqlite')));
-  refs.onMoved = (tenant, moves) => void search.moved(tenant, moves).catch((err) => logError('the knowledge search index could not follow a ref; `writ knowledge reindex` rebuilds it', err, { tenant }));
+  const catalog = await openCatalog(config, (t) => served().some((l) => l.tenant === t));
+  const packs = new PackRuntime(catalog);
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
   // The data folder is private (0700) when writ creates it: the database holds every envelope.
   mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
@@ -179,7 +167,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   let integrator: Integrator | undefined;
   let dispatcher: Dispatcher | null = null;
   try {
-    const directory = await Directory.load(store, configuredHmacKeys(config));
+    const directory = await Directory.load(store, configuredHmacKeys(config), catalog.roleDocs);
     verifier = createVerifier(config.verify.workers);
     const jwt = new JwtVerifier(config.auth.jwt, { skewSeconds: config.freshness.skewSeconds, now });
     const access = new ReadAccess({ policy, directory, jwt, verifier, now, skewSeconds: config.freshness.skewSeconds, home: config.tenant, mode: config.auth.reads });
@@ -228,16 +216,19 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
       mayHaveOutcome,
       onCommitted: (commands, seconds) => metrics.batch(commands, seconds),
-      onApplied: (rows) => refs.afterCommit(rows),
-      // New git objects are fsynced before the ledger names them (docs/knowledge.md, "Crash safety").
-      beforeCommit: () => repos.flush(),
+      onApplied: (rows) => packs.afterCommit(rows),
+      beforeCommit: () => packs.beforeCommit(),
       now,
     });
-    // Git refs follow the ledger: a crash after a commit and before its refs moved is repaired here.
-    const knowledgeTenants = applier.logSizes().filter((l) => l.scroll === 'knowledge').map((l) => l.tenant);
-    await refs.repair(store, knowledgeTenants);
-    // The search index follows the refs; start-up brings it up to them (a lost index is rebuilt here).
-    await search.catchUp(knowledgeTenants);
+    const tenantsWith = (scroll?: string) => [...new Set(applier.logSizes().filter((l) => scroll === undefined || l.scroll === scroll).map((l) => l.tenant))];
+    const reads = {
+      now,
+      tenants: tenantsWith,
+      get: (t: string, type: string, id: string) => store.getEntity(t, type, id),
+      list: (t: string, type: string, after: string | null, limit: number) => store.listEntities(t, type, after, limit),
+    };
+    // What packs keep beside state is brought up to it before anything is served (the knowledge refs).
+    await packs.start(reads);
     integrator = await Integrator.open(
       {
         store,
@@ -286,16 +277,17 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       now,
       observer: metrics,
     });
-    const scheduler = new PublishScheduler({
-      store,
+    packs.startJobs({
+      ...reads,
+      maxBytes: config.intake.maxBytes,
       submit: (t, a, p, r) => pipeline.system(t, a, p, r),
-      tenants: () => applier.logSizes().filter((l) => l.scroll === 'content').map((l) => l.tenant),
-      // A flag on the system actor (or its tenant) holds scheduled publishing until it is lifted.
+      answered: async (t, r) => {
+        const o = await store.getOutcome(t, SYSTEM_ACTOR, r);
+        return o ? { httpStatus: o.httpStatus, body: o.response } : null;
+      },
+      // A flag on the system actor (or its tenant) holds its jobs' commands until it is lifted.
       held: (t) => directory.flagOf(t, SYSTEM_ACTOR) !== undefined,
-      now,
-      intervalMs: config.scheduler.intervalMs,
     });
-    if (config.scheduler.enabled) scheduler.start();
     const sweeper = new ApprovalSweeper({
       store,
       submit: (t, a, p, r) => pipeline.system(t, a, p, r),
@@ -347,22 +339,19 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       limiter,
       signer,
       integrator: it,
-      scheduler,
+      packs,
       sweeper,
       tenants: tenantBootstrapper,
       outbox,
       now,
       metrics,
-      knowledge: { repos, refs, search },
       async close() {
         clearInterval(pruner);
         await tenantBootstrapper.close();
-        await scheduler.close();
+        await packs.stopJobs();
         await sweeper.close();
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));
-        await refs.settled();
-        await search.settled();
-        search.index.close();
+        await packs.close();
         await outbox?.close();
         await it.close();
         await v.close();
@@ -371,7 +360,8 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
     };
   } catch (err) {
-    search.index.close();
+    await packs.stopJobs();
+    await packs.close().catch(() => undefined);
     await dispatcher?.close();
     await integrator?.close();
     await verifier?.close();

@@ -20,6 +20,10 @@ import { packageRoot } from '../src/util/package-root.js';
  *            offline tools listed in OFFLINE_TOOLS, each with its reason; the rest of writ opens the
  *            store through the factory src/store/open-store.ts and is typed on the port's roles;
  *            src/transports/ never imports an adapter (routes read writ.queries).
+ *   packs    nothing outside src/packs/<p>/ imports a file of src/packs/<p>/ (not even a type): packs
+ *            reach writ through the pack API (src/catalog/pack-module.ts) and are loaded through the
+ *            registry src/packs/index.ts, which is in no pack. PACK_EXCEPTIONS names the files that
+ *            still do, with why.
  * Imports are read with the TypeScript parser (static, re-exports, dynamic import(), require(),
  * import types), never with regular expressions over the text.
  */
@@ -45,7 +49,7 @@ interface ImportRef {
 }
 
 interface Violation {
-  readonly rule: 'drivers' | 'core' | 'browser' | 'stage-entry' | 'stage-order' | 'adapters';
+  readonly rule: 'drivers' | 'core' | 'browser' | 'stage-entry' | 'stage-order' | 'adapters' | 'packs';
   readonly file: string;
   readonly line: number;
   readonly message: string;
@@ -64,11 +68,31 @@ const COMPOSITION_ROOT = 'src/writ.ts';
 const ADAPTER_FILE = /^src\/store\/[^/]+\//;
 /** Files outside src/store/ that may import an adapter, and why; none may be under src/transports/. */
 const OFFLINE_TOOLS: Readonly<Record<string, string>> = {
-  'src/writ.ts': 'the composition root opens the knowledge search index, an SQLite file of its own beside the store whatever store.kind is',
+  'src/packs/knowledge/pack.ts': 'the knowledge pack opens its search index, an SQLite file of its own beside the store whatever store.kind is',
   'src/packs/knowledge/search.ts': 'keeps that search index current (its type only)',
   'src/home/backup.ts': '`writ backup` snapshots the embedded database file itself, and reads its log heads for the manifest',
   'src/home/offline.ts': 'the door of the CLI\'s offline commands: the home\'s writer lock, swapping rebuilt entity history in, rebuilding the search index',
 };
+
+
+/**
+ * The files outside a pack that still import it, each with the one pack it may import and why. None
+ * is in src/pipeline, src/state, src/scheduler or src/writ.ts; all are a pack's own routes or CLI,
+ * which would need an HTTP and CLI API for packs (access table, OpenAPI, the generated route test).
+ */
+export const PACK_EXCEPTIONS: Readonly<Record<string, { readonly pack: string; readonly reason: string }>> = {
+  'src/transports/http/knowledge-routes.ts': { pack: 'knowledge', reason: "the knowledge pack's read routes (docs/knowledge.md, \"Reads\"): packs have no route API" },
+  'src/transports/cli/knowledge.ts': { pack: 'knowledge', reason: '`writ knowledge reindex` rebuilds the pack\'s search index offline under the writer lock: packs have no CLI API' },
+};
+
+/** The registry of built-in packs: the one file that names every pack. */
+const PACK_REGISTRY = 'src/packs/index.ts';
+
+/** The pack a path lies in ('writ' for src/packs/writ/handlers.ts); null outside src/packs/<p>/. */
+function packOf(path: string | null): string | null {
+  const m = path ? /^src\/packs\/([^/]+)\//.exec(path) : null;
+  return m ? m[1] : null;
+}
 
 const DRIVERS: ReadonlyArray<{ readonly module: string; readonly allowed: RegExp; readonly where: string }> = [
   { module: 'better-sqlite3', allowed: /^src\/store\/[^/]+\//, where: 'src/store/<adapter>/' },
@@ -172,6 +196,11 @@ export function violations(imports: readonly ImportRef[]): Violation[] {
     if (ref.file.startsWith(BROWSER_SAFE)) {
       const inCore = ref.resolved !== null && ref.resolved.startsWith('src/core/');
       if (!inCore) report('browser', ref, `imports ${ref.specifier}; ${BROWSER_SAFE} must run in a browser, so it may import only files inside src/core/`);
+    }
+
+    const pack = packOf(ref.resolved);
+    if (pack !== null && pack !== packOf(ref.file) && ref.file !== PACK_REGISTRY && PACK_EXCEPTIONS[ref.file]?.pack !== pack) {
+      report('packs', ref, `imports ${ref.specifier}, a file of pack ${pack}; only files in src/packs/${pack}/ may (use the pack API, src/catalog/pack-module.ts)`);
     }
 
     const stage = stageOf(ref.resolved);
@@ -446,6 +475,34 @@ describe('the architecture of src/', () => {
         ['stage-entry', 'src/approvals/bad.ts'],
         ['stage-order', 'src/transports/nats/bad.ts'],
       ]);
+    });
+  });
+
+  describe('the packs rule', () => {
+    it('reports a file outside a pack importing it, even a type, and not the pack itself, the registry or a listed exception', () => {
+      const found = violations(
+        scan({
+          'src/state/directory.ts': "import type { ActorDoc } from '../packs/access/handlers.js';",
+          'src/writ.ts': "import { BUILTIN_PACKS } from './packs/index.js';\nimport { knowledgeOf } from './packs/knowledge/pack.js';",
+          'src/packs/index.ts': "import { accessPack } from './access/pack.js';",
+          'src/packs/writ/approval-handlers.ts': "import { unstage } from './airlock-index.js';\nimport type { ActorDoc } from '../access/handlers.js';",
+          'src/packs/knowledge/pack.ts': "import { RefSync } from './refs.js';",
+          'src/transports/cli/knowledge.ts': "import { SearchSync } from '../../packs/knowledge/search.js';\nimport { x } from '../../packs/content/schedule.js';",
+        }),
+      );
+      assert.deepEqual(found.map((v) => [v.rule, v.file, v.line]), [
+        ['packs', 'src/state/directory.ts', 1],
+        ['packs', 'src/writ.ts', 2],
+        ['packs', 'src/packs/writ/approval-handlers.ts', 2],
+        ['packs', 'src/transports/cli/knowledge.ts', 2],
+      ]);
+    });
+
+    it('lists only exceptions that are still needed', () => {
+      for (const [file, { pack }] of Object.entries(PACK_EXCEPTIONS)) {
+        assert.ok(imports.some((r) => r.file === file && packOf(r.resolved) === pack), `${file} no longer imports pack ${pack}: remove its exception`);
+        assert.ok(!/^src\/(pipeline|state|scheduler)\/|^src\/writ\.ts$/.test(file), `${file} may not be an exception`);
+      }
     });
   });
 

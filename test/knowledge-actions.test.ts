@@ -11,6 +11,7 @@ import { startHarness, type Harness } from './support/harness.js';
 import { entry, git, refs } from './support/knowledge.js';
 import { assertError, assertOk, leaves, ManualClock } from './support/stage-helpers.js';
 import { refHotp } from './support/reference.js';
+import { knowledgeOf } from '../src/packs/knowledge/pack.js';
 
 const KEY = Buffer.from('writ knowledge test key, 32 bytes', 'ascii');
 
@@ -161,7 +162,7 @@ describe('the knowledge pack', () => {
     assert.match(got.body.content, /ada says/);
     const log = await h.getAs(k('/log'), bob);
     assert.deepEqual(log.body.commits.slice(0, 2).map((c: any) => c.message.split('\n')[0]), ['Land proposal p4: Delta by ada', 'Land proposal p1: Alpha and beta']);
-    await h.writ.knowledge.search.settled();
+    await knowledgeOf(h.writ).search.settled();
     const hits = await h.getAs(k('/search?q=beta&ref=canon'), bob);
     assert.deepEqual(hits.body.hits.map((x: any) => x.path), ['notes/beta.md'], 'the entry titled Beta ranks first');
   });

@@ -6,6 +6,7 @@ import { verifyHome } from '../src/transports/cli/verify-home.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { entry } from './support/knowledge.js';
 import { assertError, assertOk, leaves } from './support/stage-helpers.js';
+import { knowledgeOf } from '../src/packs/knowledge/pack.js';
 
 /**
  * New git objects are fsynced before the ledger transaction that names them (docs/knowledge.md,
@@ -27,7 +28,7 @@ describe('knowledge objects are durable before the ledger names them', () => {
   const perspective = () => h.writ.store.getEntity(h.tenant, 'kip-perspective', 'ada');
 
   it('records a KipCommit only after the flush of its objects has finished', async () => {
-    const repos = h.writ.knowledge.repos;
+    const repos = knowledgeOf(h.writ).repos;
     const flush = repos.flush.bind(repos);
     let release!: () => void;
     const holding = new Promise<void>((r) => (release = r));
@@ -54,7 +55,7 @@ describe('knowledge objects are durable before the ledger names them', () => {
   });
 
   it('answers UNAVAILABLE and records nothing when the flush fails, and recovers for the next command', async () => {
-    const repos = h.writ.knowledge.repos;
+    const repos = knowledgeOf(h.writ).repos;
     const flush = repos.flush.bind(repos);
     const before = (await leaves(h, 'knowledge')).length;
     const head = ((await perspective())?.doc as { head: string }).head;

@@ -4,6 +4,7 @@ import type { Signer } from '../src/sdk/sign.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { entry } from './support/knowledge.js';
 import { assertOk } from './support/stage-helpers.js';
+import { knowledgeOf } from '../src/packs/knowledge/pack.js';
 
 /**
  * Who reads what of the knowledge pack (docs/knowledge.md, "Who reads what"): an actor's inbox is
@@ -62,8 +63,8 @@ describe('knowledge reads', () => {
   });
 
   it('searches only what the caller may read: one\'s own perspective, or every one for a practitioner', async () => {
-    await h.writ.knowledge.refs.settled();
-    await h.writ.knowledge.search.settled();
+    await knowledgeOf(h.writ).refs.settled();
+    await knowledgeOf(h.writ).search.settled();
     const own = await h.getAs(k('/search?q=unfinished'), ada);
     assert.deepEqual(own.body.hits.map((x: any) => [x.ref, x.path]), [['perspective/ada', 'drafts/idea.md']]);
     assert.match(own.body.hits[0].snippet, /\[unfinished\]/);

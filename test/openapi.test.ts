@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { before, describe, it } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
 import { loadCatalog, type Catalog } from '../src/catalog/catalog.js';
-import { BUILTIN_HANDLERS } from '../src/packs/index.js';
+import { BUILTIN_PACKS } from '../src/packs/index.js';
 import { signEnvelope } from '../src/sdk/sign.js';
 import { buildOpenApi } from '../src/transports/http/openapi.js';
 import { builtinPacksDir } from '../src/writ.js';
@@ -20,7 +20,7 @@ describe('the OpenAPI document', () => {
   let catalog: Catalog;
   let checker: OpenApiChecker;
   before(async () => {
-    catalog = await loadCatalog([builtinPacksDir()], BUILTIN_HANDLERS);
+    catalog = await loadCatalog([builtinPacksDir()], BUILTIN_PACKS);
     doc = buildOpenApi(catalog);
     checker = new OpenApiChecker(doc);
   });

@@ -27,13 +27,13 @@ const VALUES: Record<keyof typeof ENTRIES, readonly string[]> = {
     'parseTlogProof', 'parseVerifierKey', 'pureHasher', 'rootFromInclusion', 'sha256', 'signatureLine', 'toBase64', 'toHex', 'toWritError', 'unsignedPart',
     'verifyConsistency', 'verifyInclusion', 'verifyNote', 'verifyTlogProof',
   ],
-  'writ/pack': ['HandlerRefusal', 'REFUSAL_CODES'],
+  'writ/pack': ['HandlerRefusal', 'REFUSAL_CODES', 'everyInterval'],
 };
 
 const TYPES: Record<keyof typeof ENTRIES, readonly string[]> = {
   writ: ['Code', 'Envelope', 'EnvelopeSignature', 'HttpAnswer', 'ReadSigner', 'SignKey', 'SignatureAlg', 'Signer', 'VerifiedReceipt', 'VerifierKey', 'VerifyReceiptOptions', 'WebSigner'],
   'writ/core': ['Checkpoint', 'Code', 'CodeSpec', 'Envelope', 'EnvelopeSignature', 'Hash', 'Hasher', 'LeafRange', 'Note', 'NoteSignature', 'PartialEnvelope', 'SignatureAlg', 'StrictJsonLimits', 'TlogProof', 'VerifierKey', 'VerifyTlogProofOptions'],
-  'writ/pack': ['Code', 'EffectContext', 'EffectPlan', 'EntityRow', 'Envelope', 'Handler', 'RefusalCode'],
+  'writ/pack': ['ApplyHooks', 'BackgroundJob', 'Code', 'EffectContext', 'EffectPlan', 'EntityReadPolicy', 'EntityRow', 'Envelope', 'Handler', 'JobContext', 'PackEnvironment', 'PackModule', 'PackReads', 'PackSetup', 'RefusalCode', 'RoleDocuments', 'SystemAnswer'],
 };
 
 /** Exported names of an entry's source, read with the TypeScript parser, split into values and types. */

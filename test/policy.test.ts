@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { BUILTIN_HANDLERS } from '../src/packs/index.js';
+import { BUILTIN_PACKS } from '../src/packs/index.js';
 import { Policy, PolicyError, type PolicyRequest, type PolicySource } from '../src/policy/cedar.js';
 import { explain } from '../src/policy/explain.js';
 import { compareDemand, requirementOf, type ApprovalRequirement } from '../src/policy/requirement.js';
@@ -263,7 +263,7 @@ describe('the schema generated from the catalog', () => {
 });
 
 describe('the shipped access policies', async () => {
-  const catalog = await loadCatalog([builtinPacksDir()], BUILTIN_HANDLERS);
+  const catalog = await loadCatalog([builtinPacksDir()], BUILTIN_PACKS);
   const policy = Policy.load(policySources(catalog, '/nonexistent'), { catalog });
   const assign = (role: string, roles: string[] = ['admin']) => policy.authorize({ tenant: 't', actor: 'ann', roles, action: 'AssignRole', pack: 'access', target: 'actor/bob', payload: { actor: 'bob', role } });
 

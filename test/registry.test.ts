@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { loadCatalog } from '../src/catalog/catalog.js';
 import { ALL_CODES, CODES, PUSHBACK_CODES, isCode } from '../src/core/codes.js';
-import { BUILTIN_HANDLERS } from '../src/packs/index.js';
+import { BUILTIN_PACKS } from '../src/packs/index.js';
 import { buildOpenApi } from '../src/transports/http/openapi.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { builtinPacksDir } from '../src/writ.js';
@@ -111,7 +111,7 @@ describe('the error registry', () => {
   describe('against the OpenAPI document', () => {
     let doc: any;
     before(async () => {
-      doc = buildOpenApi(await loadCatalog([builtinPacksDir()], BUILTIN_HANDLERS));
+      doc = buildOpenApi(await loadCatalog([builtinPacksDir()], BUILTIN_PACKS));
     });
 
     it("enumerates exactly the registry's codes in Answer.code", () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import type { SystemSubmit } from '../src/pipeline/system.js';
-import { PublishScheduler } from '../src/scheduler/scheduler.js';
+import { PublishScheduler, type PublishSchedulerOptions } from '../src/packs/content/publish-scheduler.js';
+import { SYSTEM_ACTOR } from '../src/pipeline/system.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { assertOk, leaves, ManualClock } from './support/stage-helpers.js';
@@ -26,8 +27,16 @@ describe('scheduled publishing', () => {
 
   /** Pipeline.system of the writ running now (h.writ changes on restart). */
   const system: SystemSubmit = (tenant, action, payload, requestId) => h.writ.pipeline.system(tenant, action, payload, requestId);
+  /** The reads a job's context gives the scheduler, on the store of the writ running now. */
+  const reads: Pick<PublishSchedulerOptions, 'list' | 'answered'> = {
+    list: (...a) => h.writ.store.listEntities(...a),
+    answered: async (tenant, requestId) => {
+      const o = await h.writ.store.getOutcome(tenant, SYSTEM_ACTOR, requestId);
+      return o ? { httpStatus: o.httpStatus, body: o.response } : null;
+    },
+  };
   const scheduler = (submit: SystemSubmit = system, held?: (tenant: string) => boolean) =>
-    new PublishScheduler({ store: { listEntities: (...a) => h.writ.store.listEntities(...a), getOutcome: (...a) => h.writ.store.getOutcome(...a) }, submit, tenants: () => [h.tenant], now: clock.now, ...(held ? { held } : {}) });
+    new PublishScheduler({ ...reads, submit, tenants: () => [h.tenant], now: clock.now, ...(held ? { held } : {}) });
   const as = (signer: Signer, action: string, payload: Record<string, unknown>) => h.post(h.sign(action, payload, { timestamp: clock.iso() }, signer));
   const ok = async (signer: Signer, action: string, payload: Record<string, unknown>) => assertOk(await as(signer, action, payload));
   const page = async (id: string) => (await h.get(`/v1/entities/${h.tenant}/page/${id}`)).body.doc;
@@ -180,10 +189,40 @@ describe('scheduled publishing', () => {
   it('start() ticks on its interval and close() stops it', async () => {
     await scheduled('timed');
     clock.advance(HOUR);
-    const sched = new PublishScheduler({ store: h.writ.store, submit: system, tenants: () => [h.tenant], now: clock.now, intervalMs: 10 });
+    const sched = new PublishScheduler({ ...reads, submit: system, tenants: () => [h.tenant], now: clock.now, intervalMs: 10 });
     sched.start();
     for (let i = 0; i < 200 && (await page('timed')).status !== 'published'; i++) await new Promise((r) => setTimeout(r, 10));
     await sched.close();
     assert.equal((await page('timed')).status, 'published');
+  });
+});
+
+/** The scheduler as writ runs it: the content pack's background job (docs/packs.md), on writ's clock. */
+describe('scheduled publishing as the content pack\'s background job', () => {
+  const clock = new ManualClock();
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ scheduler: { enabled: true, intervalMs: 100 } }, { now: clock.now });
+  });
+  after(() => h.close());
+
+  it('publishes a due schedule in a running writ, as the system actor', async () => {
+    const editor = await h.actor('erin', ['editor']);
+    const publisher = await h.actor('paul', ['publisher']);
+    const ok = async (signer: Signer, action: string, payload: Record<string, unknown>) => assertOk(await h.post(h.sign(action, payload, { timestamp: clock.iso() }, signer)));
+    await ok(editor, 'SaveDraftPage', { pageId: 'job', title: 'job', blocks: [{ type: 'text' }] });
+    await ok(editor, 'SubmitForReview', { pageId: 'job' });
+    await ok(publisher, 'ApproveContent', { pageId: 'job' });
+    const { result } = await ok(publisher, 'SchedulePublish', { pageId: 'job', at: new Date(clock.ms + HOUR).toISOString() });
+    clock.advance(HOUR);
+    let records: Awaited<ReturnType<typeof leaves>> = [];
+    for (let i = 0; i < 300 && records.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      records = (await leaves(h, 'content')).filter((l) => l.requestId === result.requestId);
+    }
+    assert.equal(records.length, 1, 'the job published the page once');
+    assert.equal(records[0]!.actor, 'writ');
+    assert.equal(records[0]!.outcome, 'OK');
+    assert.equal((await h.get(`/v1/entities/${h.tenant}/page/job`)).body.doc.status, 'published');
   });
 });

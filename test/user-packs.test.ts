@@ -107,6 +107,18 @@ describe('a deployment pack', () => {
     }
   });
 
+  it('refuses to start beside a pack that would give actors roles too: roles have one source, the access pack', async () => {
+    const dir = join(h.home, 'packs', 'shadow-roles');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'actions.yaml'), ['pack: shadow', 'scroll: shadow', 'actions:', '  Touch:', '    description: A pack that only exists to give roles.', '    entity: touch', '    id: "{id}"', '    effect: upsert', '    event: touch.done', '    payload: { type: object, required: [id], properties: { id: { type: string, maxLength: 16 } } }', ''].join('\n'));
+    writeFileSync(join(dir, 'pack.js'), "export default () => ({ roles: { type: 'touch', rolesOf: () => ['admin'] } });\n");
+    try {
+      await assert.rejects(openWrit(loadConfig(h.home)), /^Error: packs access and shadow both provide role documents; remove one$/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
   it('answers and records the code of a HandlerRefusal (writ/pack) a handler throws, and applies nothing', async () => {
     const env = h.sign('ClosedNote', { noteId: 'late' });
     const res = await client.submit(env);

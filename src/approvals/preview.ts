@@ -48,6 +48,7 @@ export async function previewOf(doc: ApprovalDoc, deps: PreviewDeps): Promise<Pr
       now: new Date(deps.now()).toISOString(),
       get: read,
       getDeployment: (type, id) => deps.store.getEntity(DEPLOYMENT_SCOPE, type, id),
+      roles: (actor) => deps.catalog.rolesOf(read, actor),
       configuredKey: (keyId) => deps.directory.configured(env.tenant, keyId),
       recordExists: async (scroll, index) => (await deps.store.readLedger(env.tenant, scroll, index, 1))[0]?.index === index,
     });

@@ -8,6 +8,8 @@ import { isDateTime } from '../core/date-time.js';
 import { WritError } from '../core/errors.js';
 import { FIELD_MAX } from '../core/envelope.js';
 import { declarativeEffect } from './effects.js';
+import type { EntityRow } from '../store/port.js';
+import type { EntityReadPolicy, PackEnvironment, PackModule, PackSetup, RoleDocuments } from './pack-module.js';
 import { PACK_SCHEMA } from './pack-schema.js';
 import type { ActionDef, EffectSpec, Handler } from './types.js';
 
@@ -18,6 +20,8 @@ export interface Pack {
   readonly dir: string;
   readonly policies: string;
   readonly actions: readonly ActionDef[];
+  /** What the pack adds besides its actions: jobs, hooks, role documents (src/catalog/pack-module.ts). */
+  readonly module: PackModule;
 }
 
 /** The action catalog (DESIGN §4): every pack's actions, payload validators and effects. */
@@ -39,6 +43,28 @@ export class Catalog {
       }
     }
     checkScrollsApart(this.actions());
+    const providers = packs.filter((p) => p.module.roles);
+    if (providers.length > 1) throw new Error(`packs ${providers.map((p) => p.name).join(' and ')} both provide role documents; remove one`);
+    this.roleDocs = providers[0]?.module.roles;
+  }
+
+  /** The role documents of the one pack that provides them (none: no actor holds a role). */
+  readonly roleDocs: RoleDocuments | undefined;
+
+  /** The first pack's policy for a read of entity `type/id` by `reader` (PackModule.entityRead), or null. */
+  entityRead(type: string, id: string | undefined, reader: string | undefined): EntityReadPolicy | null {
+    for (const p of this.packs) {
+      const read = p.module.entityRead?.(type, id, reader);
+      if (read) return read;
+    }
+    return null;
+  }
+
+  /** The roles `actor` holds, read with `read` (state as the caller sees it). */
+  async rolesOf(read: (type: string, id: string) => Promise<EntityRow | null>, actor: string): Promise<readonly string[]> {
+    if (!this.roleDocs) return [];
+    const row = await read(this.roleDocs.type, actor);
+    return row && !row.deleted ? this.roleDocs.rolesOf(row.doc) : [];
   }
 
   get(name: string): ActionDef | undefined {
@@ -106,10 +132,12 @@ export function beneficiaryOf(action: ActionDef, payload: Record<string, unknown
 export type HandlerModule = Record<string, Handler>;
 
 /**
- * Loads every pack folder under each directory: `actions.yaml`, `policies.cedar` and, for
- * `handler` effects, the handlers given in `builtinHandlers` or a `handlers.js` beside the YAML.
+ * Loads every pack folder under each directory: `actions.yaml`, `policies.cedar`, and the pack's
+ * module: a built-in pack's from `builtins` (by pack name), any other's from a `handlers.js` (its
+ * named exports are handlers) and a `pack.js` (its default export is a PackSetup) beside the YAML.
+ * The module's handlers win over handlers.js's. `env` is null for a tool's catalog (PackSetup).
  */
-export async function loadCatalog(dirs: readonly string[], builtinHandlers: Readonly<Record<string, HandlerModule>>): Promise<Catalog> {
+export async function loadCatalog(dirs: readonly string[], builtins: Readonly<Record<string, PackSetup>>, env: PackEnvironment | null = null): Promise<Catalog> {
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(ajv);
   // ajv-formats accepts a leap second (23:59:60), which Date.parse cannot read: handlers compare
@@ -129,13 +157,13 @@ export async function loadCatalog(dirs: readonly string[], builtinHandlers: Read
       }
       const policyPath = join(dir, 'policies.cedar');
       const policies = existsSync(policyPath) ? readFileSync(policyPath, 'utf8') : '';
-      const handlers = builtinHandlers[doc.pack] ?? (await importHandlers(dir));
+      const module = await packModule(dir, builtins[doc.pack], env);
       const actions: ActionDef[] = [];
       for (const [actionName, spec] of Object.entries(doc.actions as Record<string, any>)) {
         const effect = parseEffect(spec.effect);
         let handler: Handler | undefined;
         if (effect.kind === 'handler') {
-          handler = handlers?.[effect.name];
+          handler = module.handlers?.[effect.name];
           if (!handler) throw new Error(`${yamlPath}: action ${actionName} names handler ${effect.name}, which the pack does not export`);
         }
         const schema = spec.payload as Record<string, unknown>;
@@ -163,7 +191,7 @@ export async function loadCatalog(dirs: readonly string[], builtinHandlers: Read
           handler,
         });
       }
-      packs.push({ name: doc.pack, dir, policies, actions });
+      packs.push({ name: doc.pack, dir, policies, actions, module });
     }
   }
   return new Catalog(packs);
@@ -176,8 +204,17 @@ function parseEffect(raw: unknown): EffectSpec {
   return { kind: 'transition', field: o.transition.field, from: o.transition.from, to: o.transition.to };
 }
 
-async function importHandlers(dir: string): Promise<HandlerModule | undefined> {
-  const file = join(dir, 'handlers.js');
+/** A pack's module: the built-in setup, or the folder's handlers.js and pack.js. */
+async function packModule(dir: string, builtin: PackSetup | undefined, env: PackEnvironment | null): Promise<PackModule> {
+  if (builtin) return builtin(env);
+  const handlers = await importFile(join(dir, 'handlers.js'));
+  const setup = (await importFile(join(dir, 'pack.js')))?.default as PackSetup | undefined;
+  if (setup !== undefined && typeof setup !== 'function') throw new Error(`${join(dir, 'pack.js')}: its default export must be a function (env) => pack module`);
+  const module = setup ? await setup(env) : {};
+  return { ...module, handlers: { ...(handlers as HandlerModule | undefined), ...module.handlers } };
+}
+
+async function importFile(file: string): Promise<Record<string, unknown> | undefined> {
   if (!existsSync(file)) return undefined;
-  return (await import(pathToFileURL(file).href)) as HandlerModule;
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }

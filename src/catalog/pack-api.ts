@@ -4,13 +4,16 @@ import { WritError } from '../core/errors.js';
 /**
  * The public entry `writ/pack` (package.json exports "./pack"): what the author of a pack's
  * handlers.js needs — the types of a handler, what it is given and what it returns, and the one
- * error it throws to refuse a command with a typed code. Names are listed one by one (no
+ * error it throws to refuse a command with a typed code — and what its pack.js needs to add
+ * background jobs, apply hooks and role documents (docs/packs.md). Names are listed one by one (no
  * `export *`); test/package-exports.test.ts pins the list.
  */
 export type { EffectContext, EffectPlan, Handler } from './types.js';
 export type { EntityRow } from '../store/port.js';
 export type { Envelope } from '../core/envelope.js';
 export type { Code } from '../core/codes.js';
+export type { ApplyHooks, BackgroundJob, EntityReadPolicy, JobContext, PackEnvironment, PackModule, PackReads, PackSetup, RoleDocuments, SystemAnswer } from './pack-module.js';
+export { everyInterval } from './every-interval.js';
 
 /**
  * Codes a handler may refuse a command with: each says the command itself cannot run as sent (its

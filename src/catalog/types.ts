@@ -87,6 +87,11 @@ export interface EffectContext {
    * what this returns cannot change before the plan's writes are applied.
    */
   getDeployment(type: string, id: string): Promise<EntityRow | null>;
+  /**
+   * The roles `actor` holds in the command's tenant, as this transaction sees state (the pack that
+   * provides role documents, the access pack's `actor`; none without one).
+   */
+  roles(actor: string): Promise<readonly string[]>;
   /** The actor of a key configured in auth.hmacKeys under this id, if there is one. */
   configuredKey(keyId: string): { readonly actor: string } | undefined;
   /** Whether the tenant's log `scroll` holds a durable record at `index`. */

@@ -1,7 +1,7 @@
 import type { SystemSubmit } from '../pipeline/system.js';
 import type { Directory } from '../state/directory.js';
 import type { EntityStore } from '../store/port.js';
-import { TENANT_TYPE, type TenantDoc } from '../packs/writ/tenant-handlers.js';
+import { TENANT_TYPE, type TenantDoc } from '../state/documents.js';
 import { logError } from '../util/log.js';
 import { bootstrapAdmins } from './bootstrap.js';
 

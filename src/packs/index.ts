@@ -1,4 +1,9 @@
 import type { HandlerModule } from '../catalog/catalog.js';
+import type { PackModule, PackSetup } from '../catalog/pack-module.js';
+import { accessPack } from './access/pack.js';
+import { contentPack } from './content/pack.js';
+import { knowledgePack } from './knowledge/pack.js';
+import { writPack } from './writ/pack.js';
 import { assignRole, revokeRole } from './access/handlers.js';
 import { addDisputeEvidence, addShippingRate, addTaxRate, upsertInventory, upsertPriceRule } from './commerce/handlers.js';
 import { approveContent, cancelSchedule, lockContent, publish, requestChanges, rollback, saveDraft, schedulePublish, submitForReview, unlockContent } from './content/handlers.js';
@@ -42,3 +47,20 @@ export const BUILTIN_HANDLERS: Readonly<Record<string, HandlerModule>> = {
   knowledge: unboundKnowledge,
   writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview, ...unboundAirlock, ...unboundTenants },
 };
+
+/** What the built-in packs add besides their unbound handlers: jobs, hooks, roles, bound handlers. */
+const MODULES: Readonly<Record<string, PackSetup>> = { access: accessPack, content: contentPack, knowledge: knowledgePack, writ: writPack };
+
+/**
+ * The built-in packs' setups, by pack name: loadCatalog takes these where a home's pack has its
+ * handlers.js and pack.js. A setup's handlers (bound to the deployment) replace the unbound ones.
+ */
+export const BUILTIN_PACKS: Readonly<Record<string, PackSetup>> = Object.fromEntries(
+  Object.entries(BUILTIN_HANDLERS).map(([name, handlers]): [string, PackSetup] => [
+    name,
+    async (env) => {
+      const module: PackModule = (await MODULES[name]?.(env)) ?? {};
+      return { ...module, handlers: { ...handlers, ...module.handlers } };
+    },
+  ]),
+);

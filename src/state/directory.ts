@@ -3,12 +3,15 @@ import { keyRefusal } from './key-validity.js';
 import { WritError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import type { EntityRow, EntityStore } from '../store/port.js';
-import type { KeyDoc } from '../packs/writ/handlers.js';
-import type { ActorDoc } from '../packs/access/handlers.js';
+import type { RoleDocuments } from '../catalog/pack-module.js';
+import type { KeyDoc } from './documents.js';
 import { flagIn, strongestFlag, type ActorFlags, type Flag } from './flags.js';
 
-/** Entity types the pipeline reads on every command; their current versions are cached here. */
-export const SYSTEM_TYPES = { key: 'key', actor: 'actor', flag: 'flag' } as const;
+/**
+ * Entity types of the system pack the pipeline reads on every command; their current versions are
+ * cached here, with those of the role documents a pack provides (RoleDocuments).
+ */
+export const SYSTEM_TYPES = { key: 'key', flag: 'flag' } as const;
 
 
 export interface KnownKey {
@@ -40,12 +43,26 @@ export class Directory {
   /** Told when a batch changed any key, with every public key (Ed25519, ES256) now registered. */
   onKeysChanged: ((keys: KnownKey[]) => void) | undefined;
 
-  static async load(store: Pick<EntityStore, 'allEntitiesOfType'>, configured: readonly KnownKey[] = []): Promise<Directory> {
-    const d = new Directory();
+  private constructor(private readonly roleDocs: RoleDocuments | undefined) {}
+
+  /** `roles`: the loaded pack's role documents (PackRuntime.roles); without them no actor holds a role. */
+  static async load(store: Pick<EntityStore, 'allEntitiesOfType'>, configured: readonly KnownKey[] = [], roles?: RoleDocuments): Promise<Directory> {
+    const d = new Directory(roles);
     d.configuredKeys.push(...configured);
     for (const k of configured) d.keys.set(`${k.tenant}\n${k.keyId}`, k);
-    for (const type of Object.values(SYSTEM_TYPES)) d.apply(await store.allEntitiesOfType(type));
+    const types = [...Object.values(SYSTEM_TYPES), ...(roles ? [roles.type] : [])];
+    for (const type of types) d.apply(await store.allEntitiesOfType(type));
     return d;
+  }
+
+  /** The entity type that holds an actor's roles, if a pack provides one. */
+  get roleType(): string | undefined {
+    return this.roleDocs?.type;
+  }
+
+  /** The roles a row of the role type gives (none for a deleted or missing row). */
+  rolesIn(row: EntityRow | null): readonly string[] {
+    return row && !row.deleted && this.roleDocs ? this.roleDocs.rolesOf(row.doc) : [];
   }
 
   /** Every registered public key (Ed25519, ES256). */
@@ -67,8 +84,8 @@ export class Directory {
           const configured = this.configured(row.tenant, doc.keyId);
           if (configured) this.keys.set(key, { ...configured, revokedAt: doc.revokedAt ? Date.parse(doc.revokedAt) : null });
         } else this.keys.set(key, toKnownKey(row.tenant, doc));
-      } else if (row.type === SYSTEM_TYPES.actor) {
-        this.roles.set(key, row.deleted ? [] : (row.doc as ActorDoc).roles);
+      } else if (row.type === this.roleDocs?.type) {
+        this.roles.set(key, this.rolesIn(row));
       } else if (row.type === SYSTEM_TYPES.flag) {
         const flag = flagIn(row);
         if (flag) this.flags.set(key, flag);

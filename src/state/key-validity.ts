@@ -1,5 +1,5 @@
 import { WritError } from '../core/errors.js';
-import type { KeyDoc } from '../packs/writ/handlers.js';
+import type { KeyDoc } from './documents.js';
 
 /** When a key may sign: each bound in ms since the epoch, null when it has none. */
 export interface KeyValidity {

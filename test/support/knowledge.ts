@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Harness } from './harness.js';
+import { knowledgeOf } from '../../src/packs/knowledge/pack.js';
 
 /** A Markdown entry with the front matter the knowledge pack requires. */
 export function entry(title: string, body = `About ${title}.`, extra = ''): string {
@@ -18,7 +19,7 @@ export function git(h: Harness, ...args: string[]): string | null {
 
 /** Every ref of the tenant's knowledge repository, after the refs of every durable command moved. */
 export async function refs(h: Harness): Promise<Record<string, string>> {
-  await h.writ.knowledge.refs.settled();
+  await knowledgeOf(h.writ).refs.settled();
   const out = git(h, 'for-each-ref', '--format=%(refname) %(objectname)') ?? '';
   return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => l.split(' ')));
 }

@@ -1,6 +1,5 @@
 import type { EffectContext } from '../../catalog/types.js';
 import { HandlerRefusal } from '../../catalog/pack-api.js';
-import type { ActorDoc } from '../access/handlers.js';
 import { EMPTY_TREE } from './git/objects.js';
 import type { KnowledgeRepo } from './git/repo.js';
 import { CANON, CANON_ID, PERSPECTIVE, type CanonDoc, type PerspectiveDoc } from './state.js';
@@ -27,8 +26,7 @@ export async function perspectiveOf(ctx: EffectContext, actor: string): Promise<
 }
 
 export async function holdsRole(ctx: EffectContext, role: string): Promise<boolean> {
-  const row = await ctx.get('actor', ctx.envelope.actor);
-  return !!row && !row.deleted && (row.doc as ActorDoc).roles.includes(role);
+  return (await ctx.roles(ctx.envelope.actor)).includes(role);
 }
 
 /** A hash the command names must be the one state holds: a forged or stale hash changes nothing. */

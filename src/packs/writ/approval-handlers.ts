@@ -2,7 +2,6 @@ import * as decide from '../../approvals/decide.js';
 import { OPEN_APPROVAL_TYPE, OPEN_STATUSES, REVIEW_TYPE, type ApprovalDoc, type ApprovalStatus } from '../../approvals/pending.js';
 import type { EffectContext, EffectPlan } from '../../catalog/types.js';
 import { WritError } from '../../core/errors.js';
-import type { ActorDoc } from '../access/handlers.js';
 import { unstage } from './airlock-index.js';
 
 /**
@@ -38,8 +37,7 @@ export interface ReviewDoc {
 
 /** The roles the deciding actor holds now (inside the apply transaction, so never stale). */
 export async function decider(ctx: EffectContext): Promise<decide.Decider> {
-  const row = await ctx.get('actor', ctx.envelope.actor);
-  const roles = row && !row.deleted ? (row.doc as ActorDoc).roles : [];
+  const roles = await ctx.roles(ctx.envelope.actor);
   return { actor: ctx.envelope.actor, roles, commandHash: ctx.payload.commandHash as string, now: ctx.now };
 }
 

@@ -2,21 +2,9 @@ import { createPublicKey } from 'node:crypto';
 import { WritError } from '../../core/errors.js';
 import type { EffectContext, EffectPlan } from '../../catalog/types.js';
 import { SYSTEM_ACTOR } from '../../pipeline/system.js';
+import type { KeyDoc } from '../../state/documents.js';
 
-/**
- * A registered public key, or the revocation of a key configured in auth.hmacKeys (alg hs256,
- * publicKey null): HS256 secrets never pass through commands; they live in files named by config.
- */
-export interface KeyDoc {
-  actor: string;
-  keyId: string;
-  alg: 'ed25519' | 'es256' | 'hs256';
-  publicKey: string | null;
-  notBefore: string | null;
-  notAfter: string | null;
-  revokedAt: string | null;
-  revokeReason?: string;
-}
+export type { KeyDoc } from '../../state/documents.js';
 
 /** One SPKI PEM block and nothing else (RFC 7468 §13, "PUBLIC KEY"). */
 const SPKI_PEM = /^\s*-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----\s*$/;

@@ -2,20 +2,10 @@ import type { HandlerModule } from '../../catalog/catalog.js';
 import type { EffectContext, EffectPlan } from '../../catalog/types.js';
 import { WritError } from '../../core/errors.js';
 import { firstKeyId } from '../../home/bootstrap.js';
+import { TENANT_TYPE, type TenantDoc } from '../../state/documents.js';
 import { keyTypeOf } from './handlers.js';
 
-/** A tenant created by writ.CreateTenant: an entity of the home tenant, type `tenant`, id its name. */
-export interface TenantDoc {
-  tenant: string;
-  admin: string;
-  keyId: string;
-  alg: 'ed25519' | 'es256';
-  publicKey: string;
-  createdAt: string;
-  createdBy: string;
-}
-
-export const TENANT_TYPE = 'tenant';
+export { TENANT_TYPE, type TenantDoc } from '../../state/documents.js';
 
 export interface TenantDeps {
   /** The deployment's home tenant (config.tenant): tenants are created from it only. */

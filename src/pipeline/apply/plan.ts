@@ -38,6 +38,7 @@ export async function planCommand(deps: PlanDeps, ctx: CommandContext, current: 
     now: new Date(deps.now()).toISOString(),
     get: (type, id) => deps.read(env.tenant, type, id),
     getDeployment: (type, id) => deps.read(DEPLOYMENT_SCOPE, type, id),
+    roles: (actor) => deps.catalog.rolesOf((type, id) => deps.read(env.tenant, type, id), actor),
     configuredKey: (keyId) => deps.configuredKey(env.tenant, keyId),
     recordExists: (scroll, index) => deps.recordExists(env.tenant, scroll, index),
   });

@@ -5,9 +5,8 @@ import { jcsBytes } from '../../canonical/jcs.js';
 import { unsignedPart } from '../../core/envelope.js';
 import { WritError, toWritError } from '../../core/errors.js';
 import type { Policy } from '../../policy/cedar.js';
-import type { ActorDoc } from '../../packs/access/handlers.js';
-import type { KeyDoc } from '../../packs/writ/handlers.js';
 import { SYSTEM_TYPES, type Directory } from '../../state/directory.js';
+import type { KeyDoc } from '../../state/documents.js';
 import { keyRefusal, validityOf } from '../../state/key-validity.js';
 import { flagIn, flagsRefusal } from '../../state/flags.js';
 import type { EntityRow } from '../../store/port.js';
@@ -90,8 +89,9 @@ export async function recheckHeld(deps: RecheckDeps, held: CommandContext): Prom
   const flagOf = async (subject: string) => flagIn(await deps.read(env.tenant, SYSTEM_TYPES.flag, subject));
   const flagged = flagsRefusal({ tenant: await flagOf('tenant'), actor: await flagOf(`actor:${env.actor}`) }, env.tenant, env.actor, action.name);
   if (flagged) throw flagged;
-  const row = await deps.read(env.tenant, 'actor', env.actor);
-  held.roles = row && !row.deleted ? (row.doc as ActorDoc).roles : [];
+  // The roles as state holds them now, through the overlay: a revocation planned just before counts.
+  const roleType = deps.directory.roleType;
+  held.roles = roleType ? [...deps.directory.rolesIn(await deps.read(env.tenant, roleType, env.actor))] : [];
   const target = `${held.target.type}/${held.target.id}`;
   const decision = deps.policy.authorize({ tenant: env.tenant, actor: env.actor, roles: held.roles, action: action.name, pack: action.pack, target, payload: env.payload });
   if (!decision.allowed) {

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { loadCatalog, type Catalog } from '../../catalog/catalog.js';
+import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config/config.js';
 import { PATTERNS } from '../../core/envelope.js';
-import { BUILTIN_HANDLERS } from '../../packs/index.js';
 import { Policy, PolicyError, type PolicySource } from '../../policy/cedar.js';
 import { explain } from '../../policy/explain.js';
 import { cedarSchemaText } from '../../policy/schema.js';
-import { builtinPacksDir, policySources } from '../../writ.js';
+import { policySources, toolCatalog } from '../../writ.js';
 import { CliError, clientOf, configOf, globals, print, readJsonInput, type GlobalOptions } from './context.js';
 
 interface Loaded {
@@ -21,7 +20,7 @@ async function loadHome(g: GlobalOptions): Promise<Loaded> {
   const config = configOf(g);
   let catalog: Catalog;
   try {
-    catalog = await loadCatalog([builtinPacksDir(), config.packsDir], BUILTIN_HANDLERS);
+    catalog = await toolCatalog(config.packsDir);
   } catch (err) {
     throw new CliError(`the packs do not load, so their policies cannot be checked: ${(err as Error).message}`, 2);
   }
@@ -119,7 +118,7 @@ export function registerPolicyCommands(program: Command): void {
     .description('print the Cedar schema generated from the catalog (what policies are validated against)')
     .action(async (_opts: unknown, cmd: Command) => {
       const config = configOf(globals(cmd));
-      const catalog = await loadCatalog([builtinPacksDir(), config.packsDir], BUILTIN_HANDLERS);
+      const catalog = await toolCatalog(config.packsDir);
       process.stdout.write(cedarSchemaText(catalog) + '\n');
     });
 }

@@ -6,10 +6,10 @@ import type { EntityRow } from '../../store/port.js';
 import type { ReadKind } from '../../policy/reads.js';
 import type { Writ } from '../../writ.js';
 import type { Queries } from '../queries.js';
+import type { Catalog } from '../../catalog/catalog.js';
 import type { ReadOf } from './access.js';
 import { bytePage, pageJson, PAGE_CHUNK } from './byte-page.js';
 import { parseRecordFilter, RECORD_SCAN_WINDOW, recordMatches, type RecordQuery } from './record-filter.js';
-import { knowledgeEntityRead } from '../../packs/knowledge/read-access.js';
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 const SCROLL = /^[a-z][a-z0-9-]{0,31}$/;
@@ -44,10 +44,10 @@ export function entityReadKind(type: string): ReadKind {
 }
 
 /** An entity read; one's own actor entity and keys are one's own (policy's `context.own`). */
-const entityRead: ReadOf = (p, _q, { identity, access, tenant }) => {
-  // Knowledge entities (kip-*) are read as knowledge: a message is its recipient's, a perspective its actor's.
-  const knowledge = knowledgeEntityRead(p.type, p.id, identity?.actor);
-  if (knowledge) return knowledge;
+const entityReadOf = (catalog: Catalog): ReadOf => (p, _q, { identity, access, tenant }) => {
+  // A pack may say how its entities are read (kip-* are read as knowledge: a message is its recipient's).
+  const byPack = catalog.entityRead(p.type, p.id, identity?.actor);
+  if (byPack) return byPack;
   const owner = p.id === undefined ? undefined : p.type === 'actor' ? p.id : p.type === 'key' ? access.keyOwner(tenant, p.id) : undefined;
   return { kind: entityReadKind(p.type), resource: `${p.type}/${p.id ?? '*'}`, facts: { own: owner !== undefined && owner === identity?.actor } };
 };
@@ -57,6 +57,7 @@ export type ReadRouteDeps = Pick<Writ, 'config' | 'access' | 'catalog' | 'integr
 
 /** Read-only routes: entities (current, point-in-time and history), the catalog, ledger records, health. */
 export function readRoutes(app: FastifyInstance, writ: ReadRouteDeps, extras: Readonly<Record<string, () => unknown>> = {}): void {
+  const entityRead = entityReadOf(writ.catalog);
   app.get<{ Params: { tenant: string; type: string; id: string }; Querystring: { at?: string } }>('/v1/entities/:tenant/:type/:id', { config: { access: { kind: 'tenant', tenantIn: 'params', read: entityRead } } }, async (request) => {
     const { tenant, type, id } = request.params;
     if (!PATTERNS.tenant.test(tenant) || !TYPE.test(type)) throw new WritError('NOT_FOUND', 'no such entity');

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { WritError } from '../../core/errors.js';
 import { PATTERNS } from '../../core/envelope.js';
 import { tenantReady } from '../../home/tenant-bootstrap.js';
-import { TENANT_TYPE, type TenantDoc } from '../../packs/writ/tenant-handlers.js';
+import { TENANT_TYPE, type TenantDoc } from '../../state/documents.js';
 import type { Writ } from '../../writ.js';
 import type { Queries } from '../queries.js';
 import { DEFAULT_PAGE, intParam, MAX_PAGE } from './read-routes.js';

@@ -1,14 +1,8 @@
-import { CODES, isCode } from '../core/codes.js';
-import { SCHEDULE_TYPE, scheduleFailureRequestId, type ScheduleIndexDoc } from '../packs/content/schedule.js';
-import { SYSTEM_ACTOR, type SystemSubmit } from '../pipeline/system.js';
-import type { CommandStore, EntityStore } from '../store/port.js';
-import { Periodic } from '../util/periodic.js';
-
-/** How often the scheduler looks for due schedules by default (config key `scheduler.intervalMs`). */
-export const DEFAULT_SCHEDULER_INTERVAL_MS = 5_000;
-
-/** The actor `Pipeline.system` applies commands as: the scheduler's publishes carry it. */
-export { SYSTEM_ACTOR };
+import type { JobContext } from '../../catalog/pack-module.js';
+import { DEFAULT_SCHEDULER_INTERVAL_MS } from '../../config/config.js';
+import { CODES, isCode } from '../../core/codes.js';
+import { Periodic } from '../../util/periodic.js';
+import { SCHEDULE_TYPE, scheduleFailureRequestId, type ScheduleIndexDoc } from './schedule.js';
 
 /** Schedules read per `listEntities` call. */
 const PAGE_SIZE = 256;
@@ -17,14 +11,13 @@ const PAGE_SIZE = 256;
 const MAX_REASON = 1000;
 
 
-export interface PublishSchedulerOptions {
-  readonly store: Pick<EntityStore, 'listEntities'> & Pick<CommandStore, 'getOutcome'>;
-  readonly submit: SystemSubmit;
-  /** The tenants that may hold schedules (in writ.ts: those with a `content` log). */
+/** What the scheduler uses of its job's context (JobContext), and how often it looks. */
+export interface PublishSchedulerOptions extends Pick<JobContext, 'list' | 'answered' | 'submit'> {
+  /** The tenants that may hold schedules (as a job: those with a `content` log). */
   readonly tenants: () => Iterable<string>;
   /**
-   * Tenants whose due schedules wait, still pending (in writ.ts: a `blocked` or `readonly` flag on the
-   * tenant or on actor `writ`). Pipeline.system does not run the limits stage, so the scheduler asks.
+   * Tenants whose due schedules wait, still pending (JobContext.held: a `blocked` or `readonly` flag
+   * on the tenant or on actor `writ`). The system submit does not run the limits stage, so the scheduler asks.
    */
   readonly held?: (tenant: string) => boolean;
   readonly now?: () => number;
@@ -90,7 +83,7 @@ export class PublishScheduler {
     const due: Tenanted[] = [];
     let after: string | null = null;
     for (;;) {
-      const rows = await this.options.store.listEntities(tenant, SCHEDULE_TYPE, after, PAGE_SIZE);
+      const rows = await this.options.list(tenant, SCHEDULE_TYPE, after, PAGE_SIZE);
       for (const row of rows) {
         const doc = row.doc as ScheduleIndexDoc;
         if (Date.parse(doc.at) <= now) due.push({ ...doc, tenant });
@@ -119,8 +112,8 @@ export class PublishScheduler {
   }
 
   private async stored(tenant: string, requestId: string): Promise<Answer | null> {
-    const outcome = await this.options.store.getOutcome(tenant, SYSTEM_ACTOR, requestId);
-    return outcome ? parse({ httpStatus: outcome.httpStatus, body: outcome.response }) : null;
+    const answer = await this.options.answered(tenant, requestId);
+    return answer ? parse(answer) : null;
   }
 }
 
