@@ -24,6 +24,8 @@ import { SearchSync } from './packs/knowledge/search.js';
 import { KnowledgeIndex } from './store/sqlite/knowledge-index.js';
 import { logError } from './util/log.js';
 import { airlockHandlers } from './packs/writ/airlock-handlers.js';
+import { otpHandlers } from './packs/access/otp.js';
+import { otpSecret } from './packs/access/otp-code.js';
 import { tenantHandlers } from './packs/writ/tenant-handlers.js';
 import { TenantBootstrapper } from './home/tenant-bootstrap.js';
 import { PublishScheduler, SYSTEM_ACTOR } from './scheduler/scheduler.js';
@@ -151,7 +153,9 @@ export async function openCatalog(config: Config, exists: (tenant: string) => bo
   const tenants = tenantHandlers({ home: config.tenant, exists: (t) => exists(t) || config.auth.hmacKeys.some((k) => k.tenant === t) });
   // The knowledge pack's handlers, bound to this home's repositories (a replay reads their objects).
   const knowledge = knowledgeHandlers({ repo: (t) => repos.repo(t) });
-  return loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, writ: { ...BUILTIN_HANDLERS.writ, ...airlock, ...tenants }, knowledge });
+  // One-time codes, bound to the bearer-token secret that signs the tokens they are exchanged for.
+  const otp = otpHandlers({ secret: otpSecret(config.auth.jwt) });
+  return loadCatalog([builtinPacksDir(), config.packsDir], { ...BUILTIN_HANDLERS, access: { ...BUILTIN_HANDLERS.access, ...otp }, writ: { ...BUILTIN_HANDLERS.writ, ...airlock, ...tenants }, knowledge });
 }
 
 export async function openWrit(config: Config, options: OpenOptions = {}): Promise<Writ> {
