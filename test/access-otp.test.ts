@@ -23,6 +23,7 @@ describe('IssueOtp and ExchangeOtp', () => {
   writeFileSync(secretFile, randomBytes(32), { mode: 0o600 });
   let h: Harness;
   let gate: Signer;
+  let pam: Signer;
   const output: string[] = [];
   const writes = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
   const issued: string[] = [];
@@ -42,7 +43,7 @@ describe('IssueOtp and ExchangeOtp', () => {
     process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => (output.push(String(chunk)), writes.err(chunk as string, ...(rest as [])))) as typeof process.stderr.write;
     h = await startHarness({ auth: { require: 'either', jwt: { hs256SecretFile: secretFile, publicKeyFiles: [] } } }, { now: clock.now });
     gate = await h.actor('gate', ['otp-gateway']);
-    await h.actor('pam', ['editor']);
+    pam = await h.actor('pam', ['editor']);
     await h.actor('ann', ['admin']);
     for (const actor of ['pam', 'ann', 'quinn']) assertOk(await post('UpsertProfile', { actor, displayName: actor }));
   });
@@ -116,8 +117,19 @@ describe('IssueOtp and ExchangeOtp', () => {
 
   it('lets no actor without the role otp-gateway or admin exchange a code', async () => {
     const code = await issue('pam');
-    const pam = await h.actor('pam2', ['editor']);
-    assertError(await exchange('pam', code, pam), 'FORBIDDEN');
+    const other = await h.actor('pam2', ['editor']);
+    assertError(await exchange('pam', code, other), 'FORBIDDEN');
+  });
+
+  it('shows an issued code\'s state (never the code) to its actor and admins only, as keys and roles', async () => {
+    await issue('pam');
+    const editor = await h.actor('ed', ['editor']);
+    const path = `/v1/entities/${h.tenant}/otp/pam`;
+    assertError(await h.getAs(path, editor), 'FORBIDDEN');
+    assert.equal((await h.getAs(path, pam)).status, 200);
+    const mine = await h.get(path);
+    assert.equal(mine.status, 200);
+    assert.equal(mine.body.doc.status, 'issued');
   });
 
   it('keeps every code it issued out of the database (state, ledger bodies, outcomes), the outbox and the logs', async () => {
