@@ -150,8 +150,8 @@ describe('the authorize stage with the shipped Cedar policies', () => {
       const shipped = readdirSync(builtinPacksDir()).filter((p) => existsSync(join(builtinPacksDir(), p, 'actions.yaml')));
       assert.ok(shipped.length >= 5, shipped.join(', '));
       assert.deepEqual([...new Set(actions.map((a) => a.pack))].sort(), shipped.sort());
-      // writ.BreakGlass is for role breakglass only; writ.ExpireApproval is writ's own (applied without policy).
-      const notForAdmins = ['writ.BreakGlass', 'writ.ExpireApproval'];
+      // writ.BreakGlass is for role breakglass only; writ.ExpireApproval and SpendOtpAttempt are writ's own (applied without policy).
+      const notForAdmins = ['writ.BreakGlass', 'writ.ExpireApproval', 'SpendOtpAttempt'];
       for (const a of actions) {
         const d = policy.authorize({ tenant: h.tenant, actor: 'admin', roles: ['admin'], action: a.name, pack: a.pack, target: `${a.entity}/x`, payload: samplePayload(a.schema) });
         // Landing knowledge into the canon is the human gate: held for a practitioner and the airlock, even for an admin.

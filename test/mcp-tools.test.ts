@@ -34,7 +34,7 @@ for (const transport of ['stdio', 'http'] as const) {
     it('lists the tools, with submit naming every catalog action, and the catalog and policy schema as resources', async () => {
       const { tools } = await client.listTools();
       const names = tools.map((t) => t.name).sort();
-      assert.deepEqual(names, ['canon_seq', 'get_command', 'get_entity', 'get_receipt', 'inbox', 'kip_get', 'kip_log', 'knowledge_status', 'ledger_tail', 'list_actions', 'list_approvals', 'list_entities', 'proposal_preview', 'search', 'submit', 'verify_receipt']);
+      assert.deepEqual(names, ['canon_seq', 'get_command', 'get_entity', 'get_receipt', 'inbox', 'kip_get', 'kip_log', 'knowledge_status', 'ledger_tail', 'list_actions', 'list_approvals', 'list_entities', 'proposal_preview', 'run_abort', 'run_complete_stage', 'run_next', 'run_receipt', 'run_seal', 'run_show', 'run_start', 'search', 'submit', 'verify_receipt']);
       const submit = tools.find((t) => t.name === 'submit')!;
       const actions = (submit.inputSchema.properties as any).action.enum as string[];
       for (const a of m.h.writ.catalog.actions()) assert.ok(actions.includes(a.name), `submit names ${a.name}`);

@@ -53,6 +53,11 @@ export interface EffectPlan {
   /** Returned to the client and hashed into the record's resultHash. */
   readonly result?: unknown;
   /**
+   * Fields added to `result` in this answer only (a one-time code, a token): not hashed into the
+   * record, not in the outbox event, not in the stored outcome (a retry's answer lacks them).
+   */
+  readonly reveal?: Readonly<Record<string, unknown>>;
+  /**
    * The log the command's OK record goes to, when not the action's own scroll: a scroll of the
    * action's, `<action scroll>-<suffix>` (the runs pack writes a run to `runs-<domain>`). It MUST
    * depend only on the payload and the state read, so that a replay of the ledger chooses it again.

@@ -5,6 +5,7 @@ import { contentPack } from './content/pack.js';
 import { knowledgePack } from './knowledge/pack.js';
 import { writPack } from './writ/pack.js';
 import { assignRole, revokeRole } from './access/handlers.js';
+import { otpHandlers } from './access/otp.js';
 import { addDisputeEvidence, addShippingRate, addTaxRate, upsertInventory, upsertPriceRule } from './commerce/handlers.js';
 import { approveContent, cancelSchedule, lockContent, publish, requestChanges, rollback, saveDraft, schedulePublish, submitForReview, unlockContent } from './content/handlers.js';
 import { WritError } from '../core/errors.js';
@@ -38,10 +39,17 @@ const unboundKnowledge = knowledgeHandlers({
   },
 });
 
+/** One-time codes without the bearer-token secret; openCatalog binds them to the home's. */
+export const unboundOtp = otpHandlers({
+  secret: () => {
+    throw new WritError('UNAVAILABLE', 'this catalog was loaded without the bearer-token secret');
+  },
+});
+
 /** Code handlers of the built-in packs, by pack name. Other packs ship a handlers.js of their own. */
 export const BUILTIN_HANDLERS: Readonly<Record<string, HandlerModule>> = {
   content: { saveDraft, submitForReview, requestChanges, approveContent, publish, rollback, schedulePublish, cancelSchedule, lockContent, unlockContent },
-  access: { assignRole, revokeRole },
+  access: { assignRole, revokeRole, ...unboundOtp },
   commerce: { upsertInventory, upsertPriceRule, addShippingRate, addTaxRate, addDisputeEvidence },
   runs: { startRun, completeStage, abortRun, sealRun },
   knowledge: unboundKnowledge,

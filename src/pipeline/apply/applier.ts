@@ -11,6 +11,7 @@ import { holdCommand } from './held.js';
 import { recheckHeld, settleHeld, type SettleDeps } from './settle.js';
 import { LedgerWriter, newWrites, type Writes } from './ledger-writer.js';
 import { Overlay } from './overlay.js';
+import { authorityChanged } from './authority.js';
 import { planErasure, writeErasures, type Erasure } from './erasure.js';
 import { planCommand, type PlanDeps } from './plan.js';
 import type { CommandContext, Reply } from '../context.js';
@@ -265,6 +266,8 @@ export class Applier {
       let current: EntityRow | null = null;
       let erasures: Erasure[] | undefined;
       try {
+        // A role, key or flag changed since this command was authorized counts (authority.ts).
+        if (!['system', 'held', 'replay'].includes(ctx.auth.method) && authorityChanged(this.overlay, this.deps.directory, ctx)) await this.settleDeps.recheck(ctx);
         current = await this.getEntity(ctx.envelope.tenant, ctx.target!.type, ctx.target!.id);
         // A held command is planned too (and not written): one that cannot run now is refused at
         // once rather than put to approvers. It is planned again, against the state of then, when it runs.

@@ -126,7 +126,9 @@ export class LedgerWriter {
     const answer = okAnswer(env.requestId, ctx.commandHash, result, receipt);
     const body = JSON.stringify(options.approval ? { ...answer, approval: options.approval } : answer);
     this.storeOutcome(w, ctx, 200, body, nowMs, record, options.replace === true);
-    return { httpStatus: 200, body, replayed: false };
+    // What the plan reveals reaches this answer only (EffectPlan.reveal).
+    const live = plan.reveal ? JSON.stringify({ ...JSON.parse(body), result: { ...(result as object), ...plan.reveal } }) : body;
+    return { httpStatus: 200, body: live, replayed: false };
   }
 
   /** A refused command: its REJECTED record, and its outcome unless the code is transient. */

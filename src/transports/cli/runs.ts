@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CODES, isCode } from '../../core/codes.js';
 import { checkOutputs, isClean } from '../../core/runs/outputs-check.js';
-import { nextStage, type RunDoc } from '../../core/runs/run-doc.js';
+import type { RunDoc } from '../../core/runs/run-doc.js';
 import { formatRunReceipt, verifyRunReceipt } from '../../core/runs/run-receipt.js';
-import { sealDocumentOfSealed, sealRoot } from '../../core/runs/seal.js';
+import { nextView, sealOfRun } from '../../core/runs/run-views.js';
+import { WritError } from '../../core/errors.js';
 import { parseVerifierKey } from '../../core/tlog/index.js';
 import type { WritClient } from '../../sdk/client.js';
 import { signEnvelope } from '../../sdk/sign.js';
@@ -42,6 +43,16 @@ async function readRun(client: WritClient, tenant: string, id: string): Promise<
   }
   if (answer.body.deleted || !answer.body.doc) throw new CliError(`run ${id} does not exist`, CODES.NOT_FOUND.exit);
   return { doc: answer.body.doc as RunDoc, scroll: answer.body.scroll as string, index: answer.body.index as number };
+}
+
+/** A refusal of the shared run views, with its code's exit status. */
+function cliErrorOf<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof WritError) throw new CliError(err.message, CODES[err.code].exit);
+    throw err;
+  }
 }
 
 /** --vkey: a file holding the verifier key, or the key itself. */
@@ -127,11 +138,7 @@ export function registerRunCommands(program: Command): void {
     .action(async (runId: string, opts: AsOptions, cmd: Command) => {
       const tenant = tenantOf(opts, cmd);
       const { doc } = await readRun(clientOf(globals(cmd), { ...opts, tenant }), tenant, runId);
-      const next = nextStage(doc);
-      const done = doc.stages.filter((s) => s.status === 'done').length;
-      if (!next) return print({ run: doc.id, status: doc.status, next: null, stagesDone: done, stagesTotal: doc.stages.length, hint: doc.status === 'completed' || doc.status === 'aborted' ? `seal it: writ run seal ${doc.id}` : 'nothing left to do' });
-      const position = doc.contract.stages.findIndex((s) => s.id === next.id);
-      print({ run: doc.id, status: doc.status, next: { position: position + 1, ...doc.contract.stages[position] }, stagesDone: done, stagesTotal: doc.stages.length, order: doc.contract.stageOrder ?? 'strict' });
+      print(nextView(doc));
     });
 
   as(run.command('receipt'))
@@ -144,10 +151,7 @@ export function registerRunCommands(program: Command): void {
       const tenant = tenantOf(opts, cmd);
       const client = clientOf(globals(cmd), { ...opts, tenant });
       const { doc, scroll, index } = await readRun(client, tenant, runId);
-      if (doc.status !== 'sealed') throw new CliError(`run ${runId} is ${doc.status}, not sealed; seal it first (writ run seal ${runId})`, CODES.INVALID_STATE.exit);
-      const seal = sealDocumentOfSealed(tenant, doc);
-      // The entity says which root it sealed; a document that does not hash to it is not worth sending.
-      if (sealRoot(seal) !== doc.seal!.root) throw new CliError(`run ${runId}: the stored run does not hash to its seal root ${doc.seal!.root}; run writ verify on the server`, CODES.LEDGER_INCONSISTENT.exit);
+      const seal = cliErrorOf(() => sealOfRun(tenant, doc));
       const answer = await client.get(`/v1/logs/${encodeURIComponent(tenant)}/${encodeURIComponent(scroll)}/receipts/${index}?wait=${String(opts.wait)}`);
       if (answer.status !== 200) {
         print(answer.body);

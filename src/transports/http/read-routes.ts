@@ -34,12 +34,12 @@ export function entityView(e: EntityRow) {
 }
 
 /**
- * The read an entity route is: keys and roles (`key`, `actor`) are their own kind; an `approval`
+ * The read an entity route is: keys, roles and one-time codes (`key`, `actor`, `otp`) are their own kind; an `approval`
  * holds the command it waits with, so reading it raw is reading an envelope (GET /v1/approvals/{id}
  * shows it to the requester and the approvers as well).
  */
 export function entityReadKind(type: string): ReadKind {
-  if (type === 'key' || type === 'actor') return 'keys';
+  if (type === 'key' || type === 'actor' || type === 'otp') return 'keys';
   return type === 'approval' ? 'envelope' : 'entity';
 }
 
@@ -48,7 +48,7 @@ const entityReadOf = (catalog: Catalog): ReadOf => (p, _q, { identity, access, t
   // A pack may say how its entities are read (kip-* are read as knowledge: a message is its recipient's).
   const byPack = catalog.entityRead(p.type, p.id, identity?.actor);
   if (byPack) return byPack;
-  const owner = p.id === undefined ? undefined : p.type === 'actor' ? p.id : p.type === 'key' ? access.keyOwner(tenant, p.id) : undefined;
+  const owner = p.id === undefined ? undefined : p.type === 'actor' || p.type === 'otp' ? p.id : p.type === 'key' ? access.keyOwner(tenant, p.id) : undefined;
   return { kind: entityReadKind(p.type), resource: `${p.type}/${p.id ?? '*'}`, facts: { own: owner !== undefined && owner === identity?.actor } };
 };
 

@@ -42,6 +42,13 @@ function refused(answer: ApiAnswer): never {
   throw Object.assign(err, { answer: { status: body.status ?? 'ERROR', requestId: body.requestId ?? null, commandHash: body.commandHash ?? null } });
 }
 
+/** A submitted command's answer as a tool's: OK's body, PENDING_APPROVAL explained, a refusal as the tool's error. */
+export function submitted(answer: ApiAnswer): ToolOutput {
+  if (answer.status === 202) return held(answer.body as Record<string, any>);
+  if (answer.status >= 400) refused(answer);
+  return { value: answer.body as Record<string, unknown> };
+}
+
 export const commandTools: readonly ToolDefinition[] = [
   {
     name: 'submit',
@@ -51,10 +58,7 @@ export const commandTools: readonly ToolDefinition[] = [
     inputSchema: submitSchema,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     async handler(ctx, args) {
-      const answer = await ctx.api.submit(args);
-      if (answer.status === 202) return held(answer.body as Record<string, any>);
-      if (answer.status >= 400) refused(answer);
-      return { value: answer.body as Record<string, unknown> };
+      return submitted(await ctx.api.submit(args));
     },
   },
   {
