@@ -13,7 +13,8 @@ const TITLE = 'Layoffs in the Lisbon office';
 const BLOCK = 'Names: ana.quiet@example.com';
 const RULE = 'Secret discount for bigcustomer-gmbh';
 const NOTE = 'card holder confided: xq7-private-note';
-const SECRETS = [TITLE, BLOCK, RULE, NOTE];
+const OBJECTIVE = 'interview witness zed.hidden@example.com';
+const SECRETS = [TITLE, BLOCK, RULE, NOTE, OBJECTIVE];
 
 /** Every row of every table of the database, as text. */
 function allRows(path: string): string {
@@ -62,7 +63,10 @@ describe('writ.Redact erases every copy of a code-handler command', () => {
     const evidence = assertOk(await h.post(h.sign('AddDisputeEvidence', { disputeId: 'd1', evidence: { type: 'correspondence', hash, hashAlgo: 'sha256', note: NOTE } }, { requestId: rid() })));
     entry.evidence = `commerce/${evidence.receipt.index}`;
     assertOk(await h.post(h.sign('AddDisputeEvidence', { disputeId: 'd1', evidence: { type: 'receipt', url: 'https://pay.example/r/1' } }, { requestId: rid() })));
-    for (const e of [entry.draft, entry.rule, entry.evidence]) assertOk(await h.post(h.sign('writ.Redact', { entry: e, reason: 'personal data' }, { requestId: rid() })));
+    const run = assertOk(await h.post(h.sign('StartRun', { id: 'r1', domain: 'ops', title: 'Incident review', severity: 'low', stages: [{ id: 's1', skill: 'interview', workflow: 'w', role: 'lead', objective: OBJECTIVE }] }, { requestId: rid() })));
+    entry.run = `runs-ops/${run.receipt.index}`;
+    assertOk(await h.post(h.sign('CompleteStage', { runId: 'r1', stageId: 's1', outcome: 'passed', outputs: [] }, { requestId: rid() })));
+    for (const e of [entry.draft, entry.rule, entry.evidence, entry.run]) assertOk(await h.post(h.sign('writ.Redact', { entry: e, reason: 'personal data' }, { requestId: rid() })));
   });
   after(() => h.close());
 
@@ -79,13 +83,17 @@ describe('writ.Redact erases every copy of a code-handler command', () => {
     assert.equal((await h.get(`/v1/entities/${h.tenant}/page/other`)).body.doc.title, 'Kept title', 'other pages are untouched');
   });
 
-  it('erases a commerce command re-run on its redacted body, and one that cannot be re-run in place', async () => {
+  it('erases a commerce command re-run on its redacted body, and commerce and runs commands that cannot be re-run, in place', async () => {
     const rule = (await h.get(`/v1/entities/${h.tenant}/price-rule/vip`)).body.doc;
     assert.deepEqual(rule, { ruleId: 'vip', name: ERASED, percentOff: ERASED, skus: [ERASED] });
     const dispute = (await h.get(`/v1/entities/${h.tenant}/dispute/d1`)).body.doc;
     assert.equal(dispute.evidence[0].note, ERASED);
     assert.equal(dispute.evidence[0].hash, ERASED);
     assert.equal(dispute.evidence[1].url, 'https://pay.example/r/1', 'the later piece stays');
+    const versions = (await h.get(`/v1/entities/${h.tenant}/run/r1/history`)).body.versions as any[];
+    assert.equal(versions.length, 2);
+    for (const v of versions) assert.equal(v.doc.contract.stages[0].objective, ERASED, 'the run contract, and the stage completion that carried it');
+    assert.equal(versions[1].doc.stages[0].outcome, 'passed');
   });
 
   it('leaves no copy of any value in any row of any table, nor in the database or WAL files', async () => {
@@ -105,11 +113,14 @@ describe('writ.Redact erases every copy of a code-handler command', () => {
     const report = await verifyHome(loadConfig(h.home), { progress: false });
     assert.equal(report.ok, true, JSON.stringify(report.problems, null, 1));
     // The first dispute version was erased in place; the second piece's handler re-runs on it exactly.
-    assert.equal(report.state!.versions.erased, 1);
-    assert.deepEqual(report.state!.versions.erasedBy, [`${h.tenant} ${entry.evidence}`]);
+    // StartRun cannot re-run (its erased stage ids collide), nor can the stage completion after it.
+    assert.equal(report.state!.versions.erased, 3);
+    const by = report.state!.versions.erasedBy;
+    assert.deepEqual(by.slice(0, 2), [`${h.tenant} ${entry.evidence}`, `${h.tenant} ${entry.run}`]);
+    assert.equal(by.length, 3);
     const cli = await runWrit(['--home', h.home, 'verify', '--no-progress']);
     assert.equal(cli.code, 0, cli.stderr);
-    assert.match(cli.stderr, /redacted, not replayable: 1 version taken as erased/);
+    assert.match(cli.stderr, /redacted, not replayable: 3 versions taken as erased/);
     const run = await runWrit(['--home', h.home, 'rebuild']);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.deepEqual(JSON.parse(run.stdout).differences, []);
