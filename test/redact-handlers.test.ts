@@ -156,6 +156,12 @@ describe('writ.Redact erases every copy of a code-handler command', () => {
       assert.ok(rule.some((m) => /price-rule\/vip version 1 .*stored doc differs/.test(m)), JSON.stringify(rule));
     });
 
+    it('reports a field changed in a later version of an entity erased in place, where no marker is', async () => {
+      const later = `type = 'dispute' AND id = 'd1' AND version = 2`;
+      const problems = await tampered(`UPDATE entity_history SET doc = json_set(doc, '$.evidence[1].url', 'https://evil.example/') WHERE ${later}`, `UPDATE entity_history SET doc = json_set(doc, '$.evidence[1].url', 'https://pay.example/r/1') WHERE ${later}`);
+      assert.ok(problems.some((m) => /dispute\/d1 version 2 .*stored doc differs/.test(m)), JSON.stringify(problems));
+    });
+
     it('reports a redacted body switched to "not replayable" to have its versions taken as erased', async () => {
       const [scroll, index] = entry.rule.split('/');
       const problems = await tampered(

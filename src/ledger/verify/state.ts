@@ -3,6 +3,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { Envelope } from '../../core/envelope.js';
 import { toWritError } from '../../core/errors.js';
 import { ERASED } from '../redaction/erase.js';
+import { sameWithMarkers } from '../redaction/markers.js';
 import { Projection } from '../../state/replay.js';
 import { DEPLOYMENT_SCOPE } from '../../state/scope.js';
 import type { EntityRow, Store } from '../../store/port.js';
@@ -151,7 +152,7 @@ export async function replayState(deps: StateDeps, records: RecordIndex, problem
         });
         const diffs = units.flatMap((u) => u.diffs);
         // Recomputed from a version erased in place, a version is erased in place too (erasure.ts): only there may it differ.
-        if (diffs.length > 0 && diffs.every((d) => d.kind === 'changed' && tainted.has(`${d.tenant}\n${d.type}/${d.id}`))) {
+        if (diffs.length > 0 && units.every((u) => u.diffs.every((d) => erasedOnly(d, u.produced, u.rows, tainted)))) {
           takeAsErased(r, units.flatMap((u) => u.rows));
         } else {
           sink?.rows(unit.entities);
@@ -207,6 +208,17 @@ async function rerunsExactly(projection: Projection, at: LoadedRecord, body: Env
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether a stored version may differ from its replay as a version erased in place does: on an
+ * entity holding such a version (`tainted`), in its document only, and only where the stored
+ * document holds the marker (the replay ran on erased state and kept what it could).
+ */
+function erasedOnly(d: VersionDiff, produced: readonly EntityRow[], stored: readonly EntityRow[], tainted: ReadonlySet<string>): boolean {
+  if (d.kind !== 'changed' || !tainted.has(`${d.tenant}\n${d.type}/${d.id}`) || d.fields.some((f) => f !== 'doc')) return false;
+  const at = (rows: readonly EntityRow[]) => rows.find((x) => x.tenant === d.tenant && x.type === d.type && x.id === d.id && x.version === d.version);
+  return sameWithMarkers(at(stored)?.doc ?? null, at(produced)?.doc ?? null);
 }
 
 /** Names a record's command for a message. */
