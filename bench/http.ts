@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { spawnBenchServer } from './bench-server.js';
 import { LeanConnection } from './lean-client.js';
-import { benchHome, emit, percentile, round, runConcurrent, signedProducts } from './support.js';
+import { BENCH_CONFIG, benchHome, emit, percentile, round, runConcurrent, signedProducts } from './support.js';
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 function cpuSeconds(pid: number): number {
@@ -20,7 +20,8 @@ function cpuSeconds(pid: number): number {
  * load generator takes little of the two cores the server runs on).
  */
 export async function benchHttp(count: number, clients: number, serverArgs: readonly string[] = []): Promise<void> {
-  const h = await benchHome();
+  // Closed loop: every client waits for its answer, so none of them is overload to refuse.
+  const h = await benchHome({ ...BENCH_CONFIG, server: { maxInFlight: Math.max(clients, 64) } } as never);
   const server = await spawnBenchServer(h.home, serverArgs).catch((err: unknown) => {
     h.dispose();
     throw err;

@@ -11,7 +11,8 @@ import { assertAppliedAtMostOnce, chainProblems, checkAnswer, readLedgerFromStor
  */
 
 const AT_ONCE = 50;
-const UNLIMITED = { limits: { rate: 100_000_000, windowSeconds: 60 } };
+// 50 commands at once: more than the default server.maxInFlight lets in.
+const UNLIMITED = { limits: { rate: 100_000_000, windowSeconds: 60 }, server: { maxInFlight: 1000 } };
 
 interface Hit extends CheckedAnswer {
   readonly http: number;

@@ -9,11 +9,13 @@ export const DEFAULT_PORT = 8787;
 /**
  * Most commands in flight over HTTP (received, not yet answered); past it writ answers 503
  * UNAVAILABLE with Retry-After before anything is recorded. An accepted command waits about
- * in-flight ÷ throughput: sized as the throughput of two cores (3,000–4,000 commands/s) times the
- * queueing an accepted command may see under overload (about 15–20 ms), so the HTTP benchmark's 64
- * clients never meet it (docs/operations.md, tuning the bound).
+ * in-flight ÷ throughput, and a larger bound also lengthens the wait before the bound (bigger
+ * batches planned on the event loop, more connections): chosen from alternated runs of the
+ * back-pressure bench on two shared cores, where 32 kept accepted commands' p99 at 4× load within
+ * 2× of its 1× value in every run and 64 in under half, for about a quarter less throughput under
+ * overload (docs/operations.md, tuning the bound; docs/benchmarks.md).
  */
-export const DEFAULT_HTTP_MAX_IN_FLIGHT = 64;
+export const DEFAULT_HTTP_MAX_IN_FLIGHT = 32;
 /** MCP sessions over HTTP (/mcp): open at once, per actor, and how long an unused one is kept (docs/mcp.md). */
 export const DEFAULT_MCP_MAX_SESSIONS = 256;
 export const DEFAULT_MCP_MAX_SESSIONS_PER_ACTOR = 8;

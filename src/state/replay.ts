@@ -76,6 +76,14 @@ export class Projection {
     }
   }
 
+  /** Takes stored versions in place of those the replay of their record wrote (versions taken as erased, src/ledger/verify/state.ts). */
+  replace(rows: readonly EntityRow[]): void {
+    for (const row of rows) {
+      const cur = this.entity(row.tenant, row.type, row.id);
+      if (!cur || cur.version <= row.version) this.state.putEntity(row);
+    }
+  }
+
   /**
    * Re-runs a stored OK or PENDING record (with its envelope). `hold` is the approval a PENDING
    * record was held under (its id, requirement and deadline, which its resultHash commits to).

@@ -15,6 +15,15 @@ import type { Envelope } from '../../core/envelope.js';
 export const ERASED = '[redacted]';
 
 /**
+ * The nonce of a redacted body whose command could not be re-run on it (a code handler that
+ * computes with the erased values, or checks them): its entity versions were erased in place
+ * (src/ledger/redaction/markers.ts markValues) and are taken as erased by `writ verify` and
+ * `writ rebuild`, which say how many. What stays of a body is not covered by any hash, so this is
+ * a statement of writ's, reported, never a silent pass.
+ */
+export const ERASED_NOT_REPLAYABLE = '[redacted; not replayable]';
+
+/**
  * The payload fields a redacted body keeps: those naming its target and its beneficiary (its ledger
  * record and approval name them anyway), and the state fields that transitions of its entity type
  * read (`status: draft`: a later transition's replay must find the state it checked).
@@ -40,39 +49,17 @@ export function eraseValue(value: unknown): unknown {
  * ERASED exactly where the command's values were, and everything else is still compared exactly.
  * The signature stays: without the nonce and the payload it confirms no guess.
  */
-export function redactedBody(env: Envelope, kept: ReadonlySet<string>): Envelope {
+export function redactedBody(env: Envelope, kept: ReadonlySet<string>, replayable = true): Envelope {
   const payload = Object.fromEntries(Object.entries(env.payload).map(([k, v]) => [k, kept.has(k) ? v : eraseValue(v)]));
-  return { ...env, nonce: ERASED, payload };
+  return { ...env, nonce: replayable ? ERASED : ERASED_NOT_REPLAYABLE, payload };
 }
 
 /** Whether `env` is a redacted body (with `kept` from keptFields): nothing is left to erase in it. */
 export function isRedactedBody(env: Envelope, kept: ReadonlySet<string>): boolean {
-  return env.nonce === ERASED && jcs(redactedBody(env, kept)) === jcs(env);
+  return (env.nonce === ERASED || env.nonce === ERASED_NOT_REPLAYABLE) && jcs(redactedBody(env, kept, env.nonce === ERASED)) === jcs(env);
 }
 
-/** Whether an action's effect is declarative, so that a redacted body of it can be replayed (a code handler may compute with the values). */
-export function replayableRedacted(action: ActionDef): boolean {
-  return action.effect.kind !== 'handler';
-}
-
-/**
- * A version written by a pack's code handler after an erased one, with the erasure carried: where
- * `before` held a value that `erased` has erased, and `next` holds the same value at that place,
- * `next` gets ERASED there (the handler carried it forward). Declarative effects are recomputed
- * instead (src/pipeline/apply/erasure.ts).
- */
-export function carryErasure(before: unknown, erased: unknown, next: unknown): unknown {
-  if (erased === ERASED && before !== ERASED) return jcs(next ?? null) === jcs(before ?? null) ? ERASED : next;
-  if (!isContainer(before) || !isContainer(erased) || !isContainer(next) || Array.isArray(before) !== Array.isArray(next)) return next;
-  const b = before as Record<string, unknown>;
-  const e = erased as Record<string, unknown>;
-  const out: Record<string, unknown> | unknown[] = Array.isArray(next) ? [...next] : { ...(next as Record<string, unknown>) };
-  for (const key of Object.keys(next as object)) {
-    if (Object.hasOwn(e, key) && Object.hasOwn(b, key)) (out as Record<string, unknown>)[key] = carryErasure(b[key], e[key], (next as Record<string, unknown>)[key]);
-  }
-  return out;
-}
-
-function isContainer(v: unknown): boolean {
-  return v !== null && typeof v === 'object';
+/** Whether a redacted body is replayed (else its versions are taken as erased). */
+export function replayedBody(env: Envelope): boolean {
+  return env.nonce === ERASED;
 }

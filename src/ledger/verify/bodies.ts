@@ -4,7 +4,7 @@ import { unsignedPart, type Envelope } from '../../core/envelope.js';
 import { sha256Hex } from '../../core/hash.js';
 import type { Redaction } from '../../store/port.js';
 import type { LedgerRecord } from '../record.js';
-import { isRedactedBody } from '../redaction/erase.js';
+import { isRedactedBody, replayedBody } from '../redaction/erase.js';
 
 /** The placeholder the applier stores for a secret field (src/pipeline/apply/ledger-writer.ts). */
 const WITHHELD = '[withheld]';
@@ -12,8 +12,13 @@ const WITHHELD = '[withheld]';
 /** What the stored body of a record turned out to be. */
 export type BodyVerdict =
   | { readonly kind: 'ok'; readonly envelope: Envelope }
-  /** Erased by a redaction that a writ.Redact record made; `envelope`: the redacted body that stays (replayed), or null. */
-  | { readonly kind: 'redacted'; readonly envelope: Envelope | null }
+  /**
+   * Erased by a redaction that a writ.Redact record made; `envelope`: the redacted body that stays
+   * (replayed), or null; `inPlace`: its command could not be re-run on the redacted body, so the
+   * versions it wrote were erased in place and are taken as erased (erase.ts ERASED_NOT_REPLAYABLE):
+   * the body that stays, which says so.
+   */
+  | { readonly kind: 'redacted'; readonly envelope: Envelope | null; readonly inPlace?: Envelope }
   /** Stored with its secret fields withheld (writ.Stage/Land `code`): it cannot hash to the commandHash. */
   | { readonly kind: 'withheld' }
   | { readonly kind: 'bad'; readonly message: string };
@@ -50,7 +55,8 @@ export function checkBody(record: LedgerRecord, body: string | null, redaction: 
   if (redaction) {
     if (!kept || !isRedactedBody(env, kept)) return { kind: 'bad', message: 'its stored body was redacted, but what stays of it is not a redacted body (values were put back or changed)' };
     const named = namesRecord(env, record);
-    return named ? { kind: 'bad', message: named } : { kind: 'redacted', envelope: env };
+    if (named) return { kind: 'bad', message: named };
+    return replayedBody(env) ? { kind: 'redacted', envelope: env } : { kind: 'redacted', envelope: null, inPlace: env };
   }
   const secret = action?.secretFields?.filter((f) => env.payload[f] === WITHHELD) ?? [];
   if (secret.length > 0) return { kind: 'withheld' };

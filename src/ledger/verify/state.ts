@@ -1,6 +1,9 @@
 import { APPROVAL_TYPE, type ApprovalDoc, type HoldRequest } from '../../approvals/pending.js';
 import type { Catalog } from '../../catalog/catalog.js';
+import type { Envelope } from '../../core/envelope.js';
 import { toWritError } from '../../core/errors.js';
+import { ERASED } from '../redaction/erase.js';
+import { sameWithMarkers } from '../redaction/markers.js';
 import { Projection } from '../../state/replay.js';
 import { DEPLOYMENT_SCOPE } from '../../state/scope.js';
 import type { CommandStore, EntityRow, EntityStore, LogStore, OutboxStore } from '../../store/port.js';
@@ -15,8 +18,13 @@ const PAGE = 4096;
 export interface StateReport {
   /** Stored command bodies: hashed to their commandHash, erased by a writ.Redact, or stored with secret fields withheld. */
   readonly bodies: BodyCounts;
-  /** Stored entity versions: recomputed by replaying the ledger, or taken as given (written by a record whose body cannot be replayed). */
-  readonly versions: { replayed: number; unverifiable: number };
+  /**
+   * Stored entity versions: recomputed by replaying the ledger, taken as given (written by a record
+   * whose body cannot be replayed), or taken as erased (`erased`: written by a redacted command that
+   * could not be re-run on its redacted body, or recomputed from such a version: erased in place,
+   * src/pipeline/apply/erasure.ts), with the records that wrote them.
+   */
+  readonly versions: { replayed: number; unverifiable: number; erased: number; erasedBy: string[] };
   /** Stored answers (idempotency outcomes) checked against their records. */
   readonly answers: { checked: number };
 }
@@ -63,7 +71,16 @@ export interface ReplaySink {
  * versions each wrote with the stored ones; `sink` receives the recomputed state (`writ rebuild`).
  */
 export async function replayState(deps: StateDeps, records: RecordIndex, problem: Problem, progress: (done: number, total: number) => void, sink?: ReplaySink): Promise<StateReport['versions']> {
-  const counts = { replayed: 0, unverifiable: 0 };
+  const counts = { replayed: 0, unverifiable: 0, erased: 0, erasedBy: [] as string[] };
+  // Entities (`tenant\ntype/id`) holding a version erased in place: later versions may differ from their replay.
+  const tainted = new Set<string>();
+  const takeAsErased = (r: LoadedRecord['record'], rows: readonly EntityRow[]) => {
+    projection.replace(rows);
+    sink?.rows(rows);
+    counts.erased += rows.length;
+    counts.erasedBy.push(`${r.tenant} ${r.scroll}/${r.index}`);
+    for (const x of rows) tainted.add(`${x.tenant}\n${x.type}/${x.id}`);
+  };
   const stored = new Map<string, EntityRow[]>();
   const deployment: EntityRow[] = [];
   await deps.store.scanEntityHistory((row) => {
@@ -107,6 +124,12 @@ export async function replayState(deps: StateDeps, records: RecordIndex, problem
       if ((last.get(log) ?? -1) > r.index) problem(r.tenant, r.scroll, r.index, `record ${r.scroll}/${r.index}: the outbox places it after record ${last.get(log)} of its log (commit order broken)`);
       last.set(log, r.index);
       done.add(key);
+      if (!at.envelope && at.erasedInPlace) {
+        const rows = take(key);
+        if (await rerunsExactly(projection, at, at.erasedInPlace, rows)) problem(r.tenant, r.scroll, r.index, `record ${r.scroll}/${r.index} (${command(at)}): its body says it could not be re-run redacted, but it re-runs on its redacted body to the stored versions (the mark was changed, so that its versions would be taken as erased)`);
+        takeAsErased(r, rows);
+        continue;
+      }
       if (!at.envelope) {
         const rows = take(key);
         projection.accept(rows);
@@ -116,8 +139,7 @@ export async function replayState(deps: StateDeps, records: RecordIndex, problem
       }
       try {
         const unit = await projection.replay(at, holdOf(at, stored.get(key)));
-        sink?.rows(unit.entities);
-        for (const rec of unit.records) {
+        const units = unit.records.map((rec) => {
           const k = recordKey(rec.tenant, rec.scroll, rec.index);
           done.add(k);
           const mine = records.get(k);
@@ -125,16 +147,31 @@ export async function replayState(deps: StateDeps, records: RecordIndex, problem
             problem(rec.tenant, rec.scroll, rec.index, `record ${rec.scroll}/${rec.index}: replaying ${r.actor}'s ${r.action} (requestId ${r.requestId}) yields another record (${mine ? differingFields(mine.leaf, rec.leaf) : 'none is stored'})`);
           }
           const produced = unit.entities.filter((x) => x.scroll === rec.scroll && x.index === rec.index);
-          counts.replayed += produced.length;
-          for (const d of diffVersions(produced, take(k))) {
-            sink?.diff(d);
-            problem(rec.tenant, rec.scroll, rec.index, `${describeDiff(d)}; ${command(mine ?? at)}`);
+          const rows = take(k);
+          return { rec, mine, produced, rows, diffs: diffVersions(produced, rows) };
+        });
+        const diffs = units.flatMap((u) => u.diffs);
+        // Recomputed from a version erased in place, a version is erased in place too (erasure.ts): only there may it differ.
+        if (diffs.length > 0 && units.every((u) => u.diffs.every((d) => erasedOnly(d, u.produced, u.rows, tainted)))) {
+          takeAsErased(r, units.flatMap((u) => u.rows));
+        } else {
+          sink?.rows(unit.entities);
+          for (const u of units) {
+            counts.replayed += u.produced.length;
+            for (const d of u.diffs) {
+              sink?.diff(d);
+              problem(u.rec.tenant, u.rec.scroll, u.rec.index, `${describeDiff(d)}; ${command(u.mine ?? at)}`);
+            }
           }
         }
       } catch (err) {
+        const rows = take(key);
+        if (rows.some((x) => tainted.has(`${x.tenant}\n${x.type}/${x.id}`))) {
+          takeAsErased(r, rows);
+          continue;
+        }
         const e2 = toWritError(err);
         problem(r.tenant, r.scroll, r.index, `record ${r.scroll}/${r.index} (${r.actor}'s ${r.action}, requestId ${r.requestId}): its command does not apply to the state the ledger implies (${e2.code}: ${e2.message})`);
-        const rows = take(key);
         projection.accept(rows);
         sink?.rows(rows);
         counts.unverifiable += rows.length;
@@ -155,6 +192,33 @@ export async function replayState(deps: StateDeps, records: RecordIndex, problem
     }
   }
   return counts;
+}
+
+/**
+ * Whether a body marked not replayable re-runs, as a replayed redacted body, to exactly the stored
+ * versions: then the erasure would have been recomputed (erasure.ts decides the mark the same
+ * way), and the mark was changed. The projection is left for the caller to overwrite.
+ */
+async function rerunsExactly(projection: Projection, at: LoadedRecord, body: Envelope, rows: readonly EntityRow[]): Promise<boolean> {
+  try {
+    const unit = await projection.replay({ ...at, envelope: { ...body, nonce: ERASED } }, holdOf(at, rows));
+    const mine = unit.records.find((x) => x.scroll === at.record.scroll && x.index === at.record.index);
+    const produced = unit.entities.filter((x) => x.scroll === at.record.scroll && x.index === at.record.index);
+    return !!mine && mine.leaf.equals(at.leaf) && diffVersions(produced, rows).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a stored version may differ from its replay as a version erased in place does: on an
+ * entity holding such a version (`tainted`), in its document only, and only where the stored
+ * document holds the marker (the replay ran on erased state and kept what it could).
+ */
+function erasedOnly(d: VersionDiff, produced: readonly EntityRow[], stored: readonly EntityRow[], tainted: ReadonlySet<string>): boolean {
+  if (d.kind !== 'changed' || !tainted.has(`${d.tenant}\n${d.type}/${d.id}`) || d.fields.some((f) => f !== 'doc')) return false;
+  const at = (rows: readonly EntityRow[]) => rows.find((x) => x.tenant === d.tenant && x.type === d.type && x.id === d.id && x.version === d.version);
+  return sameWithMarkers(at(stored)?.doc ?? null, at(produced)?.doc ?? null);
 }
 
 /** Names a record's command for a message. */

@@ -17,6 +17,8 @@ export interface LoadedRecord {
   envelope: Envelope | null;
   /** Its stored body was erased by a writ.Redact (checked): its answer's result may be erased too. */
   redacted?: boolean;
+  /** Redacted, and its command could not be re-run on the redacted body: the versions it wrote were erased in place and are taken as erased; the body that stays. */
+  erasedInPlace?: Envelope;
   /** For a PENDING record: the record that ended the held command (its next record in the same log with the same key). */
   final?: LoadedRecord;
 }
@@ -104,6 +106,7 @@ async function checkBodies(store: LogStore, catalog: Catalog, records: Map<strin
       if (verdict.kind === 'redacted') {
         loaded.redacted = true;
         loaded.envelope = verdict.envelope;
+        loaded.erasedInPlace = verdict.inPlace;
       }
       counts[verdict.kind]++;
     }

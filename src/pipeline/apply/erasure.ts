@@ -1,13 +1,13 @@
 import { APPROVAL_TYPE, type ApprovalDoc } from '../../approvals/pending.js';
 import type { Catalog } from '../../catalog/catalog.js';
-import { declarativeEffect } from '../../catalog/effects.js';
-import type { ActionDef, EffectContext } from '../../catalog/types.js';
 import type { Envelope } from '../../core/envelope.js';
 import { WritError } from '../../core/errors.js';
 import { jcs } from '../../canonical/jcs.js';
 import type { LedgerRecord } from '../../ledger/record.js';
-import { carryErasure, keptFields, redactedBody, replayableRedacted } from '../../ledger/redaction/erase.js';
+import { keptFields, redactedBody, replayedBody } from '../../ledger/redaction/erase.js';
+import { erasedValues, markValues } from '../../ledger/redaction/markers.js';
 import type { EntityRow, EntityStore, LogStore } from '../../store/port.js';
+import { rerun, versionKey } from './erasure-rerun.js';
 import type { Writes } from './ledger-writer.js';
 import type { Overlay } from './overlay.js';
 
@@ -34,15 +34,18 @@ export interface Erasure {
 /**
  * Plans the erasure of the command whose record is (tenant, scroll, index). Its body is replaced by
  * a redacted body (src/ledger/redaction/erase.ts) and the state is recomputed as the ledger replay
- * will recompute it from that body: the versions the command wrote, by its own effect run on the
- * redacted payload, and every later version of those entities, by their commands' effects run on
- * the erased versions (a code handler's version: the erasure carried where it kept the value), until
- * a version comes out unchanged. A held command (either of its records) is erased whole: both
- * bodies, the envelope copy in every version of its approval, and what it wrote when it ran. A
- * command that cannot be replayed redacted (a code handler's, a withheld body) has its body erased
- * only, as before. Throws a WritError when the erasure cannot be planned now. It reads one log's
- * records of the command and, for a held one, the tenant's versions its PENDING record wrote (a
- * scan of the tenant's history): an admin's rare command, not the command path.
+ * will recompute it from that body: the versions the command wrote, by its own effect (declarative
+ * or a code handler) re-run on the redacted body, and every later version of those entities (and
+ * of the entities those later commands wrote), by their commands re-run on the erased state, until
+ * a version comes out unchanged (erasure-rerun.ts). Where a command cannot be re-run so, its
+ * versions are erased in place (every erased value replaced wherever it sits) and the body says so
+ * (ERASED_NOT_REPLAYABLE): `writ verify` then takes those versions as erased and counts them. A
+ * held command (either of its records) is erased whole: both bodies, the envelope copy in every
+ * version of its approval, and what it wrote when it ran. A body with secret fields withheld, or
+ * one that is not an envelope, has its body erased only. Throws a WritError when the erasure cannot
+ * be planned now. It reads one log's records of the command and, for a held one, the tenant's
+ * versions its PENDING record wrote (a scan of the tenant's history): an admin's rare command,
+ * not the command path.
  */
 export async function planErasure(deps: ErasureDeps, tenant: string, scroll: string, index: number): Promise<Erasure> {
   const record = await recordAt(deps.store, tenant, scroll, index);
@@ -50,12 +53,16 @@ export async function planErasure(deps: ErasureDeps, tenant: string, scroll: str
   const action = deps.catalog.get(record.action);
   if (await deps.store.getRedaction(tenant, scroll, index)) throw new WritError('INVALID_STATE', `ledger entry ${scroll}/${index} was already erased with the held command it belongs to`);
   const env = parse(body);
-  if (!env || !action || !replayableRedacted(action) || action.secretFields?.some((f) => Object.hasOwn(env.payload, f))) return { bodies: [{ scroll, index, body: null }], versions: [], current: [] };
-  const redacted = redactedBody(env, keptFields(deps.catalog, action));
-  const text = JSON.stringify(redacted);
-  const out = { bodies: [{ scroll, index, body: text }], versions: [] as EntityRow[], current: [] as EntityRow[] };
+  if (!env || !action || action.secretFields?.some((f) => Object.hasOwn(env.payload, f))) return { bodies: [{ scroll, index, body: null }], versions: [], current: [] };
+  const kept = keptFields(deps.catalog, action);
+  const out = { bodies: [] as Array<Erasure['bodies'][number]>, versions: [] as EntityRow[], current: [] as EntityRow[] };
   // A held command is one command with two records (PENDING, then its end): either entry erases both.
   const held = await heldRecords(deps, record);
+  const ran = held ? held.end : record;
+  const replayable = ran.outcome !== 'OK' || (await followRecord(deps, ran, redactedBody(env, kept), erasedValues(env.payload, kept), out));
+  const redacted = redactedBody(env, kept, replayable);
+  const text = JSON.stringify(redacted);
+  out.bodies.push({ scroll, index, body: text });
   if (held) {
     const other = held.pending === record ? held.end : held.pending;
     out.bodies.push({ scroll: other.scroll, index: other.index, body: text });
@@ -63,13 +70,6 @@ export async function planErasure(deps: ErasureDeps, tenant: string, scroll: str
       if (row.type !== APPROVAL_TYPE) continue;
       await follow(deps, row, (v) => ({ ...v, doc: { ...(v.doc as ApprovalDoc), envelope: redacted } }), out);
     }
-  }
-  const ran = held ? held.end : record;
-  // A declarative effect writes its target only: the version the record names.
-  if (ran.outcome === 'OK' && ran.version !== null) {
-    const [type, id] = split(ran.target);
-    const mine = (await deps.store.entityVersions(tenant, type, id, ran.version - 1, 1))[0];
-    if (mine && mine.scroll === ran.scroll && mine.index === ran.index) await followEffects(deps, mine, action, redacted.payload, out);
   }
   return out;
 }
@@ -89,24 +89,50 @@ async function heldRecords(deps: ErasureDeps, record: LedgerRecord): Promise<{ p
 }
 
 /**
- * Erases version `first` of an entity (written by the redacted command, with `payload` redacted)
- * and the later versions that carry its values, recomputed as the replay recomputes them.
+ * Erases what record `ran` wrote (re-run on its redacted body `env`) and, entity by entity, the
+ * later versions recomputed from the erased ones; `values` are the erased values, for versions
+ * that cannot be recomputed (erased in place). Whether every version was recomputed (the body can
+ * be replayed).
  */
-async function followEffects(deps: ErasureDeps, first: EntityRow, action: ActionDef, payload: Record<string, unknown>, out: { versions: EntityRow[]; current: EntityRow[] }): Promise<void> {
-  const prev = first.version > 1 ? ((await deps.store.entityVersions(first.tenant, first.type, first.id, first.version - 2, 1))[0] ?? null) : null;
-  const erased = { ...first, doc: effectDoc(action, payload, first, erasedOrStored(prev, out.versions)) };
-  if (jcs(erased.doc ?? null) === jcs(first.doc ?? null)) return;
-  out.versions.push(erased);
-  let before = first;
-  let last: EntityRow = erased;
-  for (const next of await laterVersions(deps, first)) {
-    const doc = await recompute(deps, before, last, next);
-    if (jcs(doc ?? null) === jcs(next.doc ?? null)) return;
-    last = { ...next, doc };
-    before = next;
-    out.versions.push(last);
+async function followRecord(deps: ErasureDeps, ran: LedgerRecord, env: Envelope, values: ReadonlySet<string>, out: { versions: EntityRow[]; current: EntityRow[] }): Promise<boolean> {
+  const erased = new Map<string, EntityRow>();
+  let replayable = true;
+  const erase = async (record: LedgerRecord, body: Envelope | null): Promise<EntityRow[]> => {
+    const rows = (await deps.store.entityVersionsOfRecord(record.tenant, record.scroll, record.index)).filter((r) => r.type !== APPROVAL_TYPE);
+    let docs = body ? await rerun(deps, record, body, rows, erased) : null;
+    if (!docs) {
+      replayable = false;
+      docs = rows.map((r) => ({ ...r, doc: markValues(r.doc, values) }));
+    }
+    const before = new Map(rows.map((r) => [versionKey(r), r]));
+    const changed = docs.filter((d) => jcs(d.doc ?? null) !== jcs(before.get(versionKey(d))?.doc ?? null));
+    for (const d of changed) erased.set(versionKey(d), d);
+    return changed;
+  };
+  const queue = await erase(ran, env);
+  while (queue.length > 0) {
+    const first = queue.shift()!;
+    let last = first;
+    let current = true;
+    for (const next of await laterVersions(deps, first)) {
+      const done = erased.get(versionKey(next));
+      if (done) {
+        last = done;
+        continue;
+      }
+      const changed = await erase(await recordAt(deps.store, next.tenant, next.scroll, next.index), await replayableBody(deps, next));
+      const mine = changed.find((c) => c.type === first.type && c.id === first.id);
+      queue.push(...changed.filter((c) => c !== mine));
+      if (!mine) {
+        current = false;
+        break;
+      }
+      last = mine;
+    }
+    if (current) out.current.push(last);
   }
-  out.current.push(last);
+  out.versions.push(...erased.values());
+  return replayable;
 }
 
 /** Every version of `first`'s entity from `first` on, each passed through `erase`. */
@@ -116,21 +142,11 @@ async function follow(deps: ErasureDeps, first: EntityRow, erase: (v: EntityRow)
   out.current.push(rows[rows.length - 1]);
 }
 
-/** A later version, recomputed from the erased one before it: by its command's declarative effect (run on the payload the replay will run), else by carrying the erasure. */
-async function recompute(deps: ErasureDeps, before: EntityRow, erased: EntityRow, next: EntityRow): Promise<unknown> {
-  const record = await recordAt(deps.store, next.tenant, next.scroll, next.index);
-  const action = deps.catalog.get(record.action);
-  const env = parse(await deps.store.readEnvelope(next.tenant, next.scroll, next.index));
-  if (!next.deleted && env && action && replayableRedacted(action) && record.target === `${next.type}/${next.id}`) return effectDoc(action, env.payload, next, erased);
-  return next.deleted ? null : carryErasure(before.doc, erased.doc, next.doc);
-}
-
-/** The document a declarative effect writes to `row`'s entity on `current`. */
-function effectDoc(action: ActionDef, payload: Record<string, unknown>, row: EntityRow, current: EntityRow | null): unknown {
-  if (action.effect.kind === 'handler') throw new Error('a code handler is not recomputed here');
-  const ctx = { payload, target: { type: row.type, id: row.id }, current } as unknown as EffectContext;
-  const plan = declarativeEffect(action.effect)(ctx) as { writes: ReadonlyArray<{ doc?: unknown; deleted?: boolean }> };
-  return plan.writes[0]?.deleted ? null : (plan.writes[0]?.doc ?? null);
+/** The stored body of the record that wrote `row`, when the replay runs it (its own, or a replayed redacted body). */
+async function replayableBody(deps: ErasureDeps, row: EntityRow): Promise<Envelope | null> {
+  const env = parse(await deps.store.readEnvelope(row.tenant, row.scroll, row.index));
+  if (!env || !(await deps.store.getRedaction(row.tenant, row.scroll, row.index))) return env;
+  return replayedBody(env) ? env : null;
 }
 
 /** The versions of `first`'s entity after it, committed and in flight; refuses while a batch still being committed writes it. */
@@ -148,11 +164,6 @@ async function laterVersions(deps: ErasureDeps, first: EntityRow): Promise<Entit
   return rows;
 }
 
-function erasedOrStored(row: EntityRow | null, erased: readonly EntityRow[]): EntityRow | null {
-  if (!row) return null;
-  return erased.find((e) => e.tenant === row.tenant && e.type === row.type && e.id === row.id && e.version === row.version) ?? row;
-}
-
 async function recordAt(store: Pick<LogStore, 'readLedger'>, tenant: string, scroll: string, index: number): Promise<LedgerRecord> {
   const row = (await store.readLedger(tenant, scroll, index, 1))[0];
   if (!row || row.index !== index) throw new WritError('NOT_FOUND', `log ${scroll} of this tenant has no record ${index}`);
@@ -168,12 +179,6 @@ function parse(body: string | null): Envelope | null {
     return null;
   }
 }
-
-function split(target: string | null): [string, string] {
-  const at = (target ?? '').indexOf('/');
-  return [(target ?? '').slice(0, at), (target ?? '').slice(at + 1)];
-}
-
 
 /**
  * Adds planned erasures to a batch's writes, after the writ.Redact record that made them (which

@@ -71,6 +71,9 @@ export function registerLedgerCommands(program: Command): void {
       if (receipt) return verifyReceiptFile(receipt, opts, cmd);
       const report = await verifyHome(configOf(globals(cmd)), { vkey: opts.vkey, progress: opts.progress });
       print(report);
+      const erased = report.state?.versions.erased ?? 0;
+      // Not a failure, and not a silent pass either: these versions could not be recomputed.
+      if (erased > 0) process.stderr.write(`writ: redacted, not replayable: ${erased} version${erased === 1 ? '' : 's'} taken as erased (written or carried forward by ${report.state!.versions.erasedBy.join(', ')})\n`);
       if (!report.ok) {
         const where = (p: (typeof report.problems)[number]) => `${p.log}${p.index === null ? '' : ` at index ${p.index}`}: ${p.message}`;
         const [first, ...rest] = report.problems;
