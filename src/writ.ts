@@ -22,6 +22,7 @@ import { KnowledgeRepos } from './packs/knowledge/repos.js';
 import { RefSync } from './packs/knowledge/refs.js';
 import { SearchSync } from './packs/knowledge/search.js';
 import { KnowledgeIndex } from './store/sqlite/knowledge-index.js';
+import { startEffector, type RunningEffector } from './packs/ops/effector/start.js';
 import { logError } from './util/log.js';
 import { airlockHandlers } from './packs/writ/airlock-handlers.js';
 import { tenantHandlers } from './packs/writ/tenant-handlers.js';
@@ -173,6 +174,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   let intakePool: IntakePool | undefined;
   let integrator: Integrator | undefined;
   let dispatcher: Dispatcher | null = null;
+  let effector: RunningEffector | null = null;
   try {
     const directory = await Directory.load(store, configuredHmacKeys(config));
     verifier = createVerifier(config.verify.workers);
@@ -219,6 +221,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       onDurable: (tenant, scroll, size) => {
         toIntegrator?.noteDurable(tenant, scroll, size);
         dispatcher?.wake();
+        effector?.wake();
         if (tenant === config.tenant && scroll === 'writ') bootstrapper?.wake();
       },
       mayHaveOutcome,
@@ -291,6 +294,14 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       intervalMs: config.scheduler.intervalMs,
     });
     if (config.scheduler.enabled) scheduler.start();
+    // ── ops pack: the effector (docs/ops.md). A background job of the ops pack, started here until
+    // the packs API for background jobs takes it; it acts only on durable SubmitOp/RollbackOp. ──
+    if (config.ops.effector.enabled) {
+      const tenants = applier.logSizes().filter((l) => l.scroll === 'ops').map((l) => l.tenant);
+      effector = await startEffector({ config, store, pipeline, metrics, tenants, now });
+    }
+    const opsEffector = effector;
+    // ── end of the ops pack's block ──
     const sweeper = new ApprovalSweeper({
       store,
       submit: (t, a, p, r) => pipeline.system(t, a, p, r),
@@ -341,6 +352,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       knowledge: { repos, refs, search },
       async close() {
         clearInterval(pruner);
+        await opsEffector?.close();
         await tenantBootstrapper.close();
         await scheduler.close();
         await sweeper.close();
@@ -356,6 +368,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
     };
   } catch (err) {
+    await effector?.close();
     search.index.close();
     await dispatcher?.close();
     await integrator?.close();

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { opsConfigOf, type OpsConfig } from '../packs/ops/effector/config.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { redactUrl } from '../util/redact-url.js';
@@ -196,6 +197,8 @@ export interface Config {
   };
   /** The knowledge pack: the folder of its git repositories, one bare `<tenant>.git` each (docs/knowledge.md). */
   readonly knowledge: { readonly git: string };
+  /** The ops pack's effector and executors (docs/ops.md). */
+  readonly ops: OpsConfig;
   readonly outbox: OutboxConfig;
   readonly nats: NatsIntakeConfig;
   readonly apply: { readonly maxBatch: number };
@@ -307,6 +310,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
       logs: m.witness?.logs ?? [],
     },
     knowledge: { git: at(m.knowledge?.git ?? 'knowledge.git') },
+    ops: opsConfigOf(m.ops, at),
     outbox: outboxOf(m.outbox ?? {}, at),
     nats: {
       url: m.nats?.url ?? null,

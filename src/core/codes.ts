@@ -53,6 +53,7 @@ export const CODES = {
   WITNESS_UNKNOWN_LOG: { http: 404, exit: 64, mcp: -32006, transient: false, hint: 'This witness does not follow the log with this origin; add it to the witness configuration.' },
   WITNESS_CONFLICT: { http: 409, exit: 65, mcp: -32003, transient: false, hint: 'The old size does not match the checkpoint this witness last cosigned (the body says its size), or the same size came with another root.' },
   RUN_OUTPUTS_MISMATCH: { http: 422, exit: 66, mcp: -32602, transient: false, hint: "The folder's files differ from the sealed run's manifests (the report names each missing, extra, resized or changed file); restore the outputs as sealed, or do not trust them." },
+  ROLLBACK_OF_ROLLBACK: { http: 409, exit: 67, mcp: -32003, transient: false, hint: 'The op named is itself a rollback, and a rollback is not rolled back; submit the operation you want as a new op (writ ops submit).' },
   UNAVAILABLE: { http: 503, exit: 50, mcp: -32007, transient: true, hint: 'writ is overloaded or shutting down; retry after the Retry-After seconds.' },
   INTERNAL: { http: 500, exit: 70, mcp: -32603, transient: true, hint: 'writ hit an unexpected error; the command was not applied. Retry, and report it if it persists.' },
 } as const satisfies Record<string, CodeSpec>;

@@ -8,6 +8,7 @@ import { approve, breakGlass, closeReview, expireApproval, reject } from './writ
 import { redact, registerKey, revokeKey } from './writ/handlers.js';
 import { abortRun, completeStage, sealRun, startRun } from './runs/handlers.js';
 import { knowledgeHandlers } from './knowledge/handlers.js';
+import { opsHandlers } from './ops/index.js';
 
 /**
  * The airlock handlers without a TOTP secret, for loading the catalog outside a running writ (policy
@@ -40,5 +41,6 @@ export const BUILTIN_HANDLERS: Readonly<Record<string, HandlerModule>> = {
   commerce: { upsertInventory, upsertPriceRule, addShippingRate, addTaxRate, addDisputeEvidence },
   runs: { startRun, completeStage, abortRun, sealRun },
   knowledge: unboundKnowledge,
+  ops: opsHandlers,
   writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview, ...unboundAirlock, ...unboundTenants },
 };
