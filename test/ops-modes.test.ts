@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -76,12 +78,25 @@ describe('ops modes are policy alone', () => {
       assert.deepEqual(actions, ['SubmitOp:PENDING', 'SubmitOp:OK', 'StartOpAttempt:OK', 'RecordOpResult:OK']);
     });
 
-    it('refuses a result from anyone but the effector, even an admin', async () => {
+    it('refuses a result from anyone but the effector, even an admin a home policy grants the whole pack', async () => {
       const { h } = o;
-      const res = await h.post(h.sign('RecordOpResult', { opId: 'dep-1', attempt: 1, outcome: 'failed', final: true, durationMs: 1 }));
-      assert.equal(res.status, 403, res.raw);
-      assert.equal(res.body.code, 'FORBIDDEN');
+      writeFileSync(join(h.home, 'policies', 'admins-ops.cedar'), 'permit (principal in Writ::Role::"admin", action in Writ::Action::"pack:ops", resource);\n');
+      await h.restart();
+      for (const action of ['StartOpAttempt', 'RecordOpResult']) {
+        const payload = action === 'StartOpAttempt' ? { opId: 'dep-1', attempt: 2, timeoutMs: 1000 } : { opId: 'dep-1', attempt: 1, outcome: 'failed', final: true, durationMs: 1 };
+        const res = await h.post(h.sign(action, payload));
+        assert.equal(res.status, 403, res.raw);
+        assert.equal(res.body.code, 'FORBIDDEN');
+      }
       assert.equal((await opDoc(h, 'dep-1')).status, 'succeeded');
+    });
+
+    it("refuses the effector's own key a result out of sequence (an op that is not running)", async () => {
+      const { h } = o;
+      const res = await h.post(h.sign('RecordOpResult', { opId: 'dep-1', attempt: 1, outcome: 'failed', final: true, durationMs: 1 }, {}, o.effector));
+      assert.equal(res.body.code, 'INVALID_STATE', res.raw);
+      const op = await opDoc(h, 'dep-1');
+      assert.deepEqual([op.status, op.results.length], ['succeeded', 1]);
     });
   });
 
