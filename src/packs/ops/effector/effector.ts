@@ -55,6 +55,7 @@ export class Effector implements Sink {
 
   /** Finds the running ops an earlier process left, then checks deadlines every scanIntervalMs. */
   async start(tenants: readonly string[]): Promise<void> {
+    const pending: Array<[string, string]> = [];
     for (const tenant of tenants) {
       let after: string | null = null;
       for (;;) {
@@ -62,11 +63,14 @@ export class Effector implements Sink {
         for (const r of rows) {
           const op = r.doc as OpDoc | null;
           if (op?.status === 'running' && op.deadline) this.watch.set(`${tenant}\n${op.id}`, Date.parse(op.deadline));
+          // A pending op whose delivery an earlier process finished without ending it (stopped in a backoff).
+          if (op?.status === 'pending') pending.push([tenant, op.id]);
         }
         if (rows.length < 500) break;
         after = rows[rows.length - 1].id;
       }
     }
+    for (const [tenant, id] of pending) void this.run(tenant, id).catch(() => undefined);
     this.timer = setInterval(() => this.scan(), this.deps.config.effector.scanIntervalMs);
     this.timer.unref();
   }
@@ -78,11 +82,13 @@ export class Effector implements Sink {
   }
 
   private scan(): void {
-    for (const { tenant, op } of this.overdue()) void this.run(tenant, op);
+    // A failure here (writ refusing a command) leaves the op overdue: the next scan tries again.
+    for (const { tenant, op } of this.overdue()) void this.run(tenant, op).catch(() => undefined);
   }
 
   async deliver(event: StoredOutboxRow): Promise<Attempt> {
     if (!OP_ACTIONS.has(event.action) || !event.target?.startsWith('op/')) return { ok: true };
+    if (this.closed) return { ok: false, error: 'the effector is closing' };
     try {
       await this.run(event.tenant, event.target.slice(3));
       return { ok: true };
@@ -146,8 +152,10 @@ export class Effector implements Sink {
       if (started.status !== 200) {
         // Another attempt moved the op (a duplicate delivery raced this one): read it again.
         if (started.body.code === 'INVALID_STATE') continue;
-        logError('the effector could not start an op; it stays as it is', new Error(started.body.message ?? String(started.status)), { tenant, op: opId, code: started.body.code });
-        return;
+        // Refused otherwise (the effector's key or role missing, a flag on it): the outbox delivers
+        // the op again with backoff, so fixing that is enough for the op to run.
+        logError('the effector could not start an op; it is tried again', new Error(started.body.message ?? String(started.status)), { tenant, op: opId, code: started.body.code });
+        throw new Error(`StartOpAttempt of op ${opId} was refused ${started.body.code ?? started.status}`);
       }
       this.watch.set(key, this.deps.now() + timeoutMs);
       const final = attempt >= cfg.maxAttempts;
@@ -161,6 +169,9 @@ export class Effector implements Sink {
       await this.record(tenant, op, attempt, ex.ok || final, ex, ex.error);
       if (!ex.ok && !final) await sleep(Math.min(cfg.backoffMs * 2 ** (attempt - 1), 60_000));
     }
+    // Stopped before the op ended (closing, or a bug's bound): the outbox must deliver it again.
+    const op = await this.read(tenant, opId);
+    if (op && (op.status === 'pending' || (op.status === 'running' && !this.watch.has(key)))) throw new Error(`op ${opId} did not end in this delivery`);
   }
 
   private async record(tenant: string, op: OpDoc, attempt: number, final: boolean, ex: Execution | null, error: string | null): Promise<void> {
