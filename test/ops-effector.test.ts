@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { packageRoot } from '../src/util/package-root.js';
-import { calls, cluster, clusterExecutor, opDoc, opEnds, startOpsHome, submitOp, type OpsHome } from './support/ops.js';
+import { calls, cluster, clusterExecutor, opDoc, opEnds, setOps, startOpsHome, submitOp, type OpsHome } from './support/ops.js';
 
 /** The effector with real executors: bounded retry, rollback lineage, expected versions, secrets by file, MCP tools. */
 
@@ -101,5 +101,29 @@ describe('the ops effector', () => {
     assert.equal(op.status, 'succeeded', JSON.stringify(op));
     assert.equal(op.results[0].exitStatus, 0);
     assert.equal(JSON.parse(readFileSync(`${o.state}.mcp`, 'utf8')).resources['prod/web'].replicas, 7);
+  });
+});
+
+describe('an op whose attempt was lost, under ops.effector.overdue = fail', () => {
+  let o: OpsHome;
+  before(async () => {
+    o = await startOpsHome('auto', (state) => ({ restart: clusterExecutor(state) }), { enabled: false });
+  });
+  after(() => o.h.close());
+
+  it('is failed with the reason, not executed again', async () => {
+    const { h } = o;
+    assert.equal((await submitOp(h, o.operator, { id: 'rs-lost', kind: 'restart', workspace: 'prod', resource: 'api', parameters: {} })).status, 200);
+    // An effector that started the attempt and was never heard of again (its process died).
+    const started = await h.post(h.sign('StartOpAttempt', { opId: 'rs-lost', attempt: 1, timeoutMs: 100 }, {}, o.effector));
+    assert.equal(started.status, 200, started.raw);
+    await new Promise((r) => setTimeout(r, 300));
+    setOps(h, 'auto', { restart: clusterExecutor(o.state) }, { overdue: 'fail' });
+    await h.restart();
+    const op = await opEnds(h, 'rs-lost');
+    assert.equal(op.status, 'failed');
+    assert.deepEqual(op.results.map((r: any) => [r.attempt, r.outcome, r.exitStatus]), [[1, 'failed', null]]);
+    assert.match(op.results[0].error, /no result before the deadline/);
+    assert.equal(calls(o.state).length, 0, 'never executed by this effector');
   });
 });
