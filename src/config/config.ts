@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { opsConfigOf, type OpsConfig } from '../packs/ops/effector/config.js';
+import { maskExecutorValues, opsConfigOf, type OpsConfig } from '../packs/ops/effector/config.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { redactUrl } from '../util/redact-url.js';
@@ -397,5 +397,5 @@ function mergeInput(a: ConfigInput, b: ConfigInput): ConfigInput {
  * except a user and password written into a URL such as nats.url, which are masked here).
  */
 export function describeConfig(config: Config): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(config), (key, value: unknown) => (key === 'url' && typeof value === 'string' ? redactUrl(value) : value)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(config), (key, value: unknown) => (key === 'url' && typeof value === 'string' ? redactUrl(value) : maskExecutorValues(key, value))) as Record<string, unknown>;
 }

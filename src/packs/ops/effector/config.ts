@@ -137,3 +137,13 @@ export function opsConfigOf(o: Record<string, any> | undefined, at: (p: string) 
     executors,
   };
 }
+
+/**
+ * For describeConfig (the effective config in logs): an executor's `env` and `headers` values
+ * written inline may be secrets someone should have put in a file, so they are masked; `{file}`
+ * references stay (a path is not a secret).
+ */
+export function maskExecutorValues(key: string, value: unknown): unknown {
+  if ((key !== 'env' && key !== 'headers') || !value || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? '[inline value withheld]' : v]));
+}
