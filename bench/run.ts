@@ -41,3 +41,5 @@ await (await import('./rebuild.js')).benchRebuild(10_000);
 await (await import('./console.js')).benchConsole(quick ? 20_000 : 100_000);
 // The knowledge pack: KipCommit against raw git plumbing, and search over a canon of 10,000 entries.
 await (await import('./knowledge.js')).benchKnowledge(10_000, quick ? 500 : 2000);
+// The ops pack: ops end to end through the effector and a no-op executor, against that executor run directly.
+await (await import('./ops.js')).benchOps(quick ? 300 : 1000);

@@ -212,6 +212,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       onDurable: (tenant, scroll, size) => {
         toIntegrator?.noteDurable(tenant, scroll, size);
         dispatcher?.wake();
+        packs.wake();
         if (tenant === config.tenant && scroll === 'writ') bootstrapper?.wake();
       },
       mayHaveOutcome,
@@ -287,6 +288,19 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
       // A flag on the system actor (or its tenant) holds its jobs' commands until it is lifted.
       held: (t) => directory.flagOf(t, SYSTEM_ACTOR) !== undefined,
+      submitSigned: async (body) => {
+        const reply = await pipeline.submit({ body, receivedAt: now() });
+        return { httpStatus: reply.httpStatus, body: reply.body };
+      },
+      // A job's consumer is a sink of its own: its cursor is kept like a configured sink's. Its
+      // maxAttempts bounds deliveries writ itself refused (closing); the job bounds its own work.
+      consume: async (name, actions, sink) => {
+        const sinkConfig: SinkConfig = { name, kind: 'ndjson', path: '', fsync: 'never', filter: { actions: [...actions] }, maxAttempts: 1000 };
+        const consumer = await Dispatcher.open({ store, config: { ...config.outbox, sinks: [sinkConfig] }, now, open: () => sink });
+        consumer.start();
+        return { wake: () => consumer.wake(), close: () => consumer.close() };
+      },
+      metric: (family) => metrics.family(family),
     });
     const sweeper = new ApprovalSweeper({
       store,

@@ -1,4 +1,6 @@
 import type { Config } from '../config/config.js';
+import type { ScrapedFamily } from '../metrics/scraped.js';
+import type { Sink } from '../outbox/sink.js';
 import type { ReadFacts, ReadKind } from '../policy/reads.js';
 import type { EntityRow } from '../store/port.js';
 import type { Handler } from './types.js';
@@ -88,6 +90,25 @@ export interface JobContext extends PackReads {
    * commands there: submit does not run the limits stage, so a job asks (and waits) itself.
    */
   held(tenant: string): boolean;
+  /**
+   * Submits a signed envelope (its JSON bytes) through the whole pipeline, exactly as an HTTP caller
+   * would: authenticated (the job signs with a key of its own, registered like any other), decided by
+   * policy, held when policy says so. It gives a job no power its key does not have.
+   */
+  submitSigned(body: Buffer): Promise<SystemAnswer>;
+  /**
+   * Hands the outbox's events of `actions` to `sink` from a cursor of its own, `name` (persisted like
+   * a configured sink's, so a restart goes on where it stopped): at least once, in order per entity,
+   * woken on every commit. Runs until `close` (or until writ closes).
+   */
+  consume(name: string, actions: readonly string[], sink: Sink): Promise<EventConsumer>;
+  /** Adds a family to /metrics, read at each scrape (name it `writ_<pack>_…`). */
+  metric(family: ScrapedFamily): void;
+}
+
+/** A job's outbox consumer (JobContext.consume). */
+export interface EventConsumer {
+  close(): Promise<void>;
 }
 
 /** A pack's background job. */

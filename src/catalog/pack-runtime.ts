@@ -5,13 +5,21 @@ import type { EntityRow } from '../store/port.js';
 import { logError } from '../util/log.js';
 import type { Catalog } from './catalog.js';
 import { logJobFailure } from './every-interval.js';
-import type { JobContext, PackReads, SystemAnswer } from './pack-module.js';
+import type { EventConsumer, JobContext, PackReads, SystemAnswer } from './pack-module.js';
+import type { Sink } from '../outbox/sink.js';
 
 /** What writ gives every job; `submit` is narrowed to the job's own pack here. */
-export type JobDeps = Omit<JobContext, 'signal'> & {
+export type JobDeps = Omit<JobContext, 'signal' | 'consume'> & {
   /** The largest payload a job may submit, in canonical bytes (intake.maxBytes, as a body). */
   readonly maxBytes: number;
+  /** Opens an outbox consumer (JobContext.consume); `wake` is called on every durable commit. */
+  consume(name: string, actions: readonly string[], sink: Sink): Promise<RunningConsumer>;
 };
+
+/** An outbox consumer as writ runs it. */
+export interface RunningConsumer extends EventConsumer {
+  wake(): void;
+}
 
 /**
  * Why a job of `pack` may not submit this command, or undefined. A system command skips intake
@@ -36,6 +44,7 @@ function jobRefusal(catalog: Catalog, pack: string, deps: JobDeps, tenant: strin
 export class PackRuntime {
   private readonly stop = new AbortController();
   private readonly running: Array<Promise<void>> = [];
+  private readonly consumers = new Set<RunningConsumer>();
 
   constructor(private readonly catalog: Catalog) {}
 
@@ -68,8 +77,18 @@ export class PackRuntime {
           const refusal = jobRefusal(this.catalog, p.name, deps, tenant, action, payload, requestId);
           return refusal ? Promise.reject(refusal) : deps.submit(tenant, action, payload, requestId);
         };
+        const consume = async (name: string, actions: readonly string[], sink: Sink): Promise<EventConsumer> => {
+          const consumer = await deps.consume(name, actions, sink);
+          this.consumers.add(consumer);
+          return {
+            close: async () => {
+              this.consumers.delete(consumer);
+              await consumer.close();
+            },
+          };
+        };
         const { maxBytes: _, ...context } = deps;
-        const ctx: JobContext = { ...context, submit, signal: this.stop.signal };
+        const ctx: JobContext = { ...context, submit, consume, signal: this.stop.signal };
         this.running.push(
           Promise.resolve()
             .then(() => job.run(ctx))
@@ -79,10 +98,17 @@ export class PackRuntime {
     }
   }
 
-  /** Aborts every job's signal and waits for their runs to end. */
+  /** New events are durable: every job's outbox consumer looks for them. */
+  wake(): void {
+    for (const c of this.consumers) c.wake();
+  }
+
+  /** Aborts every job's signal, waits for their runs to end, and closes consumers a job left open. */
   async stopJobs(): Promise<void> {
     this.stop.abort();
     await Promise.all(this.running);
+    await Promise.all([...this.consumers].map((c) => c.close()));
+    this.consumers.clear();
   }
 
   /** Every pack's close, in reverse pack order. */

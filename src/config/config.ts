@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { maskExecutorValues, opsConfigOf, type OpsConfig } from './ops.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { redactUrl } from '../util/redact-url.js';
@@ -198,6 +199,8 @@ export interface Config {
   };
   /** The knowledge pack: the folder of its git repositories, one bare `<tenant>.git` each (docs/knowledge.md). */
   readonly knowledge: { readonly git: string };
+  /** The ops pack's effector and executors (docs/ops.md). */
+  readonly ops: OpsConfig;
   readonly outbox: OutboxConfig;
   readonly nats: NatsIntakeConfig;
   readonly apply: { readonly maxBatch: number };
@@ -309,6 +312,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
       logs: m.witness?.logs ?? [],
     },
     knowledge: { git: at(m.knowledge?.git ?? 'knowledge.git') },
+    ops: opsConfigOf(m.ops, at),
     outbox: outboxOf(m.outbox ?? {}, at),
     nats: {
       url: m.nats?.url ?? null,
@@ -395,5 +399,5 @@ function mergeInput(a: ConfigInput, b: ConfigInput): ConfigInput {
  * except a user and password written into a URL such as nats.url, which are masked here).
  */
 export function describeConfig(config: Config): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(config), (key, value: unknown) => (key === 'url' && typeof value === 'string' ? redactUrl(value) : value)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(config), (key, value: unknown) => (key === 'url' && typeof value === 'string' ? redactUrl(value) : maskExecutorValues(key, value))) as Record<string, unknown>;
 }

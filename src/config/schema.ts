@@ -1,3 +1,5 @@
+import { OPS_CONFIG_SCHEMA } from './ops.js';
+
 const str = { type: 'string', minLength: 1 } as const;
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const;
 
@@ -174,6 +176,8 @@ export const CONFIG_SCHEMA = {
         nakDelayMs: int(10, 600_000),
       },
     },
+    // The ops pack's effector and executors (docs/ops.md).
+    ops: OPS_CONFIG_SCHEMA,
     apply: { type: 'object', additionalProperties: false, properties: { maxBatch: int(1, 100_000) } },
     verify: { type: 'object', additionalProperties: false, properties: { workers: int(0, 64) } },
     policiesDir: str,

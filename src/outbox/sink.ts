@@ -18,7 +18,7 @@ export interface Attempt {
  * once per event by the dispatcher and sent as is, so every sink sends the same bytes.
  */
 export interface Sink {
-  readonly kind: 'webhook' | 'nats' | 'ndjson';
+  readonly kind: 'webhook' | 'nats' | 'ndjson' | 'effector';
   readonly concurrency: number;
   deliver(event: StoredOutboxRow, json: string): Promise<Attempt>;
   close(): Promise<void>;

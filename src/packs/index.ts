@@ -3,6 +3,7 @@ import type { PackModule, PackSetup } from '../catalog/pack-module.js';
 import { accessPack } from './access/pack.js';
 import { contentPack } from './content/pack.js';
 import { knowledgePack } from './knowledge/pack.js';
+import { opsPack } from './ops/pack.js';
 import { writPack } from './writ/pack.js';
 import { assignRole, revokeRole } from './access/handlers.js';
 import { otpHandlers } from './access/otp.js';
@@ -14,6 +15,7 @@ import { approve, breakGlass, closeReview, expireApproval, reject } from './writ
 import { redact, registerKey, revokeKey } from './writ/handlers.js';
 import { abortRun, completeStage, sealRun, startRun } from './runs/handlers.js';
 import { knowledgeHandlers } from './knowledge/handlers.js';
+import { opsHandlers } from './ops/index.js';
 
 /**
  * The airlock handlers without a TOTP secret, for loading the catalog outside a running writ (policy
@@ -53,11 +55,12 @@ export const BUILTIN_HANDLERS: Readonly<Record<string, HandlerModule>> = {
   commerce: { upsertInventory, upsertPriceRule, addShippingRate, addTaxRate, addDisputeEvidence },
   runs: { startRun, completeStage, abortRun, sealRun },
   knowledge: unboundKnowledge,
+  ops: opsHandlers,
   writ: { registerKey, revokeKey, redact, approve, reject, breakGlass, expireApproval, closeReview, ...unboundAirlock, ...unboundTenants },
 };
 
 /** What the built-in packs add besides their unbound handlers: jobs, hooks, roles, bound handlers. */
-const MODULES: Readonly<Record<string, PackSetup>> = { access: accessPack, content: contentPack, knowledge: knowledgePack, writ: writPack };
+const MODULES: Readonly<Record<string, PackSetup>> = { access: accessPack, content: contentPack, knowledge: knowledgePack, ops: opsPack, writ: writPack };
 
 /**
  * The built-in packs' setups, by pack name: loadCatalog takes these where a home's pack has its

@@ -13,6 +13,7 @@ import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerRebuildCommand } from './rebuild.js';
 import { registerRunCommands } from './runs.js';
+import { registerOpsCommands } from './ops.js';
 import { registerServeCommands } from './serve.js';
 import { registerTenantCommands } from './tenants.js';
 import { registerTotpCommands } from './totp.js';
@@ -43,6 +44,7 @@ registerEntityCommands(program);
 registerRatesCommands(program);
 registerRebuildCommand(program);
 registerRunCommands(program);
+registerOpsCommands(program);
 registerMcpCommand(program);
 
 try {
