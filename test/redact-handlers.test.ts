@@ -7,6 +7,7 @@ import { verifyHome } from '../src/transports/cli/verify-home.js';
 import { runWrit } from './support/cli.js';
 import { rid, startHarness, type Harness } from './support/harness.js';
 import { assertOk } from './support/stage-helpers.js';
+import { allRows, fileBytes } from './support/db-scan.js';
 
 const ERASED = '[redacted]';
 const TITLE = 'Layoffs in the Lisbon office';
@@ -15,22 +16,6 @@ const RULE = 'Secret discount for bigcustomer-gmbh';
 const NOTE = 'card holder confided: xq7-private-note';
 const OBJECTIVE = 'interview witness zed.hidden@example.com';
 const SECRETS = [TITLE, BLOCK, RULE, NOTE, OBJECTIVE];
-
-/** Every row of every table of the database, as text. */
-function allRows(path: string): string {
-  const d = new Database(path, { readonly: true });
-  try {
-    const tables = d.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
-    return tables.map((t) => JSON.stringify(d.prepare(`SELECT * FROM "${t.name}"`).all(), (_, v) => (Buffer.isBuffer(v) ? v.toString('latin1') : v))).join('\n');
-  } finally {
-    d.close();
-  }
-}
-
-/** The database file's bytes, and its WAL's if there is one. */
-function fileBytes(path: string): string {
-  return [path, `${path}-wal`].filter(existsSync).map((p) => readFileSync(p).toString('latin1')).join('');
-}
 
 /**
  * writ.Redact of commands run by code handlers (issue 12): SaveDraftPage in the content pack and

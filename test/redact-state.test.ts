@@ -8,27 +8,12 @@ import { verifyHome } from '../src/transports/cli/verify-home.js';
 import { runWrit } from './support/cli.js';
 import { rid, startHarness, type Harness } from './support/harness.js';
 import { assertOk } from './support/stage-helpers.js';
+import { allRows, fileBytes } from './support/db-scan.js';
 
 const EMAIL = 'paul.private@example.com';
 const HELD_EMAIL = 'vera.secret@example.com';
 const PENDING_EMAIL = 'xena.secret@example.com';
 const ERASED = '[redacted]';
-
-/** Every row of every table of the database, as text. */
-function allRows(path: string): string {
-  const d = new Database(path, { readonly: true });
-  try {
-    const tables = d.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
-    return tables.map((t) => JSON.stringify(d.prepare(`SELECT * FROM "${t.name}"`).all(), (_, v) => (Buffer.isBuffer(v) ? v.toString('latin1') : v))).join('\n');
-  } finally {
-    d.close();
-  }
-}
-
-/** The database file's bytes, and its WAL's if there is one. */
-function fileBytes(path: string): string {
-  return [path, `${path}-wal`].filter(existsSync).map((p) => readFileSync(p).toString('latin1')).join('');
-}
 
 /**
  * writ.Redact erases every copy of a command's values that writ holds (issue 12): its body, the
