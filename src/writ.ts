@@ -167,8 +167,14 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   // The data folder is private (0700) when writ creates it: the database holds every envelope.
   mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
   const signer = openSigner(config);
-  // Takes the home's writer lock: a second writ on the same store is refused here, naming the first.
-  const store = new SqliteStore({ path: config.store.path, command: options.command });
+  // ---- store selection: moves into the store.kind factory (src/store/open-store.ts) at merge ----
+  // SQLite takes the home's writer lock: a second writ on the same store is refused here, naming the
+  // first. PostgreSQL is shared by design (docs/deploy.md); it is migrated here and checked for writes.
+  const store: Store =
+    config.store.kind === 'postgres'
+      ? await (await import('./store/postgres/postgres-store.js')).PostgresStore.open({ url: config.store.url!, command: options.command })
+      : new SqliteStore({ path: config.store.path, command: options.command });
+  // ---- end of store selection ----
   let verifier: Verifier | undefined;
   let intakePool: IntakePool | undefined;
   let integrator: Integrator | undefined;

@@ -7,7 +7,10 @@ import { nodeHasher } from '../../ledger/node-hasher.js';
 import { originOf } from '../../ledger/record.js';
 import { WitnessClient } from '../../ledger/witness-client.js';
 import { verifyDeployment, type VerifyReport } from '../../ledger/verify/deployment.js';
+import type { Store } from '../../store/port.js';
+import { PostgresStore } from '../../store/postgres/postgres-store.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { asCliError } from './store-option.js';
 import { openCatalog, openSigner } from '../../writ.js';
 import { CliError } from './context.js';
 import { progressBar } from './progress.js';
@@ -33,7 +36,7 @@ export function phasedProgress(enabled: boolean): (what: string, done: number, t
  * home's packs (built-in and its own) to check the entity state.
  */
 export async function verifyHome(config: Config, opts: { vkey?: string; progress: boolean }): Promise<VerifyReport> {
-  if (!existsSync(config.store.path)) throw new CliError(`no database at ${config.store.path}; nothing to verify`, 2);
+  if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) throw new CliError(`no database at ${config.store.path}; nothing to verify`, 2);
   const logKey = opts.vkey ? parseVerifierKey(opts.vkey) : openSigner(config).verifierKey;
   const anchored: AnchoredCheckpoint[] = [];
   if (config.anchors.ndjson && existsSync(config.anchors.ndjson)) {
@@ -46,7 +49,12 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
     anchored.push(...(await a.readAll()));
     await a.close();
   }
-  const store = new SqliteStore({ path: config.store.path, readOnly: true });
+  const store: Store =
+    config.store.kind === 'postgres'
+      ? await PostgresStore.open({ url: config.store.url!, readOnly: true, command: 'writ verify' }).catch((err: unknown) => {
+          throw asCliError(err);
+        })
+      : new SqliteStore({ path: config.store.path, readOnly: true });
   try {
     const witnessed = await probeWitnesses(config, store);
     return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: await replayDeps(config), progress: phasedProgress(opts.progress) });
@@ -67,7 +75,7 @@ export async function replayDeps(config: Config) {
  * database rolled back behind what a witness saw is caught even when no local anchor survived.
  * An unreachable witness is reported on stderr and skipped: it proves nothing either way.
  */
-async function probeWitnesses(config: Config, store: SqliteStore) {
+async function probeWitnesses(config: Config, store: Store) {
   const out: Array<{ origin: string; size: number; sameRoot: boolean | null; where: string }> = [];
   if (config.witnesses.list.length === 0) return out;
   const clients = config.witnesses.list.map((w) => new WitnessClient({ ...w, timeoutMs: config.witnesses.timeoutMs }));
