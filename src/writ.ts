@@ -43,6 +43,8 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { Policy, type PolicySource } from './policy/cedar.js';
 import { Directory, type KnownKey } from './state/directory.js';
 import type { Store } from './store/port.js';
+import { leaseReady, sharedOf } from './store/shared.js';
+import { leaseDispatcher } from './outbox/leased.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { packageRoot } from './util/package-root.js';
 
@@ -174,6 +176,8 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     config.store.kind === 'postgres'
       ? await (await import('./store/postgres/postgres-store.js')).PostgresStore.open({ url: config.store.url!, command: options.command })
       : new SqliteStore({ path: config.store.path, command: options.command });
+  // Several processes on one database take turns writing and elect one signer and one dispatcher.
+  const shared = sharedOf(store);
   // ---- end of store selection ----
   let verifier: Verifier | undefined;
   let intakePool: IntakePool | undefined;
@@ -233,6 +237,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       // New git objects are fsynced before the ledger names them (docs/knowledge.md, "Crash safety").
       beforeCommit: () => repos.flush(),
       now,
+      ...(shared ? { turn: shared.turn } : {}),
     });
     // Git refs follow the ledger: a crash after a commit and before its refs moved is repaired here.
     const knowledgeTenants = applier.logSizes().filter((l) => l.scroll === 'knowledge').map((l) => l.tenant);
@@ -250,15 +255,21 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
         cosigners: config.witnesses.list.map((w) => new WitnessClient({ ...w, timeoutMs: config.witnesses.timeoutMs })),
         witnessQuorum: config.witnesses.quorum,
         now,
+        ...(shared ? { lease: await leaseReady(shared.lease('signer')) } : {}),
       },
       applier.logSizes(),
     );
     toIntegrator = integrator;
     served = () => applier.logSizes();
     integrator.start();
+    let leased: { close(): Promise<void> } | undefined;
     if (config.outbox.enabled && config.outbox.sinks.length > 0) {
-      dispatcher = await Dispatcher.open({ store, config: config.outbox, now, open: options.openSink });
-      dispatcher.start();
+      const open = () => Dispatcher.open({ store, config: config.outbox, now, open: options.openSink });
+      if (shared) leased = leaseDispatcher(await leaseReady(shared.lease('outbox')), open, (d) => (dispatcher = d));
+      else {
+        dispatcher = await open();
+        dispatcher.start();
+      }
     }
     const pipeline = new Pipeline({
       intake: config.intake,
@@ -313,14 +324,13 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const pruner = setInterval(() => void store.prune(now(), retentionMs).catch(() => undefined), 60_000);
     pruner.unref();
     const it = integrator;
-    const outbox = dispatcher;
     registerStateFamilies(metrics, {
       counters: pipeline.counters,
       applier,
       idempotency,
       logs: () => it.status(),
       checkpoints: () => store.latestCheckpoints(),
-      outbox: () => outboxStatus(store, config.outbox, outbox, now()),
+      outbox: () => outboxStatus(store, config.outbox, dispatcher, now()),
       now,
     });
     const v = verifier;
@@ -341,7 +351,10 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       scheduler,
       sweeper,
       tenants: tenantBootstrapper,
-      outbox,
+      // A getter: with a shared store the dispatcher comes and goes with the outbox lease.
+      get outbox() {
+        return dispatcher;
+      },
       now,
       metrics,
       knowledge: { repos, refs, search },
@@ -354,7 +367,8 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
         await refs.settled();
         await search.settled();
         search.index.close();
-        await outbox?.close();
+        await leased?.close();
+        await dispatcher?.close();
         await it.close();
         await v.close();
         await ip?.close();

@@ -17,6 +17,9 @@ import { replayOf } from '../idempotency/idempotency.js';
 import { RecordTooLarge } from '../../ledger/record.js';
 import { errorAnswer, toReply } from '../reply.js';
 import { logError } from '../../util/log.js';
+import type { WriteTurn } from '../../store/shared.js';
+import { SYSTEM_TYPES } from '../../state/directory.js';
+import { TurnKeeper } from './turns.js';
 
 export interface ApplierDeps {
   readonly store: Store;
@@ -45,6 +48,8 @@ export interface ApplierDeps {
   /** Expiry to persist with a checked nonce. */
   readonly nonceExpiry: (ctx: CommandContext) => number;
   readonly now: () => number;
+  /** A store shared with other writ processes: batches are planned and committed within its write turn (turns.ts). */
+  readonly turn?: WriteTurn;
 }
 
 type Unit = { readonly ctx: CommandContext; readonly error?: WritError; readonly resolve: (reply: Reply) => void };
@@ -87,6 +92,7 @@ export class Applier {
   private readonly deps: ApplierDeps;
   /** The time of the unit being processed (and of its follow-up), while there is one. */
   private unitNow: number | null = null;
+  private readonly turns: TurnKeeper | null;
 
   private constructor(deps: ApplierDeps) {
     const read = (tenant: string, type: string, id: string) => this.getEntity(tenant, type, id);
@@ -105,6 +111,17 @@ export class Applier {
       recordExists: async (tenant, scroll, index) => (await deps.store.readLedger(tenant, scroll, index, 1))[0]?.index === index,
     };
     this.settleDeps = { ...deps, writer: this.writer, read, plan: (ctx, current) => this.plan(ctx, current), recheck: (held) => recheckHeld({ ...deps, read }, held) };
+    this.turns = deps.turn ? new TurnKeeper(deps.turn, (start) => this.resync(start.registries), () => this.settled()) : null;
+  }
+
+  /** Another process wrote since this one's last turn: reload the log heads, and the directory if it changed. */
+  private async resync(registries: boolean): Promise<void> {
+    await this.writer.loadHeads(this.deps.store);
+    if (registries) for (const type of Object.values(SYSTEM_TYPES)) this.deps.directory.apply(await this.deps.store.allEntitiesOfType(type));
+  }
+
+  private async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   static async open(deps: ApplierDeps): Promise<Applier> {
@@ -141,9 +158,26 @@ export class Applier {
   }
 
   private async drain(): Promise<void> {
+    do {
+      await this.drainQueue();
+      // Nothing queued: let the batches in flight settle and give the write turn up (shared stores).
+      await this.turns?.yield(true);
+    } while (this.queue.length > 0);
+    this.draining = false;
+  }
+
+  private async drainQueue(): Promise<void> {
     while (this.queue.length > 0) {
       if (this.recovering) await this.recovering;
       while (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.inFlight);
+      if (this.turns) {
+        try {
+          await this.turns.take();
+        } catch (err) {
+          this.failBatch(this.queue.splice(0, this.deps.maxBatch), err);
+          continue;
+        }
+      }
       const batch = this.queue.splice(0, this.deps.maxBatch);
       const epoch = this.epoch;
       const w = newWrites();
@@ -189,8 +223,8 @@ export class Applier {
       );
       this.inFlight.add(committing);
       void committing.finally(() => this.inFlight.delete(committing));
+      await this.turns?.yield(this.queue.length === 0);
     }
-    this.draining = false;
   }
 
   private startRecovery(): void {
@@ -198,7 +232,9 @@ export class Applier {
     if (this.recovering) return;
     this.recovering = (async () => {
       // Every batch submitted so far is refused by the store now; wait until all have settled.
-      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      await this.settled();
+      // A failure ends the write turn: the next one starts from the database's state.
+      await this.turns?.yield(true).catch(() => undefined);
       this.gate = Promise.resolve();
       this.overlay.clear();
       await this.writer.loadHeads(this.deps.store);

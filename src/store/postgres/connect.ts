@@ -34,16 +34,19 @@ export function checkUrl(url: string): string {
  * A pool of connections to `url`. Every session commits with synchronous_commit = on (a COMMIT
  * returns once its WAL is flushed to disk), whatever the server's default is.
  */
-export function openPool(url: string, max: number, applicationName: string): pg.Pool {
-  const pool = new pg.Pool({
+export function connectionConfig(url: string, applicationName: string): pg.ClientConfig {
+  return {
     connectionString: url,
-    max,
     types,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
     application_name: applicationName,
     options: '-c synchronous_commit=on',
-  });
+  };
+}
+
+export function openPool(url: string, max: number, applicationName: string): pg.Pool {
+  const pool = new pg.Pool({ ...connectionConfig(url, applicationName), max });
   // An idle connection that dies (the server restarted) is dropped by the pool; without a listener
   // its error would end the process. The next query opens a new connection.
   pool.on('error', () => undefined);

@@ -4,7 +4,11 @@ import { checkUrl, explainConnectError, openPool, preflight, READ_POOL_SIZE } fr
 import { migrate, type MigrationResult } from './migrate.js';
 import { markRedrive, PostgresOutboxReads, writeOutboxProgress } from './postgres-outbox.js';
 import { PostgresReads } from './postgres-read.js';
-import { writeBatch, writeIntegration } from './postgres-write.js';
+import { writeIntegration, type Epoch } from './postgres-write.js';
+import type { Lease, SharedStore, WriteTurn } from '../shared.js';
+import { PgLease } from './lease.js';
+import { HOLDS_LOCK, LOCKS } from './locks.js';
+import { PgWriter } from './pg-writer.js';
 
 /** The event with its stored `data` parsed; the spread keeps the keys in their order. */
 function parsedEvent(row: StoredOutboxRow): OutboxRow {
@@ -27,27 +31,29 @@ export interface PostgresOptions {
  * promise resolves only once the server has flushed its WAL. A batch is many commands (group
  * commit). A failed batch fails every batch queued after it, until recover().
  */
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, SharedStore {
   readonly dialect = 'postgres';
   /** Several writ processes may share the database: memory never knows every key or nonce. */
   readonly exclusive = false;
   private readonly r: PostgresReads;
   private readonly o: PostgresOutboxReads;
-  /** The last write queued; the next one starts when it has settled. */
-  private tail: Promise<unknown> = Promise.resolve();
-  /** Why a batch failed; batches are refused until recover(). */
-  private failed: string | undefined;
+  private readonly w: PgWriter;
+  private readonly leases = new Map<'signer' | 'outbox', PgLease>();
   private closed = false;
 
   private constructor(
+    private readonly url: string,
+    private readonly name: string,
     private readonly reads: pg.Pool,
     private readonly writes: pg.Pool,
     readonly durability: string,
     /** What opening did to the schema. */
     readonly migration: MigrationResult,
+    epoch: Epoch,
   ) {
     this.r = new PostgresReads(reads);
     this.o = new PostgresOutboxReads(reads);
+    this.w = new PgWriter(writes, epoch);
   }
 
   /**
@@ -69,7 +75,9 @@ export class PostgresStore implements Store {
       try {
         const durability = options.readOnly ? 'postgresql (read-only)' : (await preflight(client, url)).durability;
         const migration = await migrate(client, url, !options.readOnly);
-        return new PostgresStore(reads, writes, durability, migration);
+        // Read before the caller loads its caches (log heads, directory): a write after it shows as a move.
+        const epoch = (await client.query<Epoch>('SELECT n, registry FROM write_epoch')).rows[0]!;
+        return new PostgresStore(url, name, reads, writes, durability, migration, epoch);
       } finally {
         client.release();
       }
@@ -79,46 +87,42 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** Runs `fn` after every write queued before it has settled. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
-    const run = this.tail.then(fn);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
-  /** `fn` in one transaction on the writer connection; durable when this resolves. */
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.writes.connect();
-    try {
-      await c.query('BEGIN');
-      const result = await fn(c);
-      await c.query('COMMIT');
-      c.release();
-      return result;
-    } catch (err) {
-      // A connection that cannot even roll back is broken: the pool drops it and opens another.
-      await c.query('ROLLBACK').then(() => c.release(), (e: Error) => c.release(e));
-      throw err;
-    }
-  }
-
   commit(batch: WriteBatch): Promise<void> {
-    return this.serial(async () => {
-      if (this.failed) throw new Error(`an earlier batch failed (${this.failed}); refusing batches until recovery`);
-      try {
-        await this.tx((c) => writeBatch(c, batch));
-      } catch (err) {
-        this.failed = (err as Error).message;
-        throw err;
-      }
-    });
+    return this.w.commit(batch);
   }
 
   recover(): Promise<void> {
-    return this.serial(async () => {
-      this.failed = undefined;
-    });
+    return this.w.recover();
+  }
+
+  /** The database's writer lock, taken by the applier from planning a batch to its commit. */
+  get turn(): WriteTurn {
+    return this.w;
+  }
+
+  /** The lease of a role (one per store); from then on the role's writes are fenced by it. */
+  lease(role: 'signer' | 'outbox'): Lease {
+    let l = this.leases.get(role);
+    if (!l) this.leases.set(role, (l = new PgLease(this.url, role, this.name)));
+    return l;
+  }
+
+  /**
+   * `fn` in a write transaction that first checks, when this process took the role's lease, that
+   * its lock is still held: a holder that lost it (its connection broke) writes nothing more.
+   */
+  private fenced<T>(role: 'signer' | 'outbox', fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const lease = this.leases.get(role);
+    return this.w.serial(() =>
+      this.w.tx(async (c) => {
+        if (lease) {
+          const pid = lease.holder();
+          const held = pid !== null && (await c.query<{ held: boolean }>(HOLDS_LOCK, [...LOCKS[role], pid])).rows[0]!.held;
+          if (!held) throw new Error(`this process is not the ${role === 'signer' ? 'checkpoint signer' : 'outbox dispatcher'} (another process holds the role); nothing was written`);
+        }
+        return fn(c);
+      }),
+    );
   }
 
   problem(): string | undefined {
@@ -227,11 +231,11 @@ export class PostgresStore implements Store {
   }
 
   saveOutboxProgress(progress: OutboxProgress): Promise<void> {
-    return this.serial(() => this.tx((c) => writeOutboxProgress(c, progress)));
+    return this.fenced('outbox', (c) => writeOutboxProgress(c, progress));
   }
 
   requestRedrive(sink: string | null, eventId: string | null): Promise<number> {
-    return this.serial(() => this.tx((c) => markRedrive(c, sink, eventId)));
+    return this.w.serial(() => this.w.tx((c) => markRedrive(c, sink, eventId)));
   }
 
   readLeafHashes(tenant: string, scroll: string, from: number, to: number): Promise<string[]> {
@@ -239,11 +243,11 @@ export class PostgresStore implements Store {
   }
 
   integrate(batch: IntegrationBatch): Promise<void> {
-    return this.serial(() => this.tx((c) => writeIntegration(c, batch)));
+    return this.fenced('signer', (c) => writeIntegration(c, batch));
   }
 
   addCosignatures(tenant: string, scroll: string, size: number, note: string, cosignatures: number): Promise<void> {
-    return this.serial(() => this.tx((c) => c.query('UPDATE checkpoints SET note = $1, cosignatures = $2 WHERE tenant = $3 AND scroll = $4 AND size = $5', [note, cosignatures, tenant, scroll, size]))).then(() => undefined);
+    return this.fenced('signer', (c) => c.query('UPDATE checkpoints SET note = $1, cosignatures = $2 WHERE tenant = $3 AND scroll = $4 AND size = $5', [note, cosignatures, tenant, scroll, size])).then(() => undefined);
   }
 
   getTile(tenant: string, scroll: string, level: number, n: number): Promise<TileRow | null> {
@@ -275,8 +279,8 @@ export class PostgresStore implements Store {
   }
 
   prune(nowMs: number, outcomeRetentionMs: number): Promise<{ nonces: number; outcomes: number }> {
-    return this.serial(() =>
-      this.tx(async (c) => ({
+    return this.w.serial(() =>
+      this.w.tx(async (c) => ({
         nonces: (await c.query('DELETE FROM nonces WHERE expires_at < $1', [nowMs])).rowCount ?? 0,
         // A 202 is the outcome of a command still held for approval: it stays until its final answer replaces it.
         outcomes: (await c.query('DELETE FROM outcomes WHERE created_at < $1 AND http_status <> 202', [nowMs - outcomeRetentionMs])).rowCount ?? 0,
@@ -287,7 +291,8 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.tail;
+    await Promise.all([...this.leases.values()].map((l) => l.close()));
+    await this.w.close();
     await Promise.all([this.reads.end(), this.writes.end()]);
   }
 }

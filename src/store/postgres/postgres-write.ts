@@ -7,7 +7,16 @@ type Client = pg.PoolClient;
  * The SQL of one write batch, run inside the caller's transaction: one statement per table, its rows
  * passed as arrays and spread by unnest (a batch of hundreds of commands is a handful of round trips).
  */
-export async function writeBatch(c: Client, batch: WriteBatch): Promise<void> {
+/** The write epoch after a batch: every batch of every process counts in `n`; `registry` only batches that wrote a key, role or flag. */
+export interface Epoch {
+  readonly n: number;
+  readonly registry: number;
+}
+
+/** Entity types whose rows every process caches (src/state/directory.ts): a write to one moves `registry`. */
+const REGISTRY_TYPES = new Set(['key', 'actor', 'flag']);
+
+export async function writeBatch(c: Client, batch: WriteBatch): Promise<Epoch> {
   if (batch.entities.length > 0) await insertEntities(c, batch.entities);
   if (batch.records.length > 0) {
     await moveHeads(c, batch.records.map((r) => r.row));
@@ -30,18 +39,13 @@ export async function writeBatch(c: Client, batch: WriteBatch): Promise<void> {
     );
   }
   // The first outcome of a key wins; an update (a held command's final answer) replaces it.
-  if (batch.outcomes.length > 0) await putOutcomes(c, batch.outcomes, 'DO NOTHING');
+  if (batch.outcomes.length > 0) await firstOutcomes(c, batch.outcomes);
   if (batch.outcomeUpdates?.length) await putOutcomes(c, batch.outcomeUpdates, 'DO UPDATE SET command_hash = excluded.command_hash, sig_digest = excluded.sig_digest, http_status = excluded.http_status, response = excluded.response, created_at = excluded.created_at, scroll = excluded.scroll, idx = excluded.idx');
-  if (batch.nonces.length > 0) {
-    const n = batch.nonces;
-    await c.query(
-      `INSERT INTO nonces (tenant, actor, nonce, command_hash, expires_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) ON CONFLICT DO NOTHING`,
-      [n.map((x) => x.tenant), n.map((x) => x.actor), n.map((x) => x.nonce), n.map((x) => x.commandHash), n.map((x) => x.expiresAt)],
-    );
-  }
+  if (batch.nonces.length > 0) await putNonces(c, batch.nonces);
   for (const r of batch.redactions ?? []) await erase(c, r);
   for (const v of batch.erasedVersions ?? []) await eraseVersion(c, v);
-  await c.query('UPDATE write_epoch SET n = n + 1');
+  const registry = batch.entities.some((e) => REGISTRY_TYPES.has(e.type)) ? ', registry = registry + 1' : '';
+  return (await c.query<Epoch>(`UPDATE write_epoch SET n = n + 1${registry} RETURNING n, registry`)).rows[0]!;
 }
 
 async function insertEntities(c: Client, e: readonly EntityRow[]): Promise<void> {
@@ -52,13 +56,54 @@ async function insertEntities(c: Client, e: readonly EntityRow[]): Promise<void>
   );
 }
 
-async function putOutcomes(c: Client, o: readonly StoredOutcome[], onConflict: string): Promise<void> {
-  await c.query(
+/**
+ * Stores the first outcome of each key. A key that has one already keeps it (a refusal recorded for
+ * a reused requestId, IDEMPOTENCY_KEY_REUSED, is not its answer); but one whose stored outcome is of
+ * the same command and names another record means that command was applied twice, by two processes
+ * that both found no outcome: the batch fails, so the second application never becomes visible.
+ * Run as its own statement after the insert, so it sees an outcome committed while the insert waited.
+ */
+async function firstOutcomes(c: Client, o: readonly StoredOutcome[]): Promise<void> {
+  const inserted = await putOutcomes(c, o, 'DO NOTHING RETURNING tenant, request_id, actor');
+  if (inserted.length === o.length) return;
+  const fresh = new Set(inserted.map((r) => `${r.tenant}\n${r.request_id}\n${r.actor}`));
+  const rest = o.filter((x) => !fresh.has(`${x.tenant}\n${x.requestId}\n${x.actor}`));
+  const { rows } = await c.query<{ tenant: string; request_id: string }>(
+    `SELECT o.tenant, o.request_id FROM outcomes o
+     JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(tenant, request_id, actor, command_hash, scroll, idx)
+       ON o.tenant = u.tenant AND o.request_id = u.request_id AND o.actor = u.actor
+     WHERE o.command_hash = u.command_hash AND (o.scroll <> u.scroll OR o.idx <> u.idx)`,
+    [rest.map((x) => x.tenant), rest.map((x) => x.requestId), rest.map((x) => x.actor), rest.map((x) => x.commandHash), rest.map((x) => x.scroll), rest.map((x) => x.index)],
+  );
+  if (rows.length > 0) throw new Error(`requestId ${JSON.stringify(rows[0]!.request_id)} of tenant ${rows[0]!.tenant} was applied by another process meanwhile; the batch was not applied`);
+}
+
+/**
+ * Nonces, one row per (tenant, actor, nonce). The same nonce again with the same command is a
+ * retransmission; with another command it is a replay two processes both let through: the batch fails.
+ */
+async function putNonces(c: Client, n: WriteBatch['nonces']): Promise<void> {
+  const inserted = await c.query<{ nonce: string }>(
+    `INSERT INTO nonces (tenant, actor, nonce, command_hash, expires_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) ON CONFLICT DO NOTHING RETURNING nonce`,
+    [n.map((x) => x.tenant), n.map((x) => x.actor), n.map((x) => x.nonce), n.map((x) => x.commandHash), n.map((x) => x.expiresAt)],
+  );
+  if (inserted.rows.length === n.length) return;
+  const { rows } = await c.query<{ actor: string }>(
+    `SELECT s.actor FROM nonces s JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(tenant, actor, nonce, command_hash)
+       ON s.tenant = u.tenant AND s.actor = u.actor AND s.nonce = u.nonce WHERE s.command_hash <> u.command_hash`,
+    [n.map((x) => x.tenant), n.map((x) => x.actor), n.map((x) => x.nonce), n.map((x) => x.commandHash)],
+  );
+  if (rows.length > 0) throw new Error(`a nonce of ${rows[0]!.actor} was used by another command in another process meanwhile; the batch was not applied`);
+}
+
+async function putOutcomes(c: Client, o: readonly StoredOutcome[], onConflict: string): Promise<Array<{ tenant: string; request_id: string; actor: string }>> {
+  const { rows } = await c.query(
     `INSERT INTO outcomes (tenant, actor, request_id, command_hash, sig_digest, http_status, response, created_at, scroll, idx)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[], $8::bigint[], $9::text[], $10::bigint[])
      ON CONFLICT (tenant, request_id, actor) ${onConflict}`,
     [o.map((x) => x.tenant), o.map((x) => x.actor), o.map((x) => x.requestId), o.map((x) => x.commandHash), o.map((x) => x.sigDigest), o.map((x) => x.httpStatus), o.map((x) => x.response), o.map((x) => x.createdAt), o.map((x) => x.scroll), o.map((x) => x.index)],
   );
+  return rows as Array<{ tenant: string; request_id: string; actor: string }>;
 }
 
 /**
@@ -135,7 +180,7 @@ export async function writeIntegration(c: Client, batch: IntegrationBatch): Prom
   if (t.length > 0) {
     await c.query(
       `INSERT INTO tiles (tenant, scroll, level, n, width, nodes) SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::bigint[], $5::integer[], $6::bytea[])
-       ON CONFLICT (tenant, scroll, level, n) DO UPDATE SET width = excluded.width, nodes = excluded.nodes`,
+       ON CONFLICT (tenant, scroll, level, n) DO UPDATE SET width = excluded.width, nodes = excluded.nodes WHERE tiles.width <= excluded.width`,
       [t.map((x) => x.tenant), t.map((x) => x.scroll), t.map((x) => x.level), t.map((x) => x.n), t.map((x) => x.width), t.map((x) => Buffer.from(x.nodes.buffer, x.nodes.byteOffset, x.nodes.byteLength))],
     );
   }

@@ -93,9 +93,10 @@ CREATE TABLE outbox_deliveries (
   attempt integer NOT NULL, status integer, error text, latency_ms double precision NOT NULL, at text NOT NULL
 );
 CREATE INDEX outbox_deliveries_by_sink ON outbox_deliveries (sink, n);
--- Counts committed write batches of every process: one that sees it moved reloads what it caches.
-CREATE TABLE write_epoch (one boolean PRIMARY KEY DEFAULT true CHECK (one), n bigint NOT NULL);
-INSERT INTO write_epoch (n) VALUES (0);
+-- Counts committed write batches of every process (n), and those that wrote a key, role or flag
+-- (registry): a process that finds them moved since its last batch reloads what it caches.
+CREATE TABLE write_epoch (one boolean PRIMARY KEY DEFAULT true CHECK (one), n bigint NOT NULL, registry bigint NOT NULL);
+INSERT INTO write_epoch (n, registry) VALUES (0, 0);
 `;
 
 export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'writ store: entities, ledger, outcomes, nonces, tiles, checkpoints, outbox', sql: V1 }];
