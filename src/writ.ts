@@ -163,11 +163,12 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   const repos = new KnowledgeRepos(config.knowledge.git);
   const catalog = await openCatalog(config, (t) => served().some((l) => l.tenant === t), repos);
   const refs = new RefSync(repos);
+  // The data folder is private (0700) when writ creates it: the database holds every envelope (and
+  // beside PostgreSQL, a machine's copy of a home may come without it: config and keys only).
+  mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
   const search = new SearchSync(repos, new KnowledgeIndex(join(dirname(config.store.path), 'knowledge-index.sqlite')));
   refs.onMoved = (tenant, moves) => void search.moved(tenant, moves).catch((err) => logError('the knowledge search index could not follow a ref; `writ knowledge reindex` rebuilds it', err, { tenant }));
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
-  // The data folder is private (0700) when writ creates it: the database holds every envelope.
-  mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
   const signer = openSigner(config);
   // ---- store selection: moves into the store.kind factory (src/store/open-store.ts) at merge ----
   // SQLite takes the home's writer lock: a second writ on the same store is refused here, naming the

@@ -62,7 +62,8 @@ export class PostgresStore implements Store, SharedStore {
    */
   static async open(options: PostgresOptions): Promise<PostgresStore> {
     const url = checkUrl(options.url);
-    const name = (options.command ?? 'writ').slice(0, 63);
+    // pg_stat_activity then tells an operator which process holds which connection (and lease).
+    const name = `${options.command ?? 'writ'} pid ${process.pid}`.slice(0, 50);
     const reads = openPool(url, READ_POOL_SIZE, name);
     const writes = openPool(url, 1, `${name} (writer)`.slice(0, 63));
     try {
