@@ -300,6 +300,8 @@ export class Applier {
         if (planned.redactions?.length && !ctx.hold) erasures = await this.planErasures(ctx.envelope.tenant, planned.redactions);
         plan = planned;
       } catch (err) {
+        // The store could not be read (a database that is away): refuse the batch, record nothing.
+        if (err instanceof WritError && err.code === 'UNAVAILABLE') throw err;
         error = toWritError(err);
         if (!(err instanceof WritError)) logError('effect failed; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
       }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { WritError } from '../../core/errors.js';
 import { redactUrl } from '../../util/redact-url.js';
 import { StoreOpenError } from './errors.js';
 
@@ -89,4 +90,23 @@ export async function preflight(client: pg.PoolClient, url: string): Promise<{ d
     throw new StoreOpenError('STORE_READ_ONLY', `PostgreSQL at ${redactUrl(url)} is read-only (default_transaction_read_only = on for this user or database); let writ's user write (ALTER ROLE … SET default_transaction_read_only = off) or use another database`);
   }
   return { durability: `postgresql ${s.version} synchronous_commit=${s.sc} fsync=${s.fsync} (group commit, one transaction per batch)` };
+}
+
+/** PostgreSQL SQLSTATEs and socket errors that mean "the server is away", not "the query is wrong". */
+const AWAY = /^(08...|57P0[123]|53300|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN)$/;
+
+/** True when `err` says the database could not be reached (or went away during the query). */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'string' && AWAY.test(e.code)) return true;
+  return typeof e?.message === 'string' && /Connection terminated|connection error|timeout exceeded when trying to connect|not queryable/i.test(e.message);
+}
+
+/**
+ * A read that failed because the database is away, as the answer's UNAVAILABLE (503, Retry-After,
+ * never recorded); any other failure passes unchanged.
+ */
+export function asUnavailable(err: unknown): unknown {
+  if (!isConnectionError(err)) return err;
+  return new WritError('UNAVAILABLE', 'the database cannot be reached right now; retry with the same requestId after Retry-After', { retryAfter: 1, cause: err });
 }

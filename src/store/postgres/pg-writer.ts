@@ -4,6 +4,8 @@ import type { WriteBatch } from '../port.js';
 import { LOCKS } from './locks.js';
 import { writeBatch, type Epoch } from './postgres-write.js';
 
+const HANDLED = new WeakSet<pg.PoolClient>();
+
 /**
  * The write side of the PostgreSQL store: every write (batches, integration steps, outbox progress,
  * pruning) runs after the one before has settled, in call order, each in ONE transaction. Within a
@@ -26,6 +28,19 @@ export class PgWriter implements WriteTurn {
     private epoch: Epoch,
   ) {}
 
+  /**
+   * A connection of the pool. A checked-out connection whose server goes away emits 'error', which
+   * would end the process without a listener; the query under way rejects anyway, so it is ignored.
+   */
+  private async checkout(): Promise<pg.PoolClient> {
+    const c = await this.pool.connect();
+    if (!HANDLED.has(c)) {
+      c.on('error', () => undefined);
+      HANDLED.add(c);
+    }
+    return c;
+  }
+
   /** Runs `fn` after every write queued before it has settled. */
   serial<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
@@ -38,7 +53,7 @@ export class PgWriter implements WriteTurn {
   async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     if (this.turnClient === 'lost') throw new Error('the connection holding the write turn broke; the batch was not applied');
     const inTurn = this.turnClient !== null;
-    const c = this.turnClient ?? (await this.pool.connect());
+    const c = this.turnClient ?? (await this.checkout());
     try {
       await c.query('BEGIN');
       const result = await fn(c);
@@ -82,7 +97,7 @@ export class PgWriter implements WriteTurn {
     return this.serial(async () => {
       if (this.turnClient === 'lost') this.turnClient = null;
       if (this.turnClient !== null) throw new Error('a write turn is open already');
-      const c = await this.pool.connect();
+      const c = await this.checkout();
       let now: Epoch;
       try {
         await c.query('SELECT pg_advisory_lock($1, $2)', [...LOCKS.writer]);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { asUnavailable } from './connect.js';
 import type { DeadLetter, DeliveryRow, OutboxProgress, SinkState, StoredOutboxRow } from '../port.js';
 
 type Row = Record<string, any>;
@@ -14,7 +15,11 @@ export class PostgresOutboxReads {
   constructor(private readonly pool: pg.Pool) {}
 
   private async all(sql: string, params: unknown[] = []): Promise<Row[]> {
-    return (await this.pool.query(sql, params)).rows as Row[];
+    try {
+      return (await this.pool.query(sql, params)).rows as Row[];
+    } catch (err) {
+      throw asUnavailable(err);
+    }
   }
 
   async count(): Promise<number> {

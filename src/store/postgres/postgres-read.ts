@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { asUnavailable } from './connect.js';
 import type { CheckpointRow, EntityRow, LedgerFilter, LedgerRow, LogHead, NonceRow, Redaction, StoredOutcome, TileRow } from '../port.js';
 
 type Row = Record<string, any>;
@@ -16,7 +17,11 @@ export class PostgresReads {
   constructor(private readonly pool: pg.Pool) {}
 
   private async all(sql: string, params: unknown[]): Promise<Row[]> {
-    return (await this.pool.query(sql, params)).rows as Row[];
+    try {
+      return (await this.pool.query(sql, params)).rows as Row[];
+    } catch (err) {
+      throw asUnavailable(err);
+    }
   }
 
   private async one(sql: string, params: unknown[]): Promise<Row | undefined> {
