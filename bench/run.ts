@@ -41,3 +41,5 @@ await (await import('./rebuild.js')).benchRebuild(10_000);
 await (await import('./console.js')).benchConsole(quick ? 20_000 : 100_000);
 // The knowledge pack: KipCommit against raw git plumbing, and search over a canon of 10,000 entries.
 await (await import('./knowledge.js')).benchKnowledge(10_000, quick ? 500 : 2000);
+// PostgreSQL: 1 and 3 writ processes on one database over HTTP, against the SQLite server (skipped without a server).
+await (await import('./pg.js')).benchPg(quick ? 2000 : 10_000, 64);

@@ -86,7 +86,9 @@ export async function checkLedger(url: string, acknowledged: readonly string[]):
     assertAppliedAtMostOnce(all);
     const applied = new Set(all.filter((e) => e.record.outcome === 'OK').map((e) => e.record.requestId));
     const missing = acknowledged.filter((r) => !applied.has(r));
-    assert.deepEqual(missing, [], `${missing.length} acknowledged commands are not in the ledger`);
+    // What the database holds of a missing command (its stored answer, if any), to tell where it went.
+    const traces = await Promise.all(missing.slice(0, 5).map(async (r) => ({ requestId: r, outcomes: (await store.findOutcomes('default', r)).map((o) => ({ status: o.httpStatus, scroll: o.scroll, index: o.index })), records: all.filter((e) => e.record.requestId === r).map((e) => `${e.scroll}#${e.index} ${e.record.outcome} ${e.record.code ?? ''}`) })));
+    assert.deepEqual(missing, [], `${missing.length} acknowledged commands are not in the ledger: ${JSON.stringify(traces)}`);
     return all;
   } finally {
     await store.close();

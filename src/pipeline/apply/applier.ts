@@ -178,6 +178,10 @@ export class Applier {
           continue;
         }
       }
+      // A batch in flight may have failed while this loop waited above: its epoch is already the new
+      // one, so planning now would not be caught by the check below, and would read the overlay of
+      // the failed batch (answering a retry of its command from an outcome that was never stored).
+      if (this.recovering) continue;
       const batch = this.queue.splice(0, this.deps.maxBatch);
       const epoch = this.epoch;
       const w = newWrites();
