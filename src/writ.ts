@@ -43,7 +43,8 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { Policy, type PolicySource } from './policy/cedar.js';
 import { Directory, type KnownKey } from './state/directory.js';
 import type { Store } from './store/port.js';
-import { leaseReady, sharedOf } from './store/shared.js';
+import { followRegistries, leaseReady, sharedOf } from './store/shared.js';
+import { SYSTEM_TYPES } from './state/directory.js';
 import { leaseDispatcher } from './outbox/leased.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { packageRoot } from './util/package-root.js';
@@ -181,11 +182,14 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   const shared = sharedOf(store);
   // ---- end of store selection ----
   let verifier: Verifier | undefined;
+  let unfollow: (() => void) | undefined;
   let intakePool: IntakePool | undefined;
   let integrator: Integrator | undefined;
   let dispatcher: Dispatcher | null = null;
   try {
     const directory = await Directory.load(store, configuredHmacKeys(config));
+    // Beside other processes, keys, roles and flags they change reach this one within a second.
+    if (shared) unfollow = followRegistries(shared, async () => { for (const type of Object.values(SYSTEM_TYPES)) directory.apply(await store.allEntitiesOfType(type)); });
     verifier = createVerifier(config.verify.workers);
     const jwt = new JwtVerifier(config.auth.jwt, { skewSeconds: config.freshness.skewSeconds, now });
     const access = new ReadAccess({ policy, directory, jwt, verifier, now, skewSeconds: config.freshness.skewSeconds, home: config.tenant, mode: config.auth.reads });
@@ -361,6 +365,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       knowledge: { repos, refs, search },
       async close() {
         clearInterval(pruner);
+        unfollow?.();
         await tenantBootstrapper.close();
         await scheduler.close();
         await sweeper.close();
@@ -377,6 +382,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
     };
   } catch (err) {
+    unfollow?.();
     search.index.close();
     await dispatcher?.close();
     await integrator?.close();

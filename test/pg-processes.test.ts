@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { after, before, it } from 'node:test';
-import type { Signer } from '../src/sdk/sign.js';
+import { signEnvelope, type Signer } from '../src/sdk/sign.js';
+import { newSigner } from './support/harness.js';
 import { describePostgres, dropDatabase, freshDatabase } from './support/backends.js';
 import { runWrit } from './support/cli.js';
 import { checkLedger, checkpointCovers, leaseHolder, pidOf, post, product, sharedHomes, type Sent } from './support/pg-processes.js';
@@ -73,6 +74,26 @@ describePostgres('several writ processes on one PostgreSQL database', () => {
       assert.deepEqual(a.body.receipt, b.body.receipt, 'both answers name the same record');
     }
     await checkLedger(url, acknowledged);
+  });
+
+  it('refuses on one process a key revoked through another, even when the first has not written since', async () => {
+    const signer = newSigner('kim#1');
+    const sign = (action: string, payload: Record<string, unknown>, by: Signer) => signEnvelope({ action, payload }, by, { tenant }).envelope as unknown as Record<string, any>;
+    await acknowledge(sign('writ.RegisterKey', { actor: 'kim', keyId: signer.keyId, alg: 'ed25519', publicKey: signer.publicPem }, admin), () => procs[0]!);
+    await acknowledge(sign('AssignRole', { actor: 'kim', role: 'editor' }, admin), () => procs[0]!);
+    // procs[1] learns of kim's key within a second (it polls the registry's epoch): kim's command there is applied.
+    const first = product(signer, tenant, 'kim-1', 1);
+    for (let tries = 0; ; tries++) {
+      const sent = await post(procs[1]!.url, first);
+      if (sent.status === 200) break;
+      assert.ok(sent.body?.code === 'UNKNOWN_KEY' && tries < 100, JSON.stringify(sent.body));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await acknowledge(sign('writ.RevokeKey', { keyId: signer.keyId, reason: 'laptop stolen' }, admin), () => procs[0]!);
+    // procs[1] has not written since: it authenticates with its old registry, and must still refuse.
+    const after = await post(procs[1]!.url, product(signer, tenant, 'kim-2', 2));
+    assert.equal(after.status, 401, JSON.stringify(after.body));
+    assert.equal(after.body.code, 'KEY_REVOKED');
   });
 
   it('hands checkpoint signing to another process within seconds when the signer is killed with SIGKILL', async () => {

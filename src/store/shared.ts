@@ -38,8 +38,36 @@ export interface Lease {
 
 export interface SharedStore {
   readonly turn: WriteTurn;
+  /** Counts the batches (of any process) that wrote a key, role or flag. */
+  registryEpoch(): Promise<number>;
   /** The lease of a role; the store checks it again in the transaction of the role's writes. */
   lease(role: 'signer' | 'outbox'): Lease;
+}
+
+/**
+ * Calls `reload` when another process changed the key, role or flag registry, polling every
+ * `intervalMs` (and once at the first poll, for a change made while this process was starting), so
+ * that a process that does not write learns new keys and revocations too. Returns the stop function.
+ */
+export function followRegistries(shared: SharedStore, reload: () => Promise<void>, intervalMs = 1000): () => void {
+  let seen: number | null = null;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void shared
+      .registryEpoch()
+      .then(async (n) => {
+        if (n !== seen) await reload();
+        seen = n;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        busy = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** The lease, once its first attempt is done. */

@@ -292,6 +292,15 @@ export class Applier {
         error = new WritError('IDEMPOTENCY_KEY_REUSED', `requestId ${JSON.stringify(requestId)} was already used for another command`);
       }
     }
+    // Beside other processes, authentication may have used a key registry older than this turn's
+    // (another process revoked the key since): the key is checked again against the current one.
+    if (!error && this.turns && ctx.auth.method === 'signature' && ctx.auth.keyId && ctx.envelope.signature) {
+      try {
+        this.deps.directory.usableKey(ctx.envelope.tenant, ctx.auth.keyId, ctx.envelope.actor, ctx.envelope.signature.alg, this.deps.now());
+      } catch (err) {
+        error = toWritError(err);
+      }
+    }
     if (!error) {
       let plan: EffectPlan | undefined;
       let current: EntityRow | null = null;

@@ -95,6 +95,10 @@ export class PostgresReads {
     return rows.map((r) => ({ tenant: r.tenant, actor: r.actor, nonce: r.nonce, commandHash: r.command_hash, expiresAt: r.expires_at }));
   }
 
+  async registryEpoch(): Promise<number> {
+    return (await this.one('SELECT registry FROM write_epoch', []))!.registry;
+  }
+
   async logHeads(): Promise<LogHead[]> {
     return (await this.all('SELECT tenant, scroll, size, last_leaf_hash FROM log_heads ORDER BY tenant, scroll', [])).map((r) => ({ tenant: r.tenant, scroll: r.scroll, size: r.size, lastLeafHash: r.last_leaf_hash }));
   }

@@ -96,6 +96,10 @@ export class PostgresStore implements Store, SharedStore {
     return this.w.recover();
   }
 
+  async registryEpoch(): Promise<number> {
+    return this.r.registryEpoch();
+  }
+
   /** The database's writer lock, taken by the applier from planning a batch to its commit. */
   get turn(): WriteTurn {
     return this.w;
