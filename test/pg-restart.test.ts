@@ -54,15 +54,17 @@ describePostgres('writ while PostgreSQL restarts', () => {
 
   it('answers 503 UNAVAILABLE with Retry-After while the database is down, keeps every acknowledged command, and recovers by itself', async () => {
     const acknowledged: string[] = [];
+    const answers = new Map<string, unknown>();
     const refusals: Array<{ status: number; retryAfter: string | null; code: unknown }> = [];
     let stop = false;
     const client = async (c: number) => {
       for (let n = 0; !stop || n < 5; n++) {
         const envelope = product(admin, tenant, `sku-${c}-${n}`, n);
-        for (;;) {
+        for (let tries = 0; ; tries++) {
           const sent = await post(proc!.url, envelope);
           if (sent.status === 200) {
             acknowledged.push(sent.requestId);
+            answers.set(sent.requestId, { replayed: sent.replayed, receipt: sent.body.receipt, refusedBefore: tries });
             break;
           }
           assert.ok(proc!.alive, `writ serve died:\n${proc!.output}`);
@@ -87,6 +89,8 @@ describePostgres('writ while PostgreSQL restarts', () => {
       assert.equal(r.code, 'UNAVAILABLE');
       assert.ok(Number(r.retryAfter) >= 1, `Retry-After ${r.retryAfter}`);
     }
-    await checkLedger(env.WRIT_TEST_PG_URL!, acknowledged);
+    await checkLedger(env.WRIT_TEST_PG_URL!, acknowledged, answers).catch((err: Error) => {
+      throw new Error(`${err.message}\nwrit serve said:\n${proc!.output}`);
+    });
   });
 });

@@ -35,6 +35,8 @@ export interface Sent {
   readonly status: number;
   readonly body: any;
   readonly retryAfter: string | null;
+  /** The answer was a replay of a stored outcome (Idempotent-Replayed: true). */
+  readonly replayed?: boolean;
 }
 
 /** Signs an UpsertProduct as `admin`. */
@@ -47,7 +49,7 @@ export async function post(url: string, envelope: unknown): Promise<Sent> {
   const requestId = (envelope as { requestId: string }).requestId;
   try {
     const res = await fetch(`${url}/v1/commands`, { method: 'POST', body: JSON.stringify(envelope), headers: { 'content-type': 'application/json' } });
-    return { requestId, status: res.status, body: await res.json(), retryAfter: res.headers.get('retry-after') };
+    return { requestId, status: res.status, body: await res.json(), retryAfter: res.headers.get('retry-after'), replayed: res.headers.get('idempotent-replayed') === 'true' };
   } catch {
     return { requestId, status: 0, body: null, retryAfter: null };
   }
@@ -78,7 +80,7 @@ export function pidOf(applicationName: string | null): number | null {
  * Reads the whole ledger straight from the database and checks it: every log dense from 0 and
  * chained, no requestId applied twice, and every acknowledged command applied exactly once.
  */
-export async function checkLedger(url: string, acknowledged: readonly string[]): Promise<LedgerEntry[]> {
+export async function checkLedger(url: string, acknowledged: readonly string[], answers?: ReadonlyMap<string, unknown>): Promise<LedgerEntry[]> {
   const store = await PostgresStore.open({ url, readOnly: true });
   try {
     const all = await readLedgerFromStore(store);
@@ -87,7 +89,7 @@ export async function checkLedger(url: string, acknowledged: readonly string[]):
     const applied = new Set(all.filter((e) => e.record.outcome === 'OK').map((e) => e.record.requestId));
     const missing = acknowledged.filter((r) => !applied.has(r));
     // What the database holds of a missing command (its stored answer, if any), to tell where it went.
-    const traces = await Promise.all(missing.slice(0, 5).map(async (r) => ({ requestId: r, outcomes: (await store.findOutcomes('default', r)).map((o) => ({ status: o.httpStatus, scroll: o.scroll, index: o.index })), records: all.filter((e) => e.record.requestId === r).map((e) => `${e.scroll}#${e.index} ${e.record.outcome} ${e.record.code ?? ''}`) })));
+    const traces = await Promise.all(missing.slice(0, 5).map(async (r) => ({ requestId: r, outcomes: (await store.findOutcomes('default', r)).map((o) => ({ status: o.httpStatus, scroll: o.scroll, index: o.index })), records: all.filter((e) => e.record.requestId === r).map((e) => `${e.scroll}#${e.index} ${e.record.outcome} ${e.record.code ?? ''}`), answer: answers?.get(r) })));
     assert.deepEqual(missing, [], `${missing.length} acknowledged commands are not in the ledger: ${JSON.stringify(traces)}`);
     return all;
   } finally {

@@ -194,6 +194,9 @@ export class Applier {
         continue;
       }
       if (epoch !== this.epoch) {
+        // The recovery may have cleared the overlay before this batch's writes went into it: take
+        // them out, or a retry of one of its commands would be answered from an outcome never stored.
+        this.overlay.release([...w.entities, ...w.erasedVersions], [...w.outcomes, ...w.outcomeUpdates]);
         this.failBatch(batch, new Error('a batch committed before this one failed'));
         continue;
       }
