@@ -43,3 +43,5 @@ await (await import('./console.js')).benchConsole(quick ? 20_000 : 100_000);
 await (await import('./knowledge.js')).benchKnowledge(10_000, quick ? 500 : 2000);
 // The ops pack: ops end to end through the effector and a no-op executor, against that executor run directly.
 await (await import('./ops.js')).benchOps(quick ? 300 : 1000);
+// PostgreSQL: 1 and 3 writ processes on one database over HTTP, against the SQLite server (skipped without a server).
+await (await import('./pg.js')).benchPg(quick ? 2000 : 10_000, 64);

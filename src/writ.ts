@@ -39,6 +39,9 @@ import type { Store } from './store/port.js';
 import type { Queries } from './transports/queries.js';
 import { approvalQueries } from './approvals/queries.js';
 import { openStore } from './store/open-store.js';
+import { followRegistries, leaseReady, sharedOf, shareLease } from './store/shared.js';
+import { SYSTEM_TYPES } from './state/directory.js';
+import { leaseDispatcher } from './outbox/leased.js';
 import { packageRoot } from './util/package-root.js';
 
 /** A running writ: the store, the catalog and policy, and the pipeline over them. */
@@ -154,20 +157,28 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   const now = options.now ?? Date.now;
   // The applier, opened below, knows which tenants have logs.
   let served: () => Array<{ tenant: string }> = () => [];
+  // The data folder is private (0700) when writ creates it: the database holds every envelope (and
+  // beside PostgreSQL, a machine's copy of a home may come without it: config and keys only); the
+  // knowledge pack keeps its search index there.
+  mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
   const catalog = await openCatalog(config, (t) => served().some((l) => l.tenant === t));
   const packs = new PackRuntime(catalog);
   const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
-  // The data folder is private (0700) when writ creates it: the database holds every envelope.
-  mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
   const signer = openSigner(config);
   // The store `store.kind` names; an embedded one takes the home's writer lock here.
   const store = await openStore(config, { command: options.command });
+  // Several processes on one database take turns writing and elect one signer and one dispatcher.
+  const shared = sharedOf(store);
   let verifier: Verifier | undefined;
+  let unfollow: (() => void) | undefined;
   let intakePool: IntakePool | undefined;
   let integrator: Integrator | undefined;
   let dispatcher: Dispatcher | null = null;
   try {
     const directory = await Directory.load(store, configuredHmacKeys(config), catalog.roleDocs);
+    // Beside other processes, keys, roles and flags they change reach this one within a second.
+    const registryTypes = [...Object.values(SYSTEM_TYPES), ...(catalog.roleDocs ? [catalog.roleDocs.type] : [])];
+    if (shared) unfollow = followRegistries(shared, async () => { for (const type of registryTypes) directory.apply(await store.allEntitiesOfType(type)); });
     verifier = createVerifier(config.verify.workers);
     const jwt = new JwtVerifier(config.auth.jwt, { skewSeconds: config.freshness.skewSeconds, now });
     const access = new ReadAccess({ policy, directory, jwt, verifier, now, skewSeconds: config.freshness.skewSeconds, home: config.tenant, mode: config.auth.reads });
@@ -220,6 +231,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       onApplied: (rows) => packs.afterCommit(rows),
       beforeCommit: () => packs.beforeCommit(),
       now,
+      ...(shared ? { turn: shared.turn } : {}),
     });
     const tenantsWith = (scroll?: string) => [...new Set(applier.logSizes().filter((l) => scroll === undefined || l.scroll === scroll).map((l) => l.tenant))];
     const reads = {
@@ -241,15 +253,24 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
         cosigners: config.witnesses.list.map((w) => new WitnessClient({ ...w, timeoutMs: config.witnesses.timeoutMs })),
         witnessQuorum: config.witnesses.quorum,
         now,
+        ...(shared ? { lease: await leaseReady(shared.lease('signer')) } : {}),
       },
       applier.logSizes(),
     );
     toIntegrator = integrator;
     served = () => applier.logSizes();
     integrator.start();
+    let leased: { close(): Promise<void> } | undefined;
+    // Beside other processes, one process delivers the outbox: to the configured sinks and to the
+    // packs' consumers (an effector must act once), each following the one outbox lease.
+    const outboxLease = shared ? shareLease(await leaseReady(shared.lease('outbox'))) : undefined;
     if (config.outbox.enabled && config.outbox.sinks.length > 0) {
-      dispatcher = await Dispatcher.open({ store, config: config.outbox, now, open: options.openSink });
-      dispatcher.start();
+      const open = () => Dispatcher.open({ store, config: config.outbox, now, open: options.openSink });
+      if (outboxLease) leased = leaseDispatcher(outboxLease(), open, (d) => (dispatcher = d));
+      else {
+        dispatcher = await open();
+        dispatcher.start();
+      }
     }
     const pipeline = new Pipeline({
       intake: config.intake,
@@ -296,7 +317,13 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       // maxAttempts bounds deliveries writ itself refused (closing); the job bounds its own work.
       consume: async (name, actions, sink) => {
         const sinkConfig: SinkConfig = { name, kind: 'ndjson', path: '', fsync: 'never', filter: { actions: [...actions] }, maxAttempts: 1000 };
-        const consumer = await Dispatcher.open({ store, config: { ...config.outbox, sinks: [sinkConfig] }, now, open: () => sink });
+        const open = () => Dispatcher.open({ store, config: { ...config.outbox, sinks: [sinkConfig] }, now, open: () => sink });
+        if (outboxLease) {
+          let current: Dispatcher | null = null;
+          const following = leaseDispatcher(outboxLease(), open, (d) => (current = d));
+          return { wake: () => current?.wake(), close: () => following.close() };
+        }
+        const consumer = await open();
         consumer.start();
         return { wake: () => consumer.wake(), close: () => consumer.close() };
       },
@@ -318,14 +345,13 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     const pruner = setInterval(() => void store.prune(now(), retentionMs).catch(() => undefined), 60_000);
     pruner.unref();
     const it = integrator;
-    const outbox = dispatcher;
     registerStateFamilies(metrics, {
       counters: pipeline.counters,
       applier,
       idempotency,
       logs: () => it.status(),
       checkpoints: () => store.latestCheckpoints(),
-      outbox: () => outboxStatus(store, config.outbox, outbox, now()),
+      outbox: () => outboxStatus(store, config.outbox, dispatcher, now()),
       now,
     });
     const v = verifier;
@@ -335,7 +361,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       ledger: store,
       outcomes: store,
       outbox: store,
-      outboxStatus: () => outboxStatus(store, config.outbox, outbox, now()),
+      outboxStatus: () => outboxStatus(store, config.outbox, dispatcher, now()),
       approvals: approvalQueries({ store, catalog, directory, now }),
       health: store,
     };
@@ -356,17 +382,22 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       packs,
       sweeper,
       tenants: tenantBootstrapper,
-      outbox,
+      // A getter: with a shared store the dispatcher comes and goes with the outbox lease.
+      get outbox() {
+        return dispatcher;
+      },
       now,
       metrics,
       async close() {
         clearInterval(pruner);
+        unfollow?.();
         await tenantBootstrapper.close();
         await packs.stopJobs();
         await sweeper.close();
         while (applier.pending > 0) await new Promise((r) => setTimeout(r, 5));
         await packs.close();
-        await outbox?.close();
+        await leased?.close();
+        await dispatcher?.close();
         await it.close();
         await v.close();
         await ip?.close();
@@ -374,6 +405,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
     };
   } catch (err) {
+    unfollow?.();
     await packs.stopJobs();
     await packs.close().catch(() => undefined);
     await dispatcher?.close();

@@ -1,16 +1,17 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { GENESIS, LEAF_FIELDS, lastRecord, readLog, refCommandHash, refJcs, refLeafHash, sha256 } from './support/reference.js';
 
 const tea = (sku: string, amount = 450) => ({ sku, name: `Tea ${sku}`, price: { amount, currency: 'EUR' } });
 
-describe('the apply stage', () => {
+describeEachBackend('the apply stage', (backend) => {
   let h: Harness;
   before(async () => {
     // The group-commit test submits hundreds of commands as one actor; lift the rate limit for it.
     // Group commit is tested with 200 commands at once: more than the default server.maxInFlight lets in.
-    h = await startHarness({ limits: { rate: 100_000 }, server: { maxInFlight: 1000 } } as never);
+    h = await startHarness({ limits: { rate: 100_000 }, server: { maxInFlight: 1000 } } as never, { backend });
   });
   after(() => h.close());
 

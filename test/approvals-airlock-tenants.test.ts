@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { DEPLOYMENT_SCOPE } from '../src/state/scope.js';
 import { held, startAirlockHarness, type Held } from './support/approvals.js';
@@ -16,7 +17,7 @@ import { assertError, assertOk, leaves, ManualClock } from './support/stage-help
 const KEY = Buffer.from('writ airlock tenants key 32 byte', 'ascii');
 const B = 'beta';
 
-describe('airlock windows across tenants', () => {
+describeEachBackend('airlock windows across tenants', (backend) => {
   // 5 s into a window, so that "now" and the windows the tests compute agree.
   const clock = new ManualClock(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
   const window = () => Math.floor(clock.ms / 30_000);
@@ -55,7 +56,7 @@ describe('airlock windows across tenants', () => {
   }
 
   before(async () => {
-    h = await startAirlockHarness(clock, KEY);
+    h = await startAirlockHarness(clock, KEY, backend);
     actors[h.tenant] = await people(h.tenant);
     actors[B] = await people(B);
   });

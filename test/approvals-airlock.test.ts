@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { base32Encode } from '../src/approvals/totp.js';
 import { CODES } from '../src/core/codes.js';
 import type { Signer } from '../src/sdk/sign.js';
@@ -23,7 +24,7 @@ function refCode(window: number): string {
   return refHotp(KEY, window);
 }
 
-describe('the airlock', () => {
+describeEachBackend('the airlock', (backend) => {
   // 5 s into a window, so that "now" and the windows the tests compute agree.
   const clock = new ManualClock(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
   const window = () => Math.floor(clock.ms / 30_000);
@@ -33,7 +34,7 @@ describe('the airlock', () => {
   let paul: Signer;
   let n = 0;
   before(async () => {
-    h = await startAirlockHarness(clock, KEY);
+    h = await startAirlockHarness(clock, KEY, backend);
     post = poster(h, clock);
     mia = await h.actor('mia', ['merch']);
     paul = await h.actor('paul', ['publisher']);

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { approvalDoc, finalOutcome, held, poster, type Held, type Post } from './support/approvals.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -12,7 +13,7 @@ import { assertError, assertOk, leaves, leavesFor, ManualClock } from './support
  * itself is one ledger record by writ — written right after a late decision (lazily) or by the
  * sweeper, whichever notices first — which also ends the held command with APPROVAL_EXPIRED.
  */
-describe('expiry of a held command', () => {
+describeEachBackend('expiry of a held command', (backend) => {
   const clock = new ManualClock();
   const TTL_MS = 7200_000;
   let h: Harness;
@@ -21,7 +22,7 @@ describe('expiry of a held command', () => {
   let paul: Signer;
   let n = 0;
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now, backend });
     post = poster(h, clock);
     erin = await h.actor('erin', ['editor']);
     paul = await h.actor('paul', ['publisher']);
@@ -114,11 +115,11 @@ describe('expiry of a held command', () => {
   });
 });
 
-describe('the approval sweeper in a running writ', () => {
+describeEachBackend('the approval sweeper in a running writ', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   before(async () => {
-    h = await startHarness({ approvals: { sweepIntervalMs: 100 } }, { now: clock.now });
+    h = await startHarness({ approvals: { sweepIntervalMs: 100 } }, { now: clock.now, backend });
   });
   after(() => h.close());
 
@@ -133,12 +134,12 @@ describe('the approval sweeper in a running writ', () => {
   });
 });
 
-describe('a command held longer than the idempotency retention', () => {
+describeEachBackend('a command held longer than the idempotency retention', (backend) => {
   const clock = new ManualClock();
   const HOUR = 3600_000;
   let h: Harness;
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now, backend });
     writeFileSync(join(h.home, 'policies', 'long.cedar'), '@approval("quorum=1 roles=admin ttl=604800")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"UpsertProduct", resource);\n');
     await h.restart();
   });

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { jcs } from '../src/canonical/jcs.js';
 import { sha256Hex } from '../src/core/hash.js';
 import type { Signer } from '../src/sdk/sign.js';
@@ -10,13 +11,13 @@ import { assertError, leavesFor, ManualClock } from './support/stage-helpers.js'
  * Commands whose policy asks for approval (DESIGN §5), through the real pipeline and store: they
  * are held, not applied — a 202 answer, a PENDING record, an approval entity, a stored outcome.
  */
-describe('a command held for approval', () => {
+describeEachBackend('a command held for approval', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let editor: Signer;
   let publisher: Signer;
   before(async () => {
-    h = await startHarness({}, { now: clock.now });
+    h = await startHarness({}, { now: clock.now, backend });
     editor = await h.actor('erin', ['editor']);
     publisher = await h.actor('paul', ['publisher']);
     for (const [signer, action] of [[editor, 'SaveDraftPage'], [editor, 'SubmitForReview'], [publisher, 'ApproveContent']] as const) {

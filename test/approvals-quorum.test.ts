@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { approvalDoc, finalOutcome, held, poster, type Post } from './support/approvals.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -10,7 +11,7 @@ import { assertError, assertOk, leaves, leavesFor, ManualClock } from './support
  * binding to the commandHash, rejection, and the held command running once with its final outcome
  * replacing the stored 202.
  */
-describe('deciding on a held command', () => {
+describeEachBackend('deciding on a held command', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let post: Post;
@@ -20,7 +21,7 @@ describe('deciding on a held command', () => {
   let ann: Signer;
   let abe: Signer;
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now, backend });
     post = poster(h, clock);
     erin = await h.actor('erin', ['editor']);
     paul = await h.actor('paul', ['publisher']);

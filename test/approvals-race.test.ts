@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { ConfigInput } from '../src/config/config.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { approvalDoc, finalOutcome, held, poster, type Post } from './support/approvals.js';
@@ -15,14 +16,14 @@ for (const [name, config] of [
   ['one batch', {}],
   ['separate batches (apply.maxBatch = 1)', { apply: { maxBatch: 1 } }],
 ] as Array<[string, ConfigInput]>) {
-  describe(`two approvals racing, ${name}`, () => {
+  describeEachBackend(`two approvals racing, ${name}`, (backend) => {
     const clock = new ManualClock();
     let h: Harness;
     let post: Post;
     let erin: Signer;
     let approvers: Signer[];
     before(async () => {
-      h = await startHarness({ ...config, approvals: { sweepEnabled: false } }, { now: clock.now });
+      h = await startHarness({ ...config, approvals: { sweepEnabled: false } }, { now: clock.now, backend });
       post = poster(h, clock);
       erin = await h.actor('erin', ['editor']);
       approvers = [await h.actor('paul', ['publisher']), await h.actor('pia', ['publisher']), await h.actor('pat', ['publisher'])];

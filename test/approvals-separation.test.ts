@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { loadConfig } from '../src/config/config.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { openWrit } from '../src/writ.js';
@@ -48,7 +49,7 @@ describe('a sole admin', () => {
   });
 });
 
-describe('separation of duties on held commands', () => {
+describeEachBackend('separation of duties on held commands', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let post: Post;
@@ -60,7 +61,7 @@ describe('separation of duties on held commands', () => {
   let dee: Signer;
   let cy: Signer;
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now, backend });
     // Role ops may request grants, each held for one admin's approval, so that break-glass has something to run.
     writeFileSync(
       join(h.home, 'policies', 'ops.cedar'),

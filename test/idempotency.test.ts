@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { WritClient } from '../src/sdk/client.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -15,7 +16,7 @@ import { ManualClock, assertError, assertOk, httpPost, leavesFor, ledgerSize, pr
 const RETENTION_S = 600;
 const CONCURRENCY = 20;
 
-describe('idempotency', () => {
+describeEachBackend('idempotency', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let base: string;
@@ -49,7 +50,7 @@ describe('idempotency', () => {
   }
 
   before(async () => {
-    h = await startHarness({ idempotency: { retentionSeconds: RETENTION_S }, limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000 } }, { now: clock.now });
+    h = await startHarness({ idempotency: { retentionSeconds: RETENTION_S }, limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000 } }, { now: clock.now, backend });
     base = await h.listen();
     client = new WritClient(base, h.reader);
     ed = await h.actor('ed', ['editor']);

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createPublicKey, verify as rawVerify, createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import {
   fromBase64,
   parseCheckpoint,
@@ -32,14 +33,14 @@ async function text(h: Harness, method: 'GET' | 'POST', url: string) {
   return { status: res.statusCode, type: String(res.headers['content-type']), body: res.body, raw: res.rawPayload };
 }
 
-describe('verifiable ledger over HTTP', () => {
+describeEachBackend('verifiable ledger over HTTP', (backend) => {
   let h: Harness;
   let vkey: string;
   let sent: Array<{ requestId: string; commandHash: string; index: number }>;
 
   before(async () => {
     // A long interval: checkpoints come only when asked for, so the test decides the sizes.
-    h = await startHarness({ ledger: { checkpointIntervalMs: 3_600_000 }, limits: { rate: 100_000 } } as never);
+    h = await startHarness({ ledger: { checkpointIntervalMs: 3_600_000 }, limits: { rate: 100_000 } } as never, { backend });
     sent = await submit(h, 300);
     vkey = (await h.get('/v1/logs')).body.verifierKey;
   });
@@ -156,9 +157,9 @@ describe('verifiable ledger over HTTP', () => {
   });
 });
 
-describe('checkpoints in the background', () => {
+describeEachBackend('checkpoints in the background', (backend) => {
   it('covers new records within the interval without being asked', async () => {
-    const h = await startHarness({ ledger: { checkpointIntervalMs: 50 } } as never);
+    const h = await startHarness({ ledger: { checkpointIntervalMs: 50 } } as never, { backend });
     try {
       const [s] = await submit(h, 1);
       let status = 0;

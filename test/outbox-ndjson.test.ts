@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { SCHEMA_V1, SCHEMA_V2 } from '../src/store/sqlite/schema.js';
@@ -14,7 +15,7 @@ import { testOutbox, waitUntil } from './support/outbox.js';
 
 const lines = (text: string) => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 
-describe('outbox: NDJSON sink and export', () => {
+describeEachBackend('outbox: NDJSON sink and export', (backend) => {
   let h: Harness;
   let dir: string;
   let url: string;
@@ -24,7 +25,7 @@ describe('outbox: NDJSON sink and export', () => {
     h = await startHarness(testOutbox([
       { name: 'file', kind: 'ndjson', path: join(dir, 'events.ndjson') },
       { name: 'products', kind: 'ndjson', path: join(dir, 'products.ndjson'), fsync: 'never', filter: { actions: ['UpsertProduct'] } },
-    ]));
+    ]), { backend });
     url = await h.listen();
     await h.actor('carol');
     for (let n = 0; n < 30; n++) {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { chmodSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { describeConfig, loadConfig } from '../src/config/config.js';
 import { eventJson } from '../src/outbox/sink.js';
 import { openSink } from '../src/outbox/sinks/index.js';
@@ -27,14 +28,14 @@ async function allDelivered(h: Harness, receiver: WebhookReceiver): Promise<bool
   return receiver.ids().size === (await h.writ.store.outboxHead());
 }
 
-describe('outbox: webhook sink', () => {
+describeEachBackend('outbox: webhook sink', (backend) => {
   const { file, secret } = webhookSecret();
   let receiver: WebhookReceiver;
   let h: Harness;
 
   before(async () => {
     receiver = await WebhookReceiver.start(secret);
-    h = await startHarness(testOutbox([{ name: 'hook', kind: 'webhook', url: receiver.url, secretFile: file, concurrency: 8 }]));
+    h = await startHarness(testOutbox([{ name: 'hook', kind: 'webhook', url: receiver.url, secretFile: file, concurrency: 8 }]), { backend });
   });
 
   after(async () => {
@@ -109,7 +110,7 @@ describe('outbox: webhook sink', () => {
   });
 });
 
-describe('outbox: a webhook answering 410 Gone', () => {
+describeEachBackend('outbox: a webhook answering 410 Gone', (backend) => {
   const { file, secret } = webhookSecret();
   let receiver: WebhookReceiver;
   let h: Harness;
@@ -117,7 +118,7 @@ describe('outbox: a webhook answering 410 Gone', () => {
   before(async () => {
     receiver = await WebhookReceiver.start(secret);
     receiver.answer = () => 410;
-    h = await startHarness(testOutbox([{ name: 'gone', kind: 'webhook', url: receiver.url, secretFile: file }]));
+    h = await startHarness(testOutbox([{ name: 'gone', kind: 'webhook', url: receiver.url, secretFile: file }]), { backend });
   });
 
   after(async () => {

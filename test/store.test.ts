@@ -9,6 +9,8 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { OutcomeCache } from '../src/pipeline/idempotency/outcome-cache.js';
 import { KnownKeys } from '../src/pipeline/idempotency/known-keys.js';
 import type { EntityRow, WriteBatch } from '../src/store/port.js';
+import { describeEachBackend } from './support/backends.js';
+import { openTestStore, type TestStore } from './support/stores.js';
 
 const dirs: string[] = [];
 function tempDb(): string {
@@ -30,19 +32,26 @@ function record(index: number): WriteBatch['records'][number] {
   return { row: { tenant: 't', scroll: 's', index, leaf: Buffer.from(`{"index":${index}}`), leafHash: String(index).padStart(64, '0'), requestId: `req-${index}`, actor: 'a', commandHash: 'c'.repeat(64), outcome: 'OK', code: null }, envelope: '{}' };
 }
 
-describe('the SQLite store', () => {
+describeEachBackend('the store', (backend) => {
+  const stores: TestStore[] = [];
+  const open = async () => {
+    const t = await openTestStore(backend);
+    stores.push(t);
+    return t;
+  };
+  after(() => Promise.all(stores.map((t) => t.dispose())));
+
   it('makes committed entities visible to reads, with history for point-in-time reads', async () => {
-    const store = new SqliteStore({ path: tempDb() });
+    const { store } = await open();
     await store.commit(batch({ entities: [row('a', 1, 0)] }));
     await store.commit(batch({ entities: [row('a', 2, 5)] }));
     assert.equal((await store.getEntity('t', 'thing', 'a'))?.version, 2);
     assert.equal((await store.getEntity('t', 'thing', 'a', 4))?.version, 1);
     assert.equal(await store.getEntity('t', 'thing', 'a', -1), null);
-    await store.close();
   });
 
   it('applies batches submitted back to back in order, and keeps the first outcome of a key', async () => {
-    const store = new SqliteStore({ path: tempDb() });
+    const { store } = await open();
     const outcome = (response: string) => ({ tenant: 't', actor: 'a', requestId: 'req-1', commandHash: 'h'.repeat(64), sigDigest: null, httpStatus: 200, response, createdAt: 1, scroll: 's', index: 0 });
     await Promise.all([
       store.commit(batch({ records: [record(0)], outcomes: [outcome('first')] })),
@@ -51,47 +60,33 @@ describe('the SQLite store', () => {
     ]);
     assert.deepEqual((await store.readLedger('t', 's', 0, 10)).map((r) => r.index), [0, 1, 2]);
     assert.equal((await store.getOutcome('t', 'a', 'req-1'))?.response, 'first');
-    await store.close();
+    assert.deepEqual((await store.logHeads()).map((h) => [h.tenant, h.scroll, h.size, h.lastLeafHash]), [['t', 's', 3, record(2).row.leafHash]]);
   });
 
   it('rolls back a failing batch whole, refuses the batches after it until recover(), then goes on', async () => {
-    const store = new SqliteStore({ path: tempDb() });
+    const { store } = await open();
     await store.commit(batch({ records: [record(0)] }));
-    // Index 0 again violates the ledger's primary key: the whole batch must vanish, entity included.
+    // Index 0 again: the whole batch must vanish, entity included.
     const failing = store.commit(batch({ entities: [row('b', 1, 1)], records: [record(1), record(0)] }));
     const after = store.commit(batch({ records: [record(1)] }));
-    await assert.rejects(failing, /UNIQUE|PRIMARY/);
+    await assert.rejects(failing, /UNIQUE|PRIMARY|duplicate key|not contiguous/);
     await assert.rejects(after, /refusing batches until recovery/);
     assert.equal(await store.getEntity('t', 'thing', 'b'), null);
     assert.equal((await store.readLedger('t', 's', 0, 10)).length, 1);
     await store.recover();
     await store.commit(batch({ records: [record(1)] }));
     assert.equal((await store.readLedger('t', 's', 0, 10)).length, 2);
-    await store.close();
   });
 
-  it('keeps every commit across a reopen, and reports WAL mode with synchronous=FULL', async () => {
-    const path = tempDb();
-    let store = new SqliteStore({ path });
-    assert.match(store.durability, /synchronous=FULL/);
-    await Promise.all(Array.from({ length: 50 }, (_, i) => store.commit(batch({ entities: [row(`k${i}`, 1, i)] }))));
-    await store.close();
-    store = new SqliteStore({ path });
+  it('keeps every commit across a reopen', async () => {
+    const t = await open();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => t.store.commit(batch({ entities: [row(`k${i}`, 1, i)] }))));
+    const store = await t.reopen();
     assert.equal((await store.listEntities('t', 'thing', null, 1000)).length, 50);
-    await store.close();
-  });
-
-  it('refuses commits at once, with a reason, when the writer thread has died', async () => {
-    const store = new SqliteStore({ path: tempDb() });
-    await store.commit(batch({ records: [record(0)] }));
-    await (store as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
-    await assert.rejects(store.commit(batch({ records: [record(1)] })), /writer thread exited/);
-    assert.equal((await store.readLedger('t', 's', 0, 10)).length, 1, 'reads still work');
-    await store.close();
   });
 
   it('prunes expired nonces and old outcomes in the writer', async () => {
-    const store = new SqliteStore({ path: tempDb() });
+    const { store } = await open();
     await store.commit(
       batch({
         nonces: [
@@ -105,6 +100,22 @@ describe('the SQLite store', () => {
     assert.equal(await store.getNonce('t', 'a', 'old-nonce'), null);
     assert.equal((await store.getNonce('t', 'a', 'new-nonce'))?.commandHash, 'y');
     assert.equal(await store.getOutcome('t', 'a', 'old-request'), null);
+  });
+});
+
+describe('the SQLite store', () => {
+  it('reports WAL mode with synchronous=FULL', async () => {
+    const store = new SqliteStore({ path: tempDb() });
+    assert.match(store.durability, /synchronous=FULL/);
+    await store.close();
+  });
+
+  it('refuses commits at once, with a reason, when the writer thread has died', async () => {
+    const store = new SqliteStore({ path: tempDb() });
+    await store.commit(batch({ records: [record(0)] }));
+    await (store as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await assert.rejects(store.commit(batch({ records: [record(1)] })), /writer thread exited/);
+    assert.equal((await store.readLedger('t', 's', 0, 10)).length, 1, 'reads still work');
     await store.close();
   });
 });

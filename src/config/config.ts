@@ -160,7 +160,8 @@ export interface Config {
   readonly mcp: { readonly maxSessions: number; readonly maxSessionsPerActor: number; readonly sessionIdleSeconds: number };
   /** GET /metrics: besides operators, a Prometheus scraper holding the token in this file may read it (null: none). */
   readonly metrics: { readonly scrapeTokenFile: string | null };
-  readonly store: { readonly kind: 'sqlite'; readonly path: string };
+  /** kind postgres: the database at `url`; `path` still places the home's local files (the search index). */
+  readonly store: { readonly kind: 'sqlite' | 'postgres'; readonly path: string; readonly url: string | null };
   readonly auth: {
     readonly require: AuthRequire;
     /** Who may read: 'policy' (an identity, and Cedar decides) or 'open' (anyone; loopback development only). */
@@ -263,7 +264,7 @@ export function loadConfig(home: string, overrides: ConfigInput = {}): Config {
       sessionIdleSeconds: m.mcp?.sessionIdleSeconds ?? DEFAULT_MCP_SESSION_IDLE_SECONDS,
     },
     metrics: { scrapeTokenFile: m.metrics?.scrapeTokenFile ? at(m.metrics.scrapeTokenFile) : null },
-    store: { kind: m.store?.kind ?? 'sqlite', path: at(m.store?.path ?? 'data/writ.db') },
+    store: storeOf(m.store, at),
     auth: {
       require: m.auth?.require ?? 'signature',
       reads: m.auth?.reads ?? DEFAULT_READS,
@@ -383,6 +384,14 @@ function outboxOf(o: Record<string, any>, at: (p: string) => string): OutboxConf
     deliveryLogKeep: o.deliveryLogKeep ?? DEFAULT_DELIVERY_LOG_KEEP,
     sinks,
   };
+}
+
+/** The store: SQLite at `path` unless kind is postgres (which needs `url`). */
+function storeOf(s: { kind?: string; path?: string; url?: string } | undefined, at: (p: string) => string): Config['store'] {
+  const kind = s?.kind === 'postgres' ? 'postgres' : 'sqlite';
+  if (kind === 'postgres' && !s?.url) throw new ConfigError(['/store kind "postgres" needs url (postgres://user@host:5432/database)'], 'store');
+  if (kind === 'sqlite' && s?.url) throw new ConfigError(['/store url is set but kind is not "postgres"; set kind "postgres" or remove url'], 'store');
+  return { kind, path: at(s?.path ?? 'data/writ.db'), url: kind === 'postgres' ? s!.url! : null };
 }
 
 function mergeInput(a: ConfigInput, b: ConfigInput): ConfigInput {

@@ -27,7 +27,8 @@ export const CONFIG_SCHEMA = {
     store: {
       type: 'object',
       additionalProperties: false,
-      properties: { kind: { enum: ['sqlite'] }, path: str },
+      // kind postgres: `url` (postgres://…) names the database; `path` still places the home's local files.
+      properties: { kind: { enum: ['sqlite', 'postgres'] }, path: str, url: { type: 'string', pattern: '^postgres(ql)?://' } },
     },
     auth: {
       type: 'object',

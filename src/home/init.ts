@@ -80,10 +80,12 @@ export function summary(config: Config, created: boolean, admins: readonly strin
  * (bootstrapAdmins, which `writ tenants create` uses too). Non-interactive; refuses to touch a home
  * that is already initialised.
  */
-export async function initHome(homeArg: string, options: { tenant?: string; host?: string; port?: number; admins?: string } = {}): Promise<InitResult> {
+export async function initHome(homeArg: string, options: { tenant?: string; host?: string; port?: number; admins?: string; store?: string } = {}): Promise<InitResult> {
   const home = resolve(homeArg);
   if (isInitialised(home)) throw new Error(`${home} is already a writ home (config.json exists); use it with --home, or choose another folder`);
   const admins = parseAdmins(options.admins);
+  // A PostgreSQL store (--store) is checked before anything is written to the home.
+  const store = options.store ? await (await import('./init-postgres.js')).postgresStoreSection(options.store) : { path: 'data/writ.db' };
   mkdirSync(join(home, 'data'), { recursive: true, mode: 0o700 });
   mkdirSync(join(home, 'keys'), { recursive: true, mode: 0o700 });
   mkdirSync(join(home, 'policies'), { recursive: true });
@@ -92,7 +94,7 @@ export async function initHome(homeArg: string, options: { tenant?: string; host
     tenant,
     ...(admins[0] !== DEFAULT_ADMIN ? { admin: admins[0] } : {}),
     server: { host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT },
-    store: { path: 'data/writ.db' },
+    store,
     ledger: { logKeyFile: 'keys/log.key' },
   };
   const config = loadConfig(home, fileConfig);

@@ -1,5 +1,6 @@
 import { formatCheckpoint, fromHex, parseCheckpoint, toBase64, toHex, type Hasher } from '../core/tlog/index.js';
 import type { CheckpointRow, LogStore } from '../store/port.js';
+import type { Lease } from '../store/shared.js';
 import { logError } from '../util/log.js';
 import type { Anchor, CheckpointToAnchor } from './anchors/anchor.js';
 import type { NoteSigner } from './note-signer.js';
@@ -23,6 +24,11 @@ export interface IntegratorDeps {
   /** Cosignatures a checkpoint needs to count as witnessed (0: witnesses are optional). */
   readonly witnessQuorum: number;
   readonly now: () => number;
+  /**
+   * A store shared by several processes: only the holder of this lease signs checkpoints; the others
+   * follow the logs' sizes and checkpoints from the store (docs/deploy.md).
+   */
+  readonly lease?: Lease;
 }
 
 interface LogState {
@@ -64,6 +70,7 @@ export class Integrator {
   private anchorQueue: CheckpointToAnchor[] = [];
   private anchoring: Promise<void> | null = null;
   private closed = false;
+  private following: Promise<void> | null = null;
 
   private constructor(private readonly deps: IntegratorDeps) {
     this.reader = new TileReader(deps.store, deps.hasher);
@@ -77,7 +84,43 @@ export class Integrator {
     for (const cp of await deps.store.latestCheckpoints()) it.state(cp.tenant, cp.scroll).latest = cp;
     for (const s of it.logs.values()) await it.check(s);
     await it.checkAnchors();
+    if (deps.lease) {
+      // A new signer starts from the store's tiles and checkpoints, not from what it saw as a follower.
+      deps.lease.onChange = (held) => {
+        if (!held) return;
+        for (const s of it.logs.values()) s.edge = null;
+        void it.follow();
+      };
+    }
     return it;
+  }
+
+  /**
+   * Takes in the logs' sizes that other processes made durable and, unless this process signs, the
+   * checkpoints the signer stored; wakes the receipts waiting for them.
+   */
+  private follow(): Promise<void> {
+    this.following ??= (async () => {
+      for (const h of await this.deps.store.logHeads()) this.noteDurable(h.tenant, h.scroll, h.size);
+      for (const cp of await this.deps.store.latestCheckpoints()) {
+        const s = this.state(cp.tenant, cp.scroll);
+        if (cp.size > (s.latest?.size ?? 0)) {
+          s.latest = cp;
+          s.edge = null;
+        }
+      }
+      for (const s of this.logs.values()) for (const w of s.waiters.splice(0)) w();
+    })()
+      .catch((err) => logError('following the shared store failed; it is retried at the next interval', err))
+      .finally(() => {
+        this.following = null;
+      });
+    return this.following;
+  }
+
+  /** True when another process signs the checkpoints of this store. */
+  private follower(): boolean {
+    return this.deps.lease !== undefined && !this.deps.lease.held();
   }
 
   private state(tenant: string, scroll: string): LogState {
@@ -148,10 +191,18 @@ export class Integrator {
   }
 
   private tick(): void {
+    if (this.deps.lease) {
+      // Sizes other processes made durable first; then sign, if this process holds the lease.
+      void this.follow().then(() => {
+        if (!this.follower()) for (const s of this.logs.values()) if (!s.running && !s.problem && s.durable > (s.latest?.size ?? 0)) void this.run(s);
+      });
+      return;
+    }
     for (const s of this.logs.values()) if (!s.running && !s.problem && s.durable > (s.latest?.size ?? 0)) void this.run(s);
   }
 
   private run(s: LogState): Promise<void> {
+    if (this.follower()) return this.follow();
     s.running ??= this.integrate(s)
       .catch((err) => {
         // The edge may hold leaves whose tiles were not written: rebuild it from the store next time.

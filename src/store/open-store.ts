@@ -2,6 +2,11 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from '../config/config.js';
 import type { Store } from './port.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { MigrationResult } from './postgres/migrate.js';
+
+export { StoreOpenError } from './postgres/errors.js';
+export { checkUrl as checkStoreUrl } from './postgres/connect.js';
+export type { MigrationResult };
 
 export interface OpenStoreOptions {
   /** What this process is (`writ serve`, `writ init`, …): a second process on the home is told who holds it. */
@@ -20,7 +25,18 @@ type Backend = (config: Config, options: OpenStoreOptions) => Store | Promise<St
 const BACKENDS: Readonly<Record<string, Backend>> = {
   // Takes the home's writer lock: a second writ on the same store is refused here, naming the first.
   sqlite: (config, options) => new SqliteStore({ path: config.store.path, command: options.command, readOnly: options.readOnly }),
+  // Shared by design (docs/deploy.md): migrated when opened for writes, and checked to take them.
+  postgres: (config, options) => openPostgres(config.store.url ?? '', options),
 };
+
+/**
+ * A PostgreSQL store by its URL (`writ migrate`, `writ init --store`, or store.kind "postgres"), with
+ * what its migration did. The driver is loaded only here, when a PostgreSQL store is asked for.
+ */
+export async function openPostgres(url: string, options: OpenStoreOptions = {}): Promise<Store & { readonly migration: MigrationResult }> {
+  const { PostgresStore } = await import('./postgres/postgres-store.js');
+  return PostgresStore.open({ url, command: options.command, readOnly: options.readOnly });
+}
 
 /** The kinds of store this build knows. */
 export const STORE_KINDS: readonly string[] = Object.keys(BACKENDS);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { base32Encode } from '../../src/approvals/totp.js';
 import type { Signer } from '../../src/sdk/sign.js';
+import type { Backend } from './backends.js';
 import { startHarness, type Harness } from './harness.js';
 import type { ManualClock } from './stage-helpers.js';
 
@@ -50,8 +51,8 @@ export async function finalOutcome(h: Harness, held: Held): Promise<{ status: nu
  * UpsertProduct by role merch needs one publisher's approval and the airlock (floor 120 s, ceiling
  * 600 s); the sweeper is off, so the tests decide when time passes.
  */
-export async function startAirlockHarness(clock: ManualClock, key: Buffer): Promise<Harness> {
-  const h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+export async function startAirlockHarness(clock: ManualClock, key: Buffer, backend: Backend = 'sqlite'): Promise<Harness> {
+  const h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now, backend });
   writeFileSync(join(h.home, 'keys', 'totp.secret'), base32Encode(key) + '\n', { mode: 0o600 });
   writeFileSync(
     join(h.home, 'policies', 'airlock.cedar'),

@@ -10,10 +10,13 @@ import { signEnvelope, readAuthorization, type ReadSigner, type Signer } from '.
 import { buildServer } from '../../src/transports/http/server.js';
 import { openWrit, type OpenOptions, type Writ } from '../../src/writ.js';
 import { readFileSync } from 'node:fs';
+import { dropDatabase, freshDatabase, type Backend } from './backends.js';
 
 /** A temporary writ home with a running in-process writ and an HTTP server (inject() or a real socket). */
 export interface Harness {
   readonly home: string;
+  /** The store backend the harness runs on (a fresh PostgreSQL database per harness for postgres). */
+  readonly backend: Backend;
   readonly init: InitResult;
   readonly writ: Writ;
   readonly app: FastifyInstance;
@@ -48,9 +51,15 @@ export function newSigner(keyId: string, alg: 'ed25519' | 'es256' = 'ed25519'): 
   return { key: { alg, key: pair.privateKey }, keyId, publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(), privateKey: pair.privateKey };
 }
 
-export async function startHarness(overrides: ConfigInput = {}, options: OpenOptions = {}): Promise<Harness> {
+/** How a harness opens writ: writ's own options, and the store backend (SQLite by default). */
+export interface HarnessOptions extends OpenOptions {
+  readonly backend?: Backend;
+}
+
+export async function startHarness(overrides: ConfigInput = {}, { backend = 'sqlite', ...options }: HarnessOptions = {}): Promise<Harness> {
   const home = mkdtempSync(join(tmpdir(), 'writ-test-'));
-  const init = await initHome(home, { port: 0 });
+  const database = backend === 'postgres' ? await freshDatabase() : null;
+  const init = await initHome(home, { port: 0, ...(database ? { store: database } : {}) });
   if (Object.keys(overrides).length) {
     const file = join(home, 'config.json');
     const current = JSON.parse(readFileSync(file, 'utf8'));
@@ -62,6 +71,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: OpenOpt
   let app = buildServer(writ);
   const h: Harness = {
     home,
+    backend,
     init,
     get writ() {
       return writ;
@@ -128,6 +138,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: OpenOpt
       await app.close();
       await writ.close();
       rmSync(home, { recursive: true, force: true });
+      if (database) await dropDatabase(database);
     },
   };
   return h;

@@ -19,6 +19,9 @@ import { replayOf } from '../idempotency/idempotency.js';
 import { RecordTooLarge } from '../../ledger/record.js';
 import { errorAnswer, toReply } from '../reply.js';
 import { logError } from '../../util/log.js';
+import type { WriteTurn } from '../../store/shared.js';
+import { SYSTEM_TYPES } from '../../state/directory.js';
+import { TurnKeeper } from './turns.js';
 
 /** What the apply stage uses of the store: it commits batches, and reads outcomes, entities and log heads (never the outbox). */
 export type ApplyStore = StoreLifecycle & CommandStore & EntityStore & LogStore;
@@ -52,6 +55,8 @@ export interface ApplierDeps {
   /** Expiry to persist with a checked nonce. */
   readonly nonceExpiry: (ctx: CommandContext) => number;
   readonly now: () => number;
+  /** A store shared with other writ processes: batches are planned and committed within its write turn (turns.ts). */
+  readonly turn?: WriteTurn;
 }
 
 type Unit = { readonly ctx: CommandContext; readonly error?: WritError; readonly resolve: (reply: Reply) => void };
@@ -95,6 +100,7 @@ export class Applier {
   private readonly deps: ApplierDeps;
   /** The time of the unit being processed (and of its follow-up), while there is one. */
   private unitNow: number | null = null;
+  private readonly turns: TurnKeeper | null;
 
   private constructor(deps: ApplierDeps) {
     const read = (tenant: string, type: string, id: string) => this.getEntity(tenant, type, id);
@@ -114,6 +120,19 @@ export class Applier {
       recordExists: async (tenant, scroll, index) => (await deps.store.readLedger(tenant, scroll, index, 1))[0]?.index === index,
     };
     this.settleDeps = { ...deps, writer: this.writer, read, plan: (ctx, current) => this.plan(ctx, current), recheck: (held) => recheckHeld({ ...deps, read }, held) };
+    this.turns = deps.turn ? new TurnKeeper(deps.turn, (start) => this.resync(start.registries), () => this.settled()) : null;
+  }
+
+  /** Another process wrote since this one's last turn: reload the log heads, and the directory if it changed. */
+  private async resync(registries: boolean): Promise<void> {
+    await this.sequencer.load(this.deps.store);
+    if (!registries) return;
+    const roleType = this.deps.directory.roleType;
+    for (const type of [...Object.values(SYSTEM_TYPES), ...(roleType ? [roleType] : [])]) this.deps.directory.apply(await this.deps.store.allEntitiesOfType(type));
+  }
+
+  private async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   static async open(deps: ApplierDeps): Promise<Applier> {
@@ -150,9 +169,30 @@ export class Applier {
   }
 
   private async drain(): Promise<void> {
+    do {
+      await this.drainQueue();
+      // Nothing queued: let the batches in flight settle and give the write turn up (shared stores).
+      await this.turns?.yield(true);
+    } while (this.queue.length > 0);
+    this.draining = false;
+  }
+
+  private async drainQueue(): Promise<void> {
     while (this.queue.length > 0) {
       if (this.recovering) await this.recovering;
       while (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.inFlight);
+      if (this.turns) {
+        try {
+          await this.turns.take();
+        } catch (err) {
+          this.failBatch(this.queue.splice(0, this.deps.maxBatch), err);
+          continue;
+        }
+      }
+      // A batch in flight may have failed while this loop waited above: its epoch is already the new
+      // one, so planning now would not be caught by the check below, and would read the overlay of
+      // the failed batch (answering a retry of its command from an outcome that was never stored).
+      if (this.recovering) continue;
       const batch = this.queue.splice(0, this.deps.maxBatch);
       const epoch = this.epoch;
       const w = newWrites();
@@ -165,6 +205,9 @@ export class Applier {
         continue;
       }
       if (epoch !== this.epoch) {
+        // The recovery may have cleared the overlay before this batch's writes went into it: take
+        // them out, or a retry of one of its commands would be answered from an outcome never stored.
+        this.overlay.release([...w.entities, ...w.erasedVersions], [...w.outcomes, ...w.outcomeUpdates]);
         this.failBatch(batch, new Error('a batch committed before this one failed'));
         continue;
       }
@@ -198,8 +241,8 @@ export class Applier {
       );
       this.inFlight.add(committing);
       void committing.finally(() => this.inFlight.delete(committing));
+      await this.turns?.yield(this.queue.length === 0);
     }
-    this.draining = false;
   }
 
   private startRecovery(): void {
@@ -207,7 +250,9 @@ export class Applier {
     if (this.recovering) return;
     this.recovering = (async () => {
       // Every batch submitted so far is refused by the store now; wait until all have settled.
-      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      await this.settled();
+      // A failure ends the write turn: the next one starts from the database's state.
+      await this.turns?.yield(true).catch(() => undefined);
       this.gate = Promise.resolve();
       this.overlay.clear();
       await this.sequencer.load(this.deps.store);
@@ -261,6 +306,15 @@ export class Applier {
         error = new WritError('IDEMPOTENCY_KEY_REUSED', `requestId ${JSON.stringify(requestId)} was already used for another command`);
       }
     }
+    // Beside other processes, authentication may have used a key registry older than this turn's
+    // (another process revoked the key since): the key is checked again against the current one.
+    if (!error && this.turns && ctx.auth.method === 'signature' && ctx.auth.keyId && ctx.envelope.signature) {
+      try {
+        this.deps.directory.usableKey(ctx.envelope.tenant, ctx.auth.keyId, ctx.envelope.actor, ctx.envelope.signature.alg, this.deps.now());
+      } catch (err) {
+        error = toWritError(err);
+      }
+    }
     if (!error) {
       let plan: EffectPlan | undefined;
       let current: EntityRow | null = null;
@@ -275,6 +329,8 @@ export class Applier {
         if (planned.redactions?.length && !ctx.hold) erasures = await this.planErasures(ctx.envelope.tenant, planned.redactions);
         plan = planned;
       } catch (err) {
+        // The store could not be read (a database that is away): refuse the batch, record nothing.
+        if (err instanceof WritError && err.code === 'UNAVAILABLE') throw err;
         error = toWritError(err);
         if (!(err instanceof WritError)) logError('effect failed; the command is recorded as INTERNAL', err, { action: ctx.envelope.action, requestId: ctx.envelope.requestId });
       }

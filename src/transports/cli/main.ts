@@ -9,6 +9,7 @@ import { registerKeyCommands } from './keys.js';
 import { registerKnowledgeCommands } from './knowledge.js';
 import { registerLedgerCommands } from './ledger.js';
 import { registerMcpCommand } from './mcp.js';
+import { registerMigrateCommand } from './migrate.js';
 import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerRebuildCommand } from './rebuild.js';
@@ -46,6 +47,7 @@ registerRebuildCommand(program);
 registerRunCommands(program);
 registerOpsCommands(program);
 registerMcpCommand(program);
+registerMigrateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

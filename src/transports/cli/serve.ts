@@ -8,12 +8,14 @@ import { openWrit } from '../../writ.js';
 import { buildServer } from '../http/server.js';
 import type { NatsIntake } from '../nats/intake.js';
 import { CliError, globals, parsePort as port, print } from './context.js';
+import { asCliError, storeOption, storeOverride } from './store-option.js';
 
 interface ServeOptions {
   host?: string;
   port?: number;
   nats?: string;
   forceOpenReads?: boolean;
+  store?: string;
 }
 
 /**
@@ -29,6 +31,7 @@ async function serve(home: string, overrides: ServeOptions, banner: boolean): Pr
   const config = loadConfig(home, {
     server: { ...(overrides.host ? { host: overrides.host } : {}), ...(overrides.port !== undefined ? { port: overrides.port } : {}) },
     ...(overrides.nats ? { nats: { url: overrides.nats } } : {}),
+    ...storeOverride(overrides.store),
   });
   let warning: string | null;
   try {
@@ -38,7 +41,9 @@ async function serve(home: string, overrides: ServeOptions, banner: boolean): Pr
   }
   // Loud on every start: open reads must never go unnoticed (docs/security.md).
   if (warning) process.stderr.write(`writ: ${warning}\n`);
-  const writ = await openWrit(config, { command });
+  const writ = await openWrit(config, { command }).catch((err: unknown) => {
+    throw asCliError(err);
+  });
   let intake: NatsIntake | undefined;
   const app = buildServer(writ, { logger: !banner, health: config.nats.url ? { nats: () => intake?.status() ?? { state: 'starting' } } : {} });
   app.log.info({ config: describeConfig(config) }, 'effective configuration');
@@ -85,18 +90,18 @@ async function serve(home: string, overrides: ServeOptions, banner: boolean): Pr
 }
 
 export function registerServeCommands(program: Command): void {
-  program
-    .command('init')
+  storeOption(program
+    .command('init'))
     .description('create a writ home: config, data folder, log signing key and a first admin (prints a JSON summary)')
     .option('--tenant <tenant>', 'tenant of the first admin', 'default')
     .option('--admins <actors>', 'comma-separated admins to create, each with keys/<actor>.key and key id <actor>#1 (default: one admin, "admin"); granting admin later needs two other admins')
     .option('--host <host>', 'address the server will listen on', '127.0.0.1')
     .option('--port <port>', 'port the server will listen on', port)
-    .action(async (opts: { tenant: string; admins?: string; host: string; port?: number }, cmd: Command) => {
+    .action(async (opts: { tenant: string; admins?: string; host: string; port?: number; store?: string }, cmd: Command) => {
       const g = globals(cmd);
       let result;
       try {
-        result = await initHome(g.home, { tenant: opts.tenant, admins: opts.admins, host: opts.host, port: opts.port });
+        result = await initHome(g.home, { tenant: opts.tenant, admins: opts.admins, host: opts.host, port: opts.port, store: opts.store });
       } catch (err) {
         throw new CliError((err as Error).message, 2);
       }
@@ -104,8 +109,8 @@ export function registerServeCommands(program: Command): void {
       if (result.note) process.stderr.write(`writ: note: ${result.note}\n`);
     });
 
-  program
-    .command('serve')
+  storeOption(program
+    .command('serve'))
     .description('run the HTTP server on an initialised home (and the NATS command intake with --nats)')
     .option('--host <host>', 'address to listen on (default from config: 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default from config: 8787)', port)
@@ -117,8 +122,8 @@ export function registerServeCommands(program: Command): void {
       await serve(g.home, opts, false);
     });
 
-  program
-    .command('start')
+  storeOption(program
+    .command('start'))
     .description('initialise the home on first run, then serve, printing how to submit a first command')
     .option('--host <host>', 'address to listen on')
     .option('--port <port>', 'port to listen on', port)
@@ -127,7 +132,7 @@ export function registerServeCommands(program: Command): void {
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);
       if (!isInitialised(g.home)) {
-        const created = await initHome(g.home, { host: opts.host, port: opts.port });
+        const created = await initHome(g.home, { host: opts.host, port: opts.port, store: opts.store });
         process.stdout.write(`Initialised a new writ home at ${created.home}\n  admin key ${created.keyFile} (key id ${created.keyId})\n${created.note ? `  note: ${created.note}\n` : ''}`);
       } else {
         const s = summary(loadConfig(g.home), false);

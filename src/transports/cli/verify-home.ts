@@ -9,6 +9,7 @@ import { WitnessClient } from '../../ledger/witness-client.js';
 import { verifyDeployment, type VerifyDeps, type VerifyReport } from '../../ledger/verify/deployment.js';
 import type { LogStore, StoreLifecycle } from '../../store/port.js';
 import { openStore } from '../../store/open-store.js';
+import { asCliError } from './store-option.js';
 import { openCatalog, openSigner } from '../../writ.js';
 import { CliError } from './context.js';
 import { progressBar } from './progress.js';
@@ -34,7 +35,7 @@ export function phasedProgress(enabled: boolean): (what: string, done: number, t
  * home's packs (built-in and its own) to check the entity state.
  */
 export async function verifyHome(config: Config, opts: { vkey?: string; progress: boolean }): Promise<VerifyReport> {
-  if (!existsSync(config.store.path)) throw new CliError(`no database at ${config.store.path}; nothing to verify`, 2);
+  if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) throw new CliError(`no database at ${config.store.path}; nothing to verify`, 2);
   const logKey = opts.vkey ? parseVerifierKey(opts.vkey) : openSigner(config).verifierKey;
   const anchored: AnchoredCheckpoint[] = [];
   if (config.anchors.ndjson && existsSync(config.anchors.ndjson)) {
@@ -47,7 +48,9 @@ export async function verifyHome(config: Config, opts: { vkey?: string; progress
     anchored.push(...(await a.readAll()));
     await a.close();
   }
-  const store: VerifyDeps['store'] & Pick<StoreLifecycle, 'close'> = await openStore(config, { readOnly: true });
+  const store: VerifyDeps['store'] & Pick<StoreLifecycle, 'close'> = await openStore(config, { readOnly: true, command: 'writ verify' }).catch((err: unknown) => {
+    throw asCliError(err);
+  });
   try {
     const witnessed = await probeWitnesses(config, store);
     return await verifyDeployment({ store, originPrefix: config.ledger.originPrefix, logKey, hasher: nodeHasher, anchored, witnessed, state: await replayDeps(config), progress: phasedProgress(opts.progress) });
