@@ -96,6 +96,26 @@ describePostgres('several writ processes on one PostgreSQL database', () => {
     assert.equal(after.body.code, 'KEY_REVOKED');
   });
 
+  it('refuses on one process a role revoked through another, even when the first has not heard of it yet', async () => {
+    const signer = newSigner('lou#1');
+    const sign = (action: string, payload: Record<string, unknown>, by: Signer) => signEnvelope({ action, payload }, by, { tenant }).envelope as unknown as Record<string, any>;
+    await acknowledge(sign('writ.RegisterKey', { actor: 'lou', keyId: signer.keyId, alg: 'ed25519', publicKey: signer.publicPem }, admin), () => procs[0]!);
+    await acknowledge(sign('AssignRole', { actor: 'lou', role: 'editor' }, admin), () => procs[0]!);
+    // procs[1] learns of lou's key and role within a second: lou's command there is applied.
+    for (let tries = 0; ; tries++) {
+      const sent = await post(procs[1]!.url, product(signer, tenant, `lou-${tries}`, tries));
+      if (sent.status === 200) break;
+      assert.ok(['UNKNOWN_KEY', 'FORBIDDEN'].includes(sent.body?.code) && tries < 100, JSON.stringify(sent.body));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await acknowledge(sign('RevokeRole', { actor: 'lou', role: 'editor' }, admin), () => procs[0]!);
+    // At once, before procs[1] polls the registry: it authorizes with lou's old roles, and the write
+    // turn (which reloads what another process changed) must still refuse the command.
+    const after = await post(procs[1]!.url, product(signer, tenant, 'lou-after', 1000));
+    assert.equal(after.status, 403, JSON.stringify(after.body));
+    assert.equal(after.body.code, 'FORBIDDEN');
+  });
+
   it('hands checkpoint signing to another process within seconds when the signer is killed with SIGKILL', async () => {
     const signer = pidOf(await leaseHolder(url, 'signer'));
     const victim = procs.find((p) => p.child.pid === signer);
