@@ -42,6 +42,7 @@ import { openStore } from './store/open-store.js';
 import { followRegistries, leaseReady, sharedOf, shareLease } from './store/shared.js';
 import { SYSTEM_TYPES } from './state/directory.js';
 import { leaseDispatcher } from './outbox/leased.js';
+import { openConsumer } from './outbox/consumer.js';
 import { packageRoot } from './util/package-root.js';
 
 /** A running writ: the store, the catalog and policy, and the pipeline over them. */
@@ -315,18 +316,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       },
       // A job's consumer is a sink of its own: its cursor is kept like a configured sink's. Its
       // maxAttempts bounds deliveries writ itself refused (closing); the job bounds its own work.
-      consume: async (name, actions, sink) => {
-        const sinkConfig: SinkConfig = { name, kind: 'ndjson', path: '', fsync: 'never', filter: { actions: [...actions] }, maxAttempts: 1000 };
-        const open = () => Dispatcher.open({ store, config: { ...config.outbox, sinks: [sinkConfig] }, now, open: () => sink });
-        if (outboxLease) {
-          let current: Dispatcher | null = null;
-          const following = leaseDispatcher(outboxLease(), open, (d) => (current = d));
-          return { wake: () => current?.wake(), close: () => following.close() };
-        }
-        const consumer = await open();
-        consumer.start();
-        return { wake: () => consumer.wake(), close: () => consumer.close() };
-      },
+      consume: (name, actions, sink) => openConsumer({ store, outbox: config.outbox, now, lease: outboxLease?.() }, name, actions, sink),
       metric: (family) => metrics.family(family),
     });
     const sweeper = new ApprovalSweeper({
