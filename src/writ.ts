@@ -40,7 +40,6 @@ import type { Queries } from './transports/queries.js';
 import { approvalQueries } from './approvals/queries.js';
 import { openStore } from './store/open-store.js';
 import { followRegistries, leaseReady, sharedOf, shareLease } from './store/shared.js';
-import { SYSTEM_TYPES } from './state/directory.js';
 import { leaseDispatcher } from './outbox/leased.js';
 import { openConsumer } from './outbox/consumer.js';
 import { packageRoot } from './util/package-root.js';
@@ -178,8 +177,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   try {
     const directory = await Directory.load(store, configuredHmacKeys(config), catalog.roleDocs);
     // Beside other processes, keys, roles and flags they change reach this one within a second.
-    const registryTypes = [...Object.values(SYSTEM_TYPES), ...(catalog.roleDocs ? [catalog.roleDocs.type] : [])];
-    if (shared) unfollow = followRegistries(shared, async () => { for (const type of registryTypes) directory.apply(await store.allEntitiesOfType(type)); });
+    if (shared) unfollow = followRegistries(shared, () => directory.reload(store));
     verifier = createVerifier(config.verify.workers);
     const jwt = new JwtVerifier(config.auth.jwt, { skewSeconds: config.freshness.skewSeconds, now });
     const access = new ReadAccess({ policy, directory, jwt, verifier, now, skewSeconds: config.freshness.skewSeconds, home: config.tenant, mode: config.auth.reads });

@@ -50,9 +50,13 @@ export class Directory {
     const d = new Directory(roles);
     d.configuredKeys.push(...configured);
     for (const k of configured) d.keys.set(`${k.tenant}\n${k.keyId}`, k);
-    const types = [...Object.values(SYSTEM_TYPES), ...(roles ? [roles.type] : [])];
-    for (const type of types) d.apply(await store.allEntitiesOfType(type));
+    await d.reload(store);
     return d;
+  }
+
+  /** Reads every registry type (keys, flags, the role documents) from the store again: at load, and when another process changed them. */
+  async reload(store: Pick<EntityStore, 'allEntitiesOfType'>): Promise<void> {
+    for (const type of [...Object.values(SYSTEM_TYPES), ...(this.roleDocs ? [this.roleDocs.type] : [])]) this.apply(await store.allEntitiesOfType(type));
   }
 
   /** The entity type that holds an actor's roles, if a pack provides one. */

@@ -20,7 +20,6 @@ import { RecordTooLarge } from '../../ledger/record.js';
 import { errorAnswer, toReply } from '../reply.js';
 import { logError } from '../../util/log.js';
 import type { WriteTurn } from '../../store/shared.js';
-import { SYSTEM_TYPES } from '../../state/directory.js';
 import { TurnKeeper } from './turns.js';
 
 /** What the apply stage uses of the store: it commits batches, and reads outcomes, entities and log heads (never the outbox). */
@@ -126,9 +125,7 @@ export class Applier {
   /** Another process wrote since this one's last turn: reload the log heads, and the directory if it changed. */
   private async resync(registries: boolean): Promise<void> {
     await this.sequencer.load(this.deps.store);
-    if (!registries) return;
-    const roleType = this.deps.directory.roleType;
-    for (const type of [...Object.values(SYSTEM_TYPES), ...(roleType ? [roleType] : [])]) this.deps.directory.apply(await this.deps.store.allEntitiesOfType(type));
+    if (registries) await this.deps.directory.reload(this.deps.store);
   }
 
   private async settled(): Promise<void> {
