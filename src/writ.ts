@@ -4,9 +4,7 @@ import { ApprovalSweeper } from './approvals/sweeper.js';
 import { loadCatalog, type Catalog } from './catalog/catalog.js';
 import { PackRuntime } from './catalog/pack-runtime.js';
 import type { Config, SinkConfig } from './config/config.js';
-import type { Anchor } from './ledger/anchors/anchor.js';
-import { GitAnchor } from './ledger/anchors/git-anchor.js';
-import { NdjsonAnchor } from './ledger/anchors/ndjson-anchor.js';
+import { openAnchors } from './ledger/anchors/open-anchors.js';
 import { Integrator } from './ledger/integrator.js';
 import { WritMetrics } from './metrics/metrics.js';
 import { registerStateFamilies } from './metrics/state-families.js';
@@ -127,15 +125,6 @@ export function openSigner(config: Config): NoteSigner {
     throw new Error(`the log signing key ${config.ledger.logKeyFile} is missing; restore it from a backup (checkpoints must keep verifying) or set ledger.logKeyFile`);
   }
   return new NoteSigner(config.ledger.originPrefix, readFileSync(config.ledger.logKeyFile, 'utf8'));
-}
-
-async function openAnchors(config: Config): Promise<Anchor[]> {
-  const anchors: Anchor[] = [];
-  if (config.anchors.ndjson) anchors.push(await NdjsonAnchor.open({ path: config.anchors.ndjson }));
-  if (config.anchors.git) {
-    anchors.push(await GitAnchor.open({ path: config.anchors.git.path, ...(config.anchors.git.remote ? { push: { remote: config.anchors.git.remote } } : {}) }));
-  }
-  return anchors;
 }
 
 /**

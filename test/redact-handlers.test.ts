@@ -7,7 +7,7 @@ import { verifyHome } from '../src/transports/cli/verify-home.js';
 import { runWrit } from './support/cli.js';
 import { rid, startHarness, type Harness } from './support/harness.js';
 import { assertOk } from './support/stage-helpers.js';
-import { allRows, fileBytes } from './support/db-scan.js';
+import { allRows, fileBytes, tamperedVerify } from './support/db-scan.js';
 
 const ERASED = '[redacted]';
 const TITLE = 'Layoffs in the Lisbon office';
@@ -114,19 +114,7 @@ describe('writ.Redact erases every copy of a code-handler command', () => {
 
   describe('writ verify tells the redaction of a code-handler command from tampering', () => {
     /** Runs `sql` on the closed store, verifies, undoes it; returns the problems. */
-    async function tampered(sql: string, undo: string, ...params: unknown[]): Promise<string[]> {
-      await h.writ.close();
-      const d = new Database(db);
-      try {
-        assert.equal(d.prepare(sql).run(...params).changes, 1, sql);
-        const report = await verifyHome(loadConfig(h.home), { progress: false });
-        return report.problems.map((p: { message: string }) => p.message);
-      } finally {
-        d.prepare(undo).run(...params);
-        d.close();
-        await h.restart();
-      }
-    }
+    const tampered = (sql: string, undo: string, ...params: unknown[]) => tamperedVerify(h, sql, undo, ...params);
     const page = (v: number) => `type = 'page' AND id = 'memo' AND version = ${v}`;
 
     it('reports a changed field beside an erased one, in the version SaveDraftPage wrote', async () => {

@@ -8,7 +8,7 @@ import { verifyHome } from '../src/transports/cli/verify-home.js';
 import { runWrit } from './support/cli.js';
 import { rid, startHarness, type Harness } from './support/harness.js';
 import { assertOk } from './support/stage-helpers.js';
-import { allRows, fileBytes } from './support/db-scan.js';
+import { allRows, fileBytes, tamperedVerify } from './support/db-scan.js';
 
 const EMAIL = 'paul.private@example.com';
 const HELD_EMAIL = 'vera.secret@example.com';
@@ -120,19 +120,7 @@ describe('writ.Redact erases every copy of the values writ holds', () => {
 
   describe('writ verify tells a redaction from tampering', () => {
     /** Runs `sql` on the closed store, verifies, undoes it; returns the problems. */
-    async function tampered(sql: string, undo: string, ...params: unknown[]): Promise<string[]> {
-      await h.writ.close();
-      const d = new Database(db);
-      try {
-        assert.equal(d.prepare(sql).run(...params).changes, 1, sql);
-        const report = await verifyHome(loadConfig(h.home), { progress: false });
-        return report.problems.map((p: { message: string }) => p.message);
-      } finally {
-        d.prepare(undo).run(...params);
-        d.close();
-        await h.restart();
-      }
-    }
+    const tampered = (sql: string, undo: string, ...params: unknown[]) => tamperedVerify(h, sql, undo, ...params);
     const version = (id: string, v: number) => `type = 'profile' AND id = '${id}' AND version = ${v}`;
 
     it('reports a changed field that the redaction did not erase, in the version the redacted command wrote', async () => {
