@@ -10,6 +10,7 @@ import { FIELD_MAX } from '../core/envelope.js';
 import { declarativeEffect } from './effects.js';
 import type { EntityRow } from '../store/port.js';
 import type { EntityReadPolicy, PackEnvironment, PackModule, PackSetup, RoleDocuments } from './pack-module.js';
+import { checkPackRoutes } from './pack-routes.js';
 import { PACK_SCHEMA } from './pack-schema.js';
 import type { ActionDef, EffectSpec, Handler } from './types.js';
 
@@ -20,7 +21,7 @@ export interface Pack {
   readonly dir: string;
   readonly policies: string;
   readonly actions: readonly ActionDef[];
-  /** What the pack adds besides its actions: jobs, hooks, role documents (src/catalog/pack-module.ts). */
+  /** What the pack adds besides its actions: jobs, hooks, role documents, routes, CLI (src/catalog/pack-module.ts). */
   readonly module: PackModule;
 }
 
@@ -43,6 +44,7 @@ export class Catalog {
       }
     }
     checkScrollsApart(this.actions());
+    checkPackRoutes(packs);
     const providers = packs.filter((p) => p.module.roles);
     if (providers.length > 1) throw new Error(`packs ${providers.map((p) => p.name).join(' and ')} both provide role documents; remove one`);
     this.roleDocs = providers[0]?.module.roles;
@@ -205,7 +207,7 @@ function parseEffect(raw: unknown): EffectSpec {
 }
 
 /** A pack's module: the built-in setup, or the folder's handlers.js and pack.js. */
-async function packModule(dir: string, builtin: PackSetup | undefined, env: PackEnvironment | null): Promise<PackModule> {
+export async function packModule(dir: string, builtin: PackSetup | undefined, env: PackEnvironment | null): Promise<PackModule> {
   if (builtin) return builtin(env);
   const handlers = await importFile(join(dir, 'handlers.js'));
   const setup = (await importFile(join(dir, 'pack.js')))?.default as PackSetup | undefined;

@@ -3,6 +3,8 @@ import type { ScrapedFamily } from '../metrics/scraped.js';
 import type { Sink } from '../outbox/sink.js';
 import type { ReadFacts, ReadKind } from '../policy/reads.js';
 import type { EntityRow } from '../store/port.js';
+import type { PackCli } from './pack-cli.js';
+import type { PackRoute } from './pack-routes.js';
 import type { Handler } from './types.js';
 
 /**
@@ -32,10 +34,16 @@ export interface PackModule {
   /** Awaited once at close, after the jobs stopped and the applier drained. */
   close?(): Promise<void>;
   /**
-   * What the pack's own routes and CLI read from the running pack (writ.packs.service(name)); opaque
-   * to writ.
+   * What the pack's own routes read from the running pack (PackRouteContext.service); opaque to writ.
    */
   readonly service?: unknown;
+  /**
+   * HTTP routes under `/v1/<pack>/`, each with its declared access and OpenAPI operation
+   * (src/catalog/pack-routes.ts). Declared whatever `env` (a tool's catalog documents them too).
+   */
+  readonly routes?: readonly PackRoute[];
+  /** Subcommands of `writ <pack>` (src/catalog/pack-cli.ts); the CLI sets packs up with a null env. */
+  readonly cli?: PackCli;
 }
 
 /**

@@ -1,13 +1,14 @@
-import { dirname, join } from 'node:path';
 import type { PackReads, PackSetup } from '../../catalog/pack-module.js';
 import type { Config } from '../../config/config.js';
-import { KnowledgeIndex } from '../../store/sqlite/knowledge-index.js';
 import { logError } from '../../util/log.js';
+import { knowledgeCli } from './cli.js';
 import { knowledgeHandlers } from './handlers.js';
 import { knowledgeEntityRead } from './read-access.js';
 import { RefSync } from './refs.js';
 import { KnowledgeRepos } from './repos.js';
+import { KNOWLEDGE_ROUTES } from './routes.js';
 import { SearchSync } from './search.js';
+import { openIndex } from './search-index.js';
 
 /**
  * The knowledge pack running in a writ: its repositories, the refs that follow the ledger and the
@@ -31,7 +32,7 @@ export class KnowledgeRuntime {
 
   /** Git refs follow the ledger: a crash after a commit and before its refs moved is repaired here; then the index catches up. */
   async start(reads: PackReads): Promise<void> {
-    const search = new SearchSync(this.repos, new KnowledgeIndex(join(dirname(this.config.store.path), 'knowledge-index.sqlite')));
+    const search = new SearchSync(this.repos, openIndex(this.config));
     this.sync = search;
     this.refs.onMoved = (tenant, moves) => void search.moved(tenant, moves).catch((err) => logError('the knowledge search index could not follow a ref; `writ knowledge reindex` rebuilds it', err, { tenant }));
     const tenants = reads.tenants('knowledge');
@@ -48,9 +49,9 @@ export class KnowledgeRuntime {
   }
 }
 
-/** The running writ's knowledge pack (its service), for the pack's routes. */
-export function knowledgeOf(writ: { readonly packs: { service(pack: string): unknown } }): KnowledgeRuntime {
-  const k = writ.packs.service('knowledge');
+/** The knowledge pack's service (PackRouteContext.service), or the running writ's. */
+export function knowledgeOf(from: unknown): KnowledgeRuntime {
+  const k = from instanceof KnowledgeRuntime ? from : (from as { packs?: { service(pack: string): unknown } } | null)?.packs?.service('knowledge');
   if (!(k instanceof KnowledgeRuntime)) throw new Error('the knowledge pack is not running in this writ');
   return k;
 }
@@ -60,11 +61,13 @@ export function knowledgeOf(writ: { readonly packs: { service(pack: string): unk
  * the fsync of new git objects before each commit, the refs moved after it, the repair at start.
  */
 export const knowledgePack: PackSetup = (env) => {
-  // Knowledge entities (kip-*) are read as knowledge through the entity routes too.
-  if (!env) return { entityRead: knowledgeEntityRead };
+  // Knowledge entities (kip-*) are read as knowledge through the entity routes too; the routes and
+  // the CLI are declared for a tool's catalog as well (the OpenAPI document, `writ knowledge`).
+  const surface = { entityRead: knowledgeEntityRead, routes: KNOWLEDGE_ROUTES, cli: knowledgeCli };
+  if (!env) return surface;
   const k = new KnowledgeRuntime(env.config);
   return {
-    entityRead: knowledgeEntityRead,
+    ...surface,
     handlers: knowledgeHandlers({ repo: (t) => k.repos.repo(t) }),
     hooks: {
       // New git objects are fsynced before the ledger names them (docs/knowledge.md, "Crash safety").

@@ -6,7 +6,6 @@ import { registerCommandCommands } from './commands.js';
 import { registerEntityCommands } from './entities.js';
 import { registerRatesCommands } from './rates.js';
 import { registerKeyCommands } from './keys.js';
-import { registerKnowledgeCommands } from './knowledge.js';
 import { registerLedgerCommands } from './ledger.js';
 import { registerMcpCommand } from './mcp.js';
 import { registerMigrateCommand } from './migrate.js';
@@ -15,6 +14,7 @@ import { registerPolicyCommands } from './policy.js';
 import { registerRebuildCommand } from './rebuild.js';
 import { registerRunCommands } from './runs.js';
 import { registerOpsCommands } from './ops.js';
+import { registerPackCommands } from './pack-commands.js';
 import { registerServeCommands } from './serve.js';
 import { registerTenantCommands } from './tenants.js';
 import { registerTotpCommands } from './totp.js';
@@ -34,7 +34,6 @@ registerTenantCommands(program);
 registerCommandCommands(program);
 registerApprovalCommands(program);
 registerAirlockCommands(program);
-registerKnowledgeCommands(program);
 registerLedgerCommands(program);
 registerWitnessCommands(program);
 registerTotpCommands(program);
@@ -50,6 +49,8 @@ registerMcpCommand(program);
 registerMigrateCommand(program);
 
 try {
+  // `writ <pack> …`: the command lines packs contribute (the built-in ones' and the home's).
+  await registerPackCommands(program, process.argv);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CliError) {

@@ -25,7 +25,7 @@ const WHO: Record<DeclaredRoute['access']['kind'], string> = {
 };
 
 /** `/v1/entities/:tenant/:type/:id` → `/v1/entities/{tenant}/{type}/{id}`; a wildcard is `{path}`. */
-function openApiPath(url: string): string {
+export function openApiPath(url: string): string {
   return url.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\*$/, '{path}');
 }
 

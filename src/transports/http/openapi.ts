@@ -9,7 +9,7 @@ import { HEADERS, READ_SCHEMAS, envelopeSchemas, header } from './openapi-schema
 import { metricsPaths } from './metrics-routes.js';
 import { tenantPaths } from './openapi-tenants.js';
 import { mcpPaths } from '../mcp/openapi.js';
-import { knowledgePaths } from './openapi-knowledge.js';
+import { packPaths } from './openapi-packs.js';
 import { RECORD_FILTER_PARAMS } from './record-filter.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -99,6 +99,8 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'writ', version: '1', description: 'A governed command ledger: signed commands in, verifiable outcomes out.' },
     paths: {
+      // The packs' routes first: a core path of the same name (which the server refuses a pack) wins.
+      ...packPaths(catalog),
       '/v1/commands': {
         post: {
           summary: 'Submit a signed command envelope',
@@ -154,7 +156,6 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       ...tenantPaths(),
       ...mcpPaths(),
       ...consolePaths(),
-      ...knowledgePaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
       '/healthz': { get: { summary: 'Liveness ({status}) for anyone; for an operator also the durability setting, the read mode, the logs, counters and each outbox sink\'s lag', responses: { '200': json('Health', ref('Health')), '503': withRetryAfter(503, answer('UNAVAILABLE: the store can no longer write; restart writ')) } } },
     },

@@ -24,7 +24,7 @@ import { requestIdHint } from '../../pipeline/intake/identity-hint.js';
 import { outboxRoutes } from './outbox-routes.js';
 import { readRoutes } from './read-routes.js';
 import { tenantRoutes } from './tenant-routes.js';
-import { knowledgeRoutes } from './knowledge-routes.js';
+import { mountPackRoutes } from './pack-routes.js';
 
 export interface ServerOptions {
   /** Fastify logger: false in tests, true (JSON lines, no bodies) when serving. */
@@ -145,7 +145,8 @@ export function buildServer(writ: Writ, options: ServerOptions = {}): FastifyIns
   policyRoutes(app, writ);
   mcpRoutes(app, writ);
   consoleRoutes(app);
-  knowledgeRoutes(app, writ);
+  // After writ's own routes, so that a pack's may not take their place (pack-routes.ts).
+  mountPackRoutes(app, writ);
   const openapi = buildOpenApi(writ.catalog);
   app.get('/openapi.json', { config: { access: { kind: 'public' } } }, async () => openapi);
   // Who may call each operation, from the routes' own declarations (so the two cannot disagree).
