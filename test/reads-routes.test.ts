@@ -125,6 +125,10 @@ describe('authorization of every HTTP route', () => {
     assert.ok(routes.length >= Object.keys(samples).length, 'routes were collected');
     const missing = routes.map(keyOf).filter((k) => !(k in samples));
     assert.deepEqual(missing, [], 'routes without a sample request in this test');
+    // The packs' routes (PackModule.routes) are among them: mounted through the same access gate.
+    const packRoutes = h.writ.catalog.packs.flatMap((p) => (p.module.routes ?? []).map((r) => `${r.method} ${r.path}`));
+    assert.ok(packRoutes.length > 0, 'the built-in packs serve routes');
+    assert.deepEqual(packRoutes.filter((k) => !routes.map(keyOf).includes(k)), [], 'pack routes the server does not list');
   });
 
   it('refuses to register a route that does not declare who may call it', () => {
