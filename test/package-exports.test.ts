@@ -33,7 +33,7 @@ const VALUES: Record<keyof typeof ENTRIES, readonly string[]> = {
 const TYPES: Record<keyof typeof ENTRIES, readonly string[]> = {
   writ: ['Code', 'Envelope', 'EnvelopeSignature', 'HttpAnswer', 'ReadSigner', 'SignKey', 'SignatureAlg', 'Signer', 'VerifiedReceipt', 'VerifierKey', 'VerifyReceiptOptions', 'WebSigner'],
   'writ/core': ['Checkpoint', 'Code', 'CodeSpec', 'Envelope', 'EnvelopeSignature', 'Hash', 'Hasher', 'LeafRange', 'Note', 'NoteSignature', 'PartialEnvelope', 'SignatureAlg', 'StrictJsonLimits', 'TlogProof', 'VerifierKey', 'VerifyTlogProofOptions'],
-  'writ/pack': ['ApplyHooks', 'BackgroundJob', 'Code', 'EffectContext', 'EffectPlan', 'EntityReadPolicy', 'EntityRow', 'Envelope', 'Handler', 'JobContext', 'PackEnvironment', 'PackModule', 'PackReads', 'PackSetup', 'RefusalCode', 'RoleDocuments', 'SystemAnswer'],
+  'writ/pack': ['ApplyHooks', 'BackgroundJob', 'Code', 'EffectContext', 'EffectPlan', 'EntityReadPolicy', 'EntityRow', 'Envelope', 'Handler', 'JobContext', 'PackCli', 'PackCliContext', 'PackEnvironment', 'PackModule', 'PackReads', 'PackRequest', 'PackRoute', 'PackRouteAccess', 'PackRouteContext', 'PackSetup', 'PackSignerOptions', 'RefusalCode', 'RoleDocuments', 'SystemAnswer'],
 };
 
 /** Exported names of an entry's source, read with the TypeScript parser, split into values and types. */

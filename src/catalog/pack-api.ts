@@ -5,7 +5,7 @@ import { WritError } from '../core/errors.js';
  * The public entry `writ/pack` (package.json exports "./pack"): what the author of a pack's
  * handlers.js needs — the types of a handler, what it is given and what it returns, and the one
  * error it throws to refuse a command with a typed code — and what its pack.js needs to add
- * background jobs, apply hooks and role documents (docs/packs.md). Names are listed one by one (no
+ * background jobs, apply hooks, role documents, HTTP routes and CLI commands (docs/packs.md). Names are listed one by one (no
  * `export *`); test/package-exports.test.ts pins the list.
  */
 export type { EffectContext, EffectPlan, Handler } from './types.js';
@@ -13,6 +13,8 @@ export type { EntityRow } from '../store/port.js';
 export type { Envelope } from '../core/envelope.js';
 export type { Code } from '../core/codes.js';
 export type { ApplyHooks, BackgroundJob, EntityReadPolicy, JobContext, PackEnvironment, PackModule, PackReads, PackSetup, RoleDocuments, SystemAnswer } from './pack-module.js';
+export type { PackRequest, PackRoute, PackRouteAccess, PackRouteContext } from './pack-routes.js';
+export type { PackCli, PackCliContext, PackSignerOptions } from './pack-cli.js';
 export { everyInterval } from './every-interval.js';
 
 /**
