@@ -106,6 +106,7 @@ export function checkPackRoutes(packs: ReadonlyArray<{ readonly name: string; re
   const names = new Set(packs.map((p) => p.name));
   for (const p of packs) {
     const seen = new Set<string>();
+    if (p.module.routes !== undefined && !Array.isArray(p.module.routes)) throw new PackSurfaceError(p.name, null, `pack ${p.name}: routes must be an array of routes`);
     for (const route of p.module.routes ?? []) {
       const refused = refusal(p.name, route, names);
       if (refused) throw refused;

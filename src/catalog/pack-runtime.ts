@@ -116,7 +116,7 @@ export class PackRuntime {
     for (const p of [...this.catalog.packs].reverse()) await p.module.close?.();
   }
 
-  /** The running pack's service (PackModule.service), for its own routes and CLI. */
+  /** The running pack's service (PackModule.service), for its own routes (PackRouteContext.service). */
   service(pack: string): unknown {
     return this.catalog.packs.find((p) => p.name === pack)?.module.service;
   }

@@ -2,7 +2,7 @@ import type { PackRequest, PackRoute, PackRouteContext } from '../../catalog/pac
 import { WritError } from '../../core/errors.js';
 import { PATTERNS } from '../../core/envelope.js';
 import { KNOWLEDGE_OPERATIONS } from './openapi.js';
-import { knowledgeOf } from './pack.js';
+import { knowledgeOf } from './runtime.js';
 import { canonSeq, inbox, kipGet, kipLog, type KnowledgeReader } from './reads.js';
 import { search } from './search.js';
 import { knowledgeStatus, preview } from './status.js';
