@@ -59,6 +59,9 @@ describe('policy reload: who may not reload', () => {
     });
     assert.equal(res.statusCode, 400, res.body);
     assert.equal(JSON.parse(res.body).code, 'INVALID_ENVELOPE');
+    const big = await h.app.inject({ method: 'POST', url: path, headers: { authorization: h.readAuth('POST', path), 'content-type': 'text/plain' }, payload: 'permit (principal, action, resource);\n'.repeat(20) });
+    assert.equal(big.statusCode, 413, big.body);
+    assert.equal(JSON.parse(big.body).code, 'PAYLOAD_TOO_LARGE');
     assert.equal((await upsert('body-1')).status, 200);
   });
 
