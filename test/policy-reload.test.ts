@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { reloadPolicyOnSighup } from '../src/transports/cli/policy-signal.js';
+import { describeEachBackend } from './support/backends.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { reloadPolicy, sha256, writRecords } from './support/policy-reload.js';
 
@@ -12,7 +13,7 @@ import { reloadPolicy, sha256, writRecords } from './support/policy-reload.js';
  * put in force whole on the running writ; each effective reload is a writ.RecordPolicy record of
  * the home tenant naming the set's digest, its files and who reloaded.
  */
-describe('policy reload', () => {
+describeEachBackend('policy reload', (backend) => {
   let h: Harness;
   const freeze = 'forbid (principal, action == Writ::Action::"UpsertProduct", resource);\n';
   const file = (name: string) => join(h.home, 'policies', name);
@@ -20,7 +21,7 @@ describe('policy reload', () => {
   const inForce = async () => (await h.get('/v1/policy')).body;
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
   });
   after(() => h.close());
 
