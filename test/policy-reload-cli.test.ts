@@ -70,4 +70,12 @@ describe('writ policy reload and SIGHUP on a running writ serve', () => {
     const entity = JSON.parse((await writ('get', '/v1/entities/default/policyset/in-force')).stdout);
     assert.equal(entity.doc.by, 'signal:SIGHUP');
   });
+
+  it('leaves a ledger that writ verify replays, the writ.RecordPolicy records included', async () => {
+    const anchored = await writ('anchor');
+    assert.equal(anchored.code, 0, anchored.stderr);
+    await server!.stop();
+    const run = await runWrit(['--home', home, 'verify']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+  });
 });
