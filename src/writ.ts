@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApprovalSweeper } from './approvals/sweeper.js';
 import { loadCatalog, type Catalog } from './catalog/catalog.js';
@@ -31,7 +31,10 @@ import { KnownKeys } from './pipeline/idempotency/known-keys.js';
 import { OutcomeCache } from './pipeline/idempotency/outcome-cache.js';
 import { RateLimiter } from './pipeline/limits/limits.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import { Policy, type PolicySource } from './policy/cedar.js';
+import { Policy } from './policy/cedar.js';
+import { policySources } from './policy/files.js';
+import { digestOf, LivePolicy } from './policy/live.js';
+import { PolicyReload, RECORD_POLICY } from './policy/reload.js';
 import { Directory, type KnownKey } from './state/directory.js';
 import type { Store } from './store/port.js';
 import type { Queries } from './transports/queries.js';
@@ -50,6 +53,8 @@ export interface Writ {
   /** What the transports read: narrow read-only views of the store (src/transports/queries.ts). */
   readonly queries: Queries;
   readonly catalog: Catalog;
+  /** The policy set in force, and its reload without a restart (docs/policy.md, "Reloading"). */
+  readonly policy: PolicyReload;
   readonly directory: Directory;
   /** Who may read what, and who operates the deployment (docs/security.md). */
   readonly access: ReadAccess;
@@ -89,22 +94,8 @@ export function builtinPacksDir(): string {
   return join(packageRoot(), 'src', 'packs');
 }
 
-/**
- * Every policy text: each pack's policies.cedar, then the deployment's policies/*.cedar. Each is
- * named by what it is, not where it lies, so that answers and the ledger never carry this machine's
- * paths: `packs/<pack>/policies.cedar` (pack names are unique) and `policies/<file>`.
- */
-export function policySources(catalog: Catalog, policiesDir: string): PolicySource[] {
-  const sources: PolicySource[] = catalog.packs
-    .filter((p) => p.policies.trim() !== '')
-    .map((p) => ({ source: `packs/${p.name}/policies.cedar`, path: join(p.dir, 'policies.cedar'), text: p.policies }));
-  if (existsSync(policiesDir)) {
-    for (const f of readdirSync(policiesDir).sort()) {
-      if (f.endsWith('.cedar')) sources.push({ source: `policies/${f}`, path: join(policiesDir, f), text: readFileSync(join(policiesDir, f), 'utf8') });
-    }
-  }
-  return sources;
-}
+// Where policy texts come from (packs, then <home>/policies), for the CLI's policy tools too.
+export { policySources };
 
 function configuredHmacKeys(config: Config): KnownKey[] {
   return config.auth.hmacKeys.map((k) => ({
@@ -152,7 +143,9 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
   mkdirSync(dirname(config.store.path), { recursive: true, mode: 0o700 });
   const catalog = await openCatalog(config, (t) => served().some((l) => l.tenant === t));
   const packs = new PackRuntime(catalog);
-  const policy = Policy.load(policySources(catalog, config.policiesDir), { catalog });
+  const readPolicies = () => policySources(catalog, config.policiesDir);
+  const sources = readPolicies();
+  const policy = new LivePolicy({ policy: Policy.load(sources, { catalog }), ...digestOf(sources) });
   const signer = openSigner(config);
   // The store `store.kind` names; an embedded one takes the home's writer lock here.
   const store = await openStore(config, { command: options.command });
@@ -315,6 +308,14 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       intervalMs: config.approvals.sweepIntervalMs,
     });
     if (config.approvals.sweepEnabled) sweeper.start();
+    const policyReload = new PolicyReload({
+      live: policy,
+      read: readPolicies,
+      load: (s) => Policy.load(s, { catalog }),
+      record: (p, r) => pipeline.system(config.tenant, RECORD_POLICY, p, r),
+      recorded: async () => ((await store.getEntity(config.tenant, 'policyset', 'in-force'))?.doc as { digest?: string } | undefined)?.digest ?? null,
+    });
+    await policyReload.noteStart();
     bootstrapper = new TenantBootstrapper({ store, directory, home: config.tenant, submit: (t, a, p, r) => pipeline.system(t, a, p, r) });
     // A tenant whose bootstrap an earlier process did not finish gets its admin now.
     bootstrapper.wake();
@@ -347,6 +348,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       store,
       queries,
       catalog,
+      policy: policyReload,
       directory,
       access,
       pipeline,

@@ -150,10 +150,10 @@ describe('the authorize stage with the shipped Cedar policies', () => {
       const shipped = readdirSync(builtinPacksDir()).filter((p) => existsSync(join(builtinPacksDir(), p, 'actions.yaml')));
       assert.ok(shipped.length >= 5, shipped.join(', '));
       assert.deepEqual([...new Set(actions.map((a) => a.pack))].sort(), shipped.sort());
-      // writ.BreakGlass is for role breakglass only; writ.ExpireApproval and SpendOtpAttempt are writ's own (applied without policy).
+      // writ.BreakGlass is for role breakglass only; writ.ExpireApproval, writ.RecordPolicy and SpendOtpAttempt are writ's own (applied without policy).
       // The ops pack grants SubmitOp and RollbackOp to nobody (the home's mode policy, examples/ops/,
       // decides who and whether held), and StartOpAttempt and RecordOpResult to the effector only.
-      const notForAdmins = ['writ.BreakGlass', 'writ.ExpireApproval', 'SpendOtpAttempt', 'SubmitOp', 'RollbackOp', 'StartOpAttempt', 'RecordOpResult'];
+      const notForAdmins = ['writ.BreakGlass', 'writ.ExpireApproval', 'writ.RecordPolicy', 'SpendOtpAttempt', 'SubmitOp', 'RollbackOp', 'StartOpAttempt', 'RecordOpResult'];
       for (const a of actions) {
         const d = policy.authorize({ tenant: h.tenant, actor: 'admin', roles: ['admin'], action: a.name, pack: a.pack, target: `${a.entity}/x`, payload: samplePayload(a.schema) });
         // Landing knowledge into the canon is the human gate: held for a practitioner and the airlock, even for an admin.

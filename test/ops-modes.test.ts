@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { approve, calls, cluster, clusterExecutor, opDoc, opEnds, setOps, startOpsHome, submitOp, type OpsHome } from './support/ops.js';
+import { approve, calls, cluster, clusterExecutor, opDoc, opEnds, setMode, startOpsHome, submitOp, type Mode, type OpsHome } from './support/ops.js';
+import { reloadPolicy, writRecords } from './support/policy-reload.js';
 
 /**
  * Modes are policy alone (docs/ops.md, "Modes"): the shipped examples/ops/*.cedar, with real
- * executors — the example cluster script on a state file, and a local HTTP service.
+ * executors — the example cluster script on a state file, and a local HTTP service. A mode is
+ * switched by replacing the policy file and reloading it (`writ policy reload`), without a restart.
  */
 
 /** A local HTTP "restart" service: counts the restarts it did, once per Idempotency-Key. */
@@ -81,7 +83,7 @@ describe('ops modes are policy alone', () => {
     it('refuses a result from anyone but the effector, even an admin a home policy grants the whole pack', async () => {
       const { h } = o;
       writeFileSync(join(h.home, 'policies', 'admins-ops.cedar'), 'permit (principal in Writ::Role::"admin", action in Writ::Action::"pack:ops", resource);\n');
-      await h.restart();
+      assert.equal((await reloadPolicy(h)).body.status, 'reloaded');
       for (const action of ['StartOpAttempt', 'RecordOpResult']) {
         const payload = action === 'StartOpAttempt' ? { opId: 'dep-1', attempt: 2, timeoutMs: 1000 } : { opId: 'dep-1', attempt: 1, outcome: 'failed', final: true, durationMs: 1 };
         const res = await h.post(h.sign(action, payload));
@@ -128,35 +130,53 @@ describe('ops modes are policy alone', () => {
     });
   });
 
-  describe('switching mode', () => {
+  describe('switching mode by replacing the policy and reloading it, on the same running writ', () => {
     let o: OpsHome;
     before(async () => {
-      o = await startOpsHome('auto', (state) => ({ scale: clusterExecutor(state) }));
+      o = await startOpsHome('auto', (state) => ({ scale: clusterExecutor(state), restart: clusterExecutor(state) }));
     });
     after(() => o.h.close());
 
-    it('runs a scale at once under auto.cedar, and holds the same scale once manual.cedar replaces it — no other change', async () => {
+    /** Replaces policies/ops.cedar with the mode's example and reloads it: no restart, no other change. */
+    async function switchTo(mode: Mode): Promise<void> {
+      setMode(o.h, mode);
+      const res = await reloadPolicy(o.h);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.status, 'reloaded');
+    }
+    const scale = (id: string, replicas: number) => submitOp(o.h, o.operator, { id, kind: 'scale', workspace: 'prod', resource: 'web', parameters: { replicas } });
+
+    it('runs a scale at once under auto, holds it under manual, runs a restart but holds a scale under hybrid, and runs a scale at once under auto again', async () => {
       const { h } = o;
-      const a = await submitOp(h, o.operator, { id: 'sc-1', kind: 'scale', workspace: 'prod', resource: 'web', parameters: { replicas: 3 } });
+      const writ = h.writ;
+      const a = await scale('sc-1', 3);
       assert.equal(a.status, 200, a.raw);
       assert.equal((await opEnds(h, 'sc-1')).status, 'succeeded');
       assert.equal(cluster(o.state).resources['prod/web'].replicas, 3);
-      setOps(h, 'manual', { scale: clusterExecutorOf(o) });
-      await h.restart();
-      const m = await submitOp(h, o.operator, { id: 'sc-2', kind: 'scale', workspace: 'prod', resource: 'web', parameters: { replicas: 5 } });
+
+      await switchTo('manual');
+      const m = await scale('sc-2', 5);
       assert.equal(m.status, 202, m.raw);
       await sleep(300);
       assert.equal(cluster(o.state).resources['prod/web'].replicas, 3);
-      setOps(h, 'auto', { scale: clusterExecutorOf(o) });
-      await h.restart();
-      const b = await submitOp(h, o.operator, { id: 'sc-3', kind: 'scale', workspace: 'prod', resource: 'web', parameters: { replicas: 4 } });
+
+      await switchTo('hybrid');
+      const r = await submitOp(h, o.operator, { id: 'rs-1', kind: 'restart', workspace: 'prod', resource: 'web', parameters: { graceSeconds: 0 } });
+      assert.equal(r.status, 200, r.raw);
+      assert.equal((await opEnds(h, 'rs-1')).status, 'succeeded');
+      assert.equal(cluster(o.state).resources['prod/web'].restarts, 1);
+      const hs = await scale('sc-3', 6);
+      assert.equal(hs.status, 202, hs.raw);
+
+      await switchTo('auto');
+      const b = await scale('sc-4', 4);
       assert.equal(b.status, 200, b.raw);
-      await opEnds(h, 'sc-3');
+      await opEnds(h, 'sc-4');
       assert.equal(cluster(o.state).resources['prod/web'].replicas, 4);
+      assert.equal(h.writ, writ, 'the same running writ throughout');
+      // The ledger names each set put in force, in order: manual, hybrid, auto.
+      const sets = (await writRecords(h)).filter((x) => x.action === 'writ.RecordPolicy');
+      assert.equal(sets.length, 3);
     });
   });
 });
-
-function clusterExecutorOf(o: OpsHome): Record<string, unknown> {
-  return clusterExecutor(o.state);
-}

@@ -51,7 +51,7 @@ describe('writ policy', () => {
       assert.equal(out.ok, true);
       const packs = readdirSync(builtinPacksDir()).filter((p) => existsSync(join(builtinPacksDir(), p, 'policies.cedar'))).length;
       assert.equal(out.files, packs + 1, 'every built-in pack and merch.cedar');
-      assert.equal(out.forbids, 5, 'the writ pack forbids writ.ExpireApproval to all, writ.BreakGlass to all but role breakglass; the access pack SpendOtpAttempt to all; the ops pack StartOpAttempt and RecordOpResult to all but role effector, SubmitOp and RollbackOp to the effector');
+      assert.equal(out.forbids, 6, 'the writ pack forbids writ.ExpireApproval and writ.RecordPolicy to all, writ.BreakGlass to all but role breakglass; the access pack SpendOtpAttempt to all; the ops pack StartOpAttempt and RecordOpResult to all but role effector, SubmitOp and RollbackOp to the effector');
       assert.ok(out.permits >= 6);
       assert.ok(out.needingApproval >= 1, 'the access pack asks for approval to grant admin');
       assert.ok(out.actions > 10);

@@ -1,5 +1,5 @@
 import { WritError } from '../core/errors.js';
-import type { Policy } from '../policy/cedar.js';
+import type { PolicyDecider } from '../policy/live.js';
 import type { ReadFacts, ReadKind } from '../policy/reads.js';
 import type { Directory } from '../state/directory.js';
 import { identify, type IdentifyDeps, type Identity, type RequestLine } from './identity.js';
@@ -7,7 +7,7 @@ import { identify, type IdentifyDeps, type Identity, type RequestLine } from './
 export type ReadsMode = 'policy' | 'open';
 
 export interface ReadAccessDeps extends IdentifyDeps {
-  readonly policy: Policy;
+  readonly policy: PolicyDecider;
   readonly directory: Directory;
   /** config.tenant: the deployment's home tenant, whose admins and auditors operate it. */
   readonly home: string;

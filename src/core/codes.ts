@@ -57,6 +57,7 @@ export const CODES = {
   OTP_USED: { http: 409, exit: 82, mcp: -32002, transient: false, hint: 'The one-time code was already exchanged for a token; a code works once. Issue a new one with IssueOtp.' },
   RUN_OUTPUTS_MISMATCH: { http: 422, exit: 66, mcp: -32602, transient: false, hint: "The folder's files differ from the sealed run's manifests (the report names each missing, extra, resized or changed file); restore the outputs as sealed, or do not trust them." },
   ROLLBACK_OF_ROLLBACK: { http: 409, exit: 67, mcp: -32003, transient: false, hint: 'The op named is itself a rollback, and a rollback is not rolled back; submit the operation you want as a new op (writ ops submit).' },
+  POLICY_INVALID: { http: 422, exit: 68, mcp: -32602, transient: false, hint: 'The policy files of the home do not load (each problem is in details.problems, by file and line); the policy set in force stays. Fix the files, check them with `writ policy check`, and reload again.' },
   UNAVAILABLE: { http: 503, exit: 50, mcp: -32007, transient: true, hint: 'writ is overloaded or shutting down; retry after the Retry-After seconds.' },
   INTERNAL: { http: 500, exit: 70, mcp: -32603, transient: true, hint: 'writ hit an unexpected error; the command was not applied. Retry, and report it if it persists.' },
 } as const satisfies Record<string, CodeSpec>;

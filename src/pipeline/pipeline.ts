@@ -1,7 +1,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { PUSHBACK_CODES, isPushback, type PushbackCode } from '../core/codes.js';
 import { WritError, toWritError } from '../core/errors.js';
-import type { Policy } from '../policy/cedar.js';
+import type { PolicyDecider } from '../policy/live.js';
 import type { Directory } from '../state/directory.js';
 import type { Applier } from './apply/applier.js';
 import { approval } from './approval/approval.js';
@@ -30,7 +30,7 @@ export interface PipelineDeps {
   readonly limiter: RateLimiter;
   readonly directory: Directory;
   readonly catalog: Catalog;
-  readonly policy: Policy;
+  readonly policy: PolicyDecider;
   readonly applier: Applier;
   readonly now: () => number;
   /** Told of each stage's time and each authenticated command's answer (the metrics); absent: nobody. */

@@ -54,9 +54,14 @@ export async function startOpsHome(mode: Mode, executors: (state: string) => Rec
   return { h, operator, approvers, effector: eff, state };
 }
 
+/** Replaces the home's mode policy with the shipped example of `mode` (in force at the next reload or restart). */
+export function setMode(h: Harness, mode: Mode): void {
+  writeFileSync(join(h.home, 'policies', 'ops.cedar'), modePolicy(mode));
+}
+
 /** Writes the mode's policy and the ops block into the home (takes effect at the next restart). */
 export function setOps(h: Harness, mode: Mode, executors: Record<string, unknown>, effector: Record<string, unknown> = {}): void {
-  writeFileSync(join(h.home, 'policies', 'ops.cedar'), modePolicy(mode));
+  setMode(h, mode);
   const file = join(h.home, 'config.json');
   const config = JSON.parse(readFileSync(file, 'utf8'));
   config.ops = { effector: { enabled: true, keyId: 'effector#1', backoffMs: 20, graceMs: 2000, scanIntervalMs: 100, ...effector }, executors };

@@ -5,7 +5,7 @@ import type { Directory } from '../../state/directory.js';
 import type { CommandStore, EntityRow, EntityStore, LogStore, StoredOutcome, StoreLifecycle } from '../../store/port.js';
 import { LogSequencer, type Sequencer } from '../../ledger/sequencer.js';
 import { RefusalWithFollowUp, type FollowUp } from '../../approvals/decide.js';
-import type { Policy } from '../../policy/cedar.js';
+import type { PolicyDecider } from '../../policy/live.js';
 import { systemContext } from '../system.js';
 import { holdCommand } from './held.js';
 import { recheckHeld, settleHeld, type SettleDeps } from './settle.js';
@@ -31,7 +31,7 @@ export interface ApplierDeps {
   readonly sequencer?: Sequencer;
   readonly catalog: Catalog;
   /** Re-checks a command held for approval when it is about to run. */
-  readonly policy: Policy;
+  readonly policy: PolicyDecider;
   readonly directory: Directory;
   readonly originPrefix: string;
   readonly maxBatch: number;

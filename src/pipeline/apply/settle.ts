@@ -4,7 +4,7 @@ import type { EffectPlan } from '../../catalog/types.js';
 import { jcsBytes } from '../../canonical/jcs.js';
 import { unsignedPart } from '../../core/envelope.js';
 import { WritError, toWritError } from '../../core/errors.js';
-import type { Policy } from '../../policy/cedar.js';
+import type { PolicyDecider } from '../../policy/live.js';
 import { SYSTEM_TYPES, type Directory } from '../../state/directory.js';
 import type { KeyDoc } from '../../state/documents.js';
 import { keyRefusal, validityOf } from '../../state/key-validity.js';
@@ -31,7 +31,7 @@ export interface SettleDeps {
 
 export interface RecheckDeps {
   readonly catalog: Catalog;
-  readonly policy: Policy;
+  readonly policy: PolicyDecider;
   readonly directory: Directory;
   readonly read: (tenant: string, type: string, id: string) => Promise<EntityRow | null>;
 }

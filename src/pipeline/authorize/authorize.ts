@@ -1,5 +1,5 @@
 import { WritError } from '../../core/errors.js';
-import type { Policy } from '../../policy/cedar.js';
+import type { PolicyDecider } from '../../policy/live.js';
 import type { Directory } from '../../state/directory.js';
 import type { CommandContext } from '../context.js';
 
@@ -8,7 +8,7 @@ import type { CommandContext } from '../context.js';
  * and puts what the deciding permit asks for (`ctx.approval`) on the context: null when the command
  * may run outright; the approval stage holds the command when it is not null.
  */
-export function authorize(ctx: CommandContext, policy: Policy, directory: Directory): void {
+export function authorize(ctx: CommandContext, policy: PolicyDecider, directory: Directory): void {
   const { tenant, actor, payload } = ctx.envelope;
   const action = ctx.action!;
   ctx.roles = directory.rolesOf(tenant, actor);

@@ -6,7 +6,7 @@ import { Policy, PolicyError, type PolicySource } from '../../policy/cedar.js';
 import { explain } from '../../policy/explain.js';
 import { cedarSchemaText } from '../../policy/schema.js';
 import { policySources, toolCatalog } from '../../writ.js';
-import { CliError, clientOf, configOf, globals, print, readJsonInput, type GlobalOptions } from './context.js';
+import { CliError, clientOf, configOf, exitCodeOf, globals, print, readJsonInput, signerOptions, type GlobalOptions } from './context.js';
 
 interface Loaded {
   readonly config: Config;
@@ -85,7 +85,7 @@ async function explainFile(file: string, opts: { roles?: string; actor?: string 
 }
 
 export function registerPolicyCommands(program: Command): void {
-  const policy = program.command('policy').description('check and explain the Cedar policies of the home (packs and <home>/policies)');
+  const policy = program.command('policy').description('check, explain and reload the Cedar policies of the home (packs and <home>/policies)');
 
   policy
     .command('check')
@@ -112,6 +112,16 @@ export function registerPolicyCommands(program: Command): void {
     .option('--actor <actor>', 'the actor to explain for, when the file names none (default: the home\'s admin)')
     .option('--roles <roles>', 'comma-separated roles to assume instead of asking the running server')
     .action(explainFile);
+
+  signerOptions(
+    policy
+      .command('reload')
+      .description("put the home's policy files in force on the running server without a restart (an admin of the home signs it; an invalid set changes nothing, exit 68)"),
+  ).action(async (opts: { key?: string; keyId?: string; tenant?: string }, cmd: Command) => {
+    const answer = await clientOf(globals(cmd), opts).post('/v1/policy/reload');
+    print(answer.body);
+    process.exitCode = exitCodeOf(answer);
+  });
 
   policy
     .command('schema')

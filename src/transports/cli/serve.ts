@@ -8,6 +8,7 @@ import { openWrit } from '../../writ.js';
 import { buildServer } from '../http/server.js';
 import type { NatsIntake } from '../nats/intake.js';
 import { CliError, globals, parsePort as port, print } from './context.js';
+import { reloadPolicyOnSighup } from './policy-signal.js';
 import { asCliError, storeOption, storeOverride } from './store-option.js';
 
 interface ServeOptions {
@@ -67,6 +68,7 @@ async function serve(home: string, overrides: ServeOptions, banner: boolean): Pr
     await writ.close();
     process.exit(0);
   };
+  reloadPolicyOnSighup(writ);
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   const rel = shownHome(home);

@@ -10,6 +10,7 @@ import { metricsPaths } from './metrics-routes.js';
 import { tenantPaths } from './openapi-tenants.js';
 import { mcpPaths } from '../mcp/openapi.js';
 import { packPaths } from './openapi-packs.js';
+import { policyPaths } from './openapi-policy.js';
 import { RECORD_FILTER_PARAMS } from './record-filter.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -156,6 +157,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       ...tenantPaths(),
       ...mcpPaths(),
       ...consolePaths(),
+      ...policyPaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
       '/healthz': { get: { summary: 'Liveness ({status}) for anyone; for an operator also the durability setting, the read mode, the logs, counters and each outbox sink\'s lag', responses: { '200': json('Health', ref('Health')), '503': withRetryAfter(503, answer('UNAVAILABLE: the store can no longer write; restart writ')) } } },
     },
