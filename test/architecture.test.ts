@@ -83,6 +83,7 @@ const OFFLINE_TOOLS: Readonly<Record<string, string>> = {
 export const PACK_EXCEPTIONS: Readonly<Record<string, { readonly pack: string; readonly reason: string }>> = {
   'src/transports/http/knowledge-routes.ts': { pack: 'knowledge', reason: "the knowledge pack's read routes (docs/knowledge.md, \"Reads\"): packs have no route API" },
   'src/transports/cli/knowledge.ts': { pack: 'knowledge', reason: '`writ knowledge reindex` rebuilds the pack\'s search index offline under the writer lock: packs have no CLI API' },
+  'src/transports/cli/ops-audit.ts': { pack: 'ops', reason: '`writ ops audit verify` reads an audit mirror and the home\'s store offline, and `writ ops status` the mirrors\' standing: packs have no CLI API' },
 };
 
 /** The registry of built-in packs: the one file that names every pack. */
