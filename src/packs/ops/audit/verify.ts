@@ -57,7 +57,10 @@ export async function verifyMirror(repo: string, names: { tenant: string; worksp
     if (!checkpoints.has(scroll)) checkpoints.set(scroll, await deps.store.latestCheckpoint(tenant, scroll));
     const cp = checkpoints.get(scroll);
     if (!cp || cp.size <= entry.index) {
-      uncovered.push({ path, log: entry.log, index: entry.index });
+      // Past the latest checkpoint: unproven yet, unless the ledger has no such record at all (an invented entry).
+      const [row] = await deps.store.readLedger(tenant, scroll, entry.index, 1);
+      if (row?.index === entry.index) uncovered.push({ path, log: entry.log, index: entry.index });
+      else problems.push({ path, message: `the ledger has no record ${entry.index} in ${entry.log}` });
       continue;
     }
     const problem = await checkEntry(entry, { ...deps, reader, tenant, checkpoint: cp });
