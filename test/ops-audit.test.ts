@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { approve, clusterExecutor, opEnds, startOpsHome, submitOp, type OpsHome } from './support/ops.js';
 import { commitsOf, enableAudit, entriesOf, entryOf, git, repoOf, verifyAudit, waitForEntries } from './support/ops-audit.js';
@@ -46,6 +46,7 @@ describe('the ops audit mirror', () => {
       assert.equal(held.event.data.requestId, requestId);
       assert.match(held.leafHash, /^[0-9a-f]{64}$/);
       assert.equal(held.log, `${o.h.writ.config.ledger.originPrefix}/${o.h.tenant}/ops`);
+      for (const dir of [dirname(repo), dirname(dirname(repo))]) assert.equal(statSync(dir).mode & 0o777, 0o700, `${dir} is the owner's only`);
     });
 
     it("commits as writ, on the one branch main, with each entry's requestId and ledger index as trailers", () => {

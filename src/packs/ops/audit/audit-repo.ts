@@ -28,7 +28,8 @@ export class AuditRepo {
 
   static async open(path: string, authorEmail: string): Promise<AuditRepo> {
     const config = await durabilityConfig();
-    await mkdir(dirname(path), { recursive: true });
+    // Folders it creates are the owner's only: the mirror has no read policy but the file system's.
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     return new AuditRepo(await openRepository(path), config, `writ <${authorEmail}>`);
   }
 
