@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -95,6 +95,24 @@ describe('the ops audit mirror off the path of ops', () => {
       assert.ok(attempts.every((a) => a.ok), JSON.stringify(attempts));
       assert.deepEqual([mirror.counts.entries, mirror.counts.duplicates], [0, 6]);
       assert.deepEqual([entriesOf(repo), commitsOf(repo)], [entries, commits]);
+    });
+
+    it('files nothing outside its folder for an event whose workspace or op id would leave it, and goes on', async () => {
+      const store = o.h.writ.store;
+      const mirror = new AuditMirror({ config: o.h.writ.config.ops.audit, reads: { get: (t, type, id) => store.getEntity(t, type, id) }, leaf: leafOf(store, o.h.writ.config.ledger.originPrefix), now: Date.now });
+      const [real] = (await store.readStoredOutbox(0, 10_000)).filter((e) => e.target === 'op/dep-1');
+      const doc = JSON.parse(real.data);
+      const forged = [
+        { ...real, id: 'forged-1', data: JSON.stringify({ ...doc, doc: { ...doc.doc, workspace: '../../../escaped' } }) },
+        { ...real, id: 'forged-2', target: 'op/../../escaped' },
+      ];
+      for (const e of forged) assert.deepEqual(await mirror.deliver(e, eventJson(e)), { ok: true });
+      await mirror.close();
+      assert.equal(mirror.counts.skipped, 2);
+      assert.deepEqual([mirror.counts.entries, mirror.counts.batches], [0, 0]);
+      assert.ok(!existsSync(join(folder, '..', '..', 'escaped.git')) && !existsSync(join(o.h.home, 'escaped.git')));
+      assert.deepEqual(readdirSync(folder), [o.h.tenant]);
+      assert.deepEqual(readdirSync(join(folder, o.h.tenant)), ['prod.git']);
     });
   });
 

@@ -1,5 +1,6 @@
 import type { PackReads } from '../../../catalog/pack-module.js';
 import type { OpsAuditConfig } from '../../../config/ops.js';
+import { WritError } from '../../../core/errors.js';
 import { messageOf, SerialQueue } from '../../../ledger/anchors/anchor.js';
 import type { Attempt, Sink } from '../../../outbox/sink.js';
 import type { StoredOutboxRow } from '../../../store/port.js';
@@ -90,7 +91,9 @@ export class AuditMirror implements Sink {
       const entry = { log: leaf.origin, index: event.index, leafHash: leaf.leafHash, tenant: event.tenant, workspace: located.workspace, op: located.op, event: JSON.parse(json) };
       file = { path, content: `${JSON.stringify(entry, null, 2)}\n`, requestId: String(data?.requestId ?? ''), entry: `${leaf.origin} ${event.index}` };
     } catch (err) {
-      // An event the mirror cannot name (a bad name) is logged and passed over: retrying cannot fix it.
+      // A read that failed (the store) is tried again; an event the mirror cannot name (a bad name)
+      // is logged and passed over, since retrying cannot fix it.
+      if (!(err instanceof WritError && err.code === 'INVALID_PAYLOAD')) return { ok: false, error: `the ops audit mirror could not read what event ${event.id} is about: ${messageOf(err)}`.slice(0, 500) };
       this.counts.skipped++;
       logError('the ops audit mirror passed over an event it cannot file', err, { tenant: event.tenant, event: event.id, action: event.action });
       return { ok: true };
