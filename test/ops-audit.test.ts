@@ -70,6 +70,23 @@ describe('the ops audit mirror', () => {
       assert.deepEqual([run.report.problems, run.report.missing], [[], []]);
     });
 
+    it('proves entries into a signed checkpoint kept elsewhere, and names every one when that checkpoint was altered', async () => {
+      const note = String((await o.h.get(`/v1/logs/${o.h.tenant}/ops/checkpoint`)).body);
+      const dir = mkdtempSync(join(tmpdir(), 'writ-audit-cp-'));
+      writeFileSync(join(dir, 'ops.cp'), note);
+      const good = await verifyAudit(o.h, repo, ['--checkpoint', join(dir, 'ops.cp')]);
+      assert.equal(good.code, 0, good.stderr);
+      assert.equal(good.report.verified, 6);
+      const lines = note.split('\n');
+      lines[2] = Buffer.alloc(32, 7).toString('base64');
+      writeFileSync(join(dir, 'forged.cp'), lines.join('\n'));
+      const bad = await verifyAudit(o.h, repo, ['--checkpoint', join(dir, 'forged.cp')]);
+      assert.equal(bad.code, 61);
+      const opsEntries = entriesOf(repo).filter((f) => !f.includes('writ.'));
+      assert.deepEqual(bad.report.problems.map((p: any) => p.path).sort(), opsEntries);
+      assert.match(bad.report.problems[0].message, /cannot prove record/);
+    });
+
     it("refuses every entry with a verifier key that is not the log's", async () => {
       const other = (await startOpsHome('manual', () => ({}))).h;
       const vkey = other.writ.signer.vkey;

@@ -32,19 +32,24 @@ export function registerOpsAuditCommands(ops: Command): void {
     .option('--tenant <tenant>', 'the tenant (default: from the repository path)')
     .option('--workspace <workspace>', 'the workspace (default: from the repository path)')
     .option('--vkey <vkey>', "the log verifier key, or a file holding it (default: the home's)")
-    .action(async (repo: string, opts: { tenant?: string; workspace?: string; vkey?: string }, cmd: Command) => {
+    .option('--checkpoint <file...>', "signed checkpoints to prove entries into (GET /v1/logs/{t}/{scroll}/checkpoint, kept elsewhere) instead of the store's latest")
+    .action(async (repo: string, opts: { tenant?: string; workspace?: string; vkey?: string; checkpoint?: string[] }, cmd: Command) => {
       const config = configOf(globals(cmd));
       const named = namesOf(repo);
       const tenant = opts.tenant ?? named?.tenant;
       const workspace = opts.workspace ?? named?.workspace;
       if (!tenant || !workspace) throw new CliError(`${repo} is not named <tenant>/<workspace>.git; give --tenant and --workspace`, 2);
       const logKey = opts.vkey ? vkeyOf(opts.vkey) : openSigner(config).verifierKey;
+      const checkpoints = (opts.checkpoint ?? []).map((f) => {
+        if (!existsSync(f)) throw new CliError(`${f} does not exist`, 2);
+        return readFileSync(f, 'utf8').slice(0, 64 * 1024);
+      });
       const store: AuditStore & Pick<StoreLifecycle, 'close'> = await openStore(config, { readOnly: true, command: 'writ ops audit verify' }).catch((err: unknown) => {
         throw asCliError(err);
       });
       let report;
       try {
-        report = await verifyMirror(repo, { tenant, workspace }, { store, originPrefix: config.ledger.originPrefix, logKey });
+        report = await verifyMirror(repo, { tenant, workspace }, { store, originPrefix: config.ledger.originPrefix, logKey, checkpoints });
       } catch (err) {
         if (err instanceof WritError) throw new CliError(err.message, CODES[err.code].exit);
         throw err;

@@ -134,6 +134,8 @@ export class AuditMirror implements Sink {
         this.lastError = null;
         for (const w of p.files) w.done({ ok: true });
       } catch (err) {
+        // Opened again at the next try: the folder may have been removed or replaced meanwhile.
+        this.repos.delete(key);
         this.counts.failures++;
         const message = `could not commit to the ops audit mirror ${key}: ${messageOf(err)}; check the folder's permissions and disk space (ops go on; the outbox delivers these entries again)`;
         // Logged when it starts failing, not at every retry.

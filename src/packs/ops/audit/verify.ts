@@ -6,7 +6,7 @@ import { encodeRecord, type LedgerRecord } from '../../../ledger/record.js';
 import { TileReader } from '../../../ledger/tile-reader.js';
 import { leafHashHex } from '../../../core/hash.js';
 import { verifyReceipt } from '../../../sdk/receipt.js';
-import type { EntityStore, LogStore } from '../../../store/port.js';
+import type { CheckpointRow, EntityStore, LogStore } from '../../../store/port.js';
 import { differsFromRecord, parseEntry, type AuditEntry } from './check-entry.js';
 import { missingEntries, type MissingEntry } from './missing.js';
 import { readMirror } from './read-mirror.js';
@@ -38,7 +38,7 @@ export interface AuditReport {
  * the document version that record wrote). Then every record of those logs that belongs in the
  * mirror and lies before its last entry must have an entry.
  */
-export async function verifyMirror(repo: string, names: { tenant: string; workspace: string }, deps: { store: AuditStore; originPrefix: string; logKey: VerifierKey }): Promise<AuditReport> {
+export async function verifyMirror(repo: string, names: { tenant: string; workspace: string }, deps: { store: AuditStore; originPrefix: string; logKey: VerifierKey; checkpoints?: readonly string[] }): Promise<AuditReport> {
   const { commit, files, committed } = await readMirror(repo);
   const { tenant, workspace } = names;
   const problems: Array<{ path: string; message: string }> = [];
@@ -50,11 +50,12 @@ export async function verifyMirror(repo: string, names: { tenant: string; worksp
     else entries.push({ path: f.path, entry: parsed });
   }
   const reader = new TileReader(deps.store, nodeHasher);
+  const given = checkpointsGiven(deps.checkpoints ?? [], tenant);
   const checkpoints = new Map<string, Awaited<ReturnType<AuditStore['latestCheckpoint']>>>();
   let verified = 0;
   for (const { path, entry } of entries) {
     const scroll = entry.event.scroll;
-    if (!checkpoints.has(scroll)) checkpoints.set(scroll, await deps.store.latestCheckpoint(tenant, scroll));
+    if (!checkpoints.has(scroll)) checkpoints.set(scroll, given.get(entry.log) ?? (await deps.store.latestCheckpoint(tenant, scroll)));
     const cp = checkpoints.get(scroll);
     if (!cp || cp.size <= entry.index) {
       // Past the latest checkpoint: unproven yet, unless the ledger has no such record at all (an invented entry).
@@ -69,6 +70,21 @@ export async function verifyMirror(repo: string, names: { tenant: string; worksp
   }
   const missing = await missingEntries(deps.store, { tenant, workspace, originPrefix: deps.originPrefix }, entries.map((e) => e.entry), committed);
   return { ok: problems.length === 0 && missing.length === 0, repository: repo, commit, tenant, workspace, entries: entries.length, verified, uncovered, problems, missing };
+}
+
+/**
+ * Signed checkpoints obtained elsewhere (a witness, a copy of the git anchor), by origin: the
+ * receipts are then proven into these notes, whose signatures verifyReceipt checks, instead of
+ * the store's latest, so a store rewritten with a new key's checkpoints does not pass.
+ */
+function checkpointsGiven(notes: readonly string[], tenant: string): Map<string, CheckpointRow> {
+  const out = new Map<string, CheckpointRow>();
+  for (const note of notes) {
+    const [origin, size] = note.split('\n');
+    const scroll = origin.slice(origin.lastIndexOf('/') + 1);
+    out.set(origin, { tenant, scroll, size: Number(size), root: '', note, createdAt: '', cosignatures: 0 });
+  }
+  return out;
 }
 
 async function checkEntry(entry: AuditEntry, c: { store: AuditStore; reader: TileReader; logKey: VerifierKey; tenant: string; checkpoint: NonNullable<Awaited<ReturnType<AuditStore['latestCheckpoint']>>> }): Promise<string | null> {
