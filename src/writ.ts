@@ -43,6 +43,7 @@ import { openStore } from './store/open-store.js';
 import { followRegistries, leaseReady, sharedOf, shareLease } from './store/shared.js';
 import { leaseDispatcher } from './outbox/leased.js';
 import { openConsumer } from './outbox/consumer.js';
+import { leafOf } from './ledger/leaf-of.js';
 import { packageRoot } from './util/package-root.js';
 
 /** A running writ: the store, the catalog and policy, and the pipeline over them. */
@@ -298,6 +299,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
       // maxAttempts bounds deliveries writ itself refused (closing); the job bounds its own work.
       consume: (name, actions, sink) => openConsumer({ store, outbox: config.outbox, now, lease: outboxLease?.() }, name, actions, sink),
       metric: (family) => metrics.family(family),
+      leaf: leafOf(store, config.ledger.originPrefix),
     });
     const sweeper = new ApprovalSweeper({
       store,

@@ -112,6 +112,8 @@ export interface JobContext extends PackReads {
   consume(name: string, actions: readonly string[], sink: Sink): Promise<EventConsumer>;
   /** Adds a family to /metrics, read at each scrape (name it `writ_<pack>_…`). */
   metric(family: ScrapedFamily): void;
+  /** Record `index` of log (tenant, scroll): its log's origin and its leaf hash, or null when there is none. */
+  leaf(tenant: string, scroll: string, index: number): Promise<{ readonly origin: string; readonly leafHash: string } | null>;
 }
 
 /** A job's outbox consumer (JobContext.consume). */

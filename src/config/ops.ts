@@ -56,8 +56,22 @@ export interface EffectorConfig {
   readonly concurrency: number;
 }
 
+/** The audit mirror (docs/ops.md, "Audit mirror"): one bare git repository per tenant and workspace. */
+export interface OpsAuditConfig {
+  readonly enabled: boolean;
+  /** Holds `<tenant>/<workspace>.git`; default `<home>/ops/audit`. */
+  readonly folder: string;
+  /** Entries committed together, at most. */
+  readonly batchSize: number;
+  /** How long the first entry of a batch waits for more before the batch is committed. */
+  readonly batchIntervalMs: number;
+  /** Author and committer email of the mirror's commits (the name is always `writ`). */
+  readonly authorEmail: string;
+}
+
 export interface OpsConfig {
   readonly effector: EffectorConfig;
+  readonly audit: OpsAuditConfig;
   readonly executors: Readonly<Partial<Record<OpKind, ExecutorConfig>>>;
 }
 
@@ -98,6 +112,11 @@ export const OPS_CONFIG_SCHEMA = {
       },
     },
     executors: { type: 'object', additionalProperties: false, properties: Object.fromEntries(OP_KINDS.map((k) => [k, withInverse])) },
+    audit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { enabled: { type: 'boolean' }, folder: str, batchSize: int(1, 1000), batchIntervalMs: int(0, 600_000), authorEmail: { type: 'string', pattern: '^[^<>\\s]{1,254}$' } },
+    },
   },
 } as const;
 
@@ -120,6 +139,7 @@ function specOf(s: Record<string, any>, at: (p: string) => string): ExecutorSpec
 /** The effective `ops` block: defaults filled, paths resolved against the home (`at`). */
 export function opsConfigOf(o: Record<string, any> | undefined, at: (p: string) => string): OpsConfig {
   const e = (o?.effector ?? {}) as Record<string, any>;
+  const a = (o?.audit ?? {}) as Record<string, any>;
   const executors: Partial<Record<OpKind, ExecutorConfig>> = {};
   for (const [kind, s] of Object.entries((o?.executors ?? {}) as Record<string, Record<string, any>>)) {
     executors[kind as OpKind] = { ...specOf(s, at), inverse: s.inverse ? specOf(s.inverse, at) : null };
@@ -135,6 +155,13 @@ export function opsConfigOf(o: Record<string, any> | undefined, at: (p: string) 
       overdue: e.overdue ?? 'retry',
       scanIntervalMs: e.scanIntervalMs ?? 1000,
       concurrency: e.concurrency ?? 4,
+    },
+    audit: {
+      enabled: a.enabled ?? false,
+      folder: at(a.folder ?? 'ops/audit'),
+      batchSize: a.batchSize ?? 64,
+      batchIntervalMs: a.batchIntervalMs ?? 200,
+      authorEmail: a.authorEmail ?? 'writ@localhost',
     },
     executors,
   };

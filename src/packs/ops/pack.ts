@@ -1,20 +1,26 @@
 import { existsSync } from 'node:fs';
-import type { PackSetup } from '../../catalog/pack-module.js';
+import type { BackgroundJob, PackSetup } from '../../catalog/pack-module.js';
+import { runAuditMirror } from './audit/start.js';
 import { runEffector } from './effector/start.js';
 
 /**
  * The ops pack bound to a deployment: with `ops.effector.enabled`, its effector runs as the pack's
- * background job (docs/ops.md). A missing effector key stops writ from opening, with what to do.
+ * background job, and with `ops.audit.enabled` its audit mirror (docs/ops.md). A missing effector
+ * key stops writ from opening, with what to do.
  */
 export const opsPack: PackSetup = (env) => {
-  if (!env || !env.config.ops.effector.enabled) return {};
+  if (!env) return {};
   const ops = env.config.ops;
+  const jobs: BackgroundJob[] = [];
+  if (ops.effector.enabled) jobs.push({ name: 'effector', run: (ctx) => runEffector(ctx, ops) });
+  if (ops.audit.enabled) jobs.push({ name: 'audit', run: (ctx) => runAuditMirror(ctx, ops.audit) });
+  if (jobs.length === 0) return {};
   return {
     async start() {
-      if (!existsSync(ops.effector.keyFile)) {
+      if (ops.effector.enabled && !existsSync(ops.effector.keyFile)) {
         throw new Error(`ops.effector is enabled but its key ${ops.effector.keyFile} is missing; create and register it with \`writ keys new --actor effector --roles effector\` (then set ops.effector.keyFile and keyId to what it prints)`);
       }
     },
-    jobs: [{ name: 'effector', run: (ctx) => runEffector(ctx, ops) }],
+    jobs,
   };
 };

@@ -4,6 +4,7 @@ import type { WritClient } from '../../sdk/client.js';
 import { newNonce, signEnvelope } from '../../sdk/sign.js';
 import { clientOf, CliError, configOf, exitCodeOf, globals, heldReport, print, signerOf, signerOptions } from './context.js';
 import { opsReport, type OpView } from './ops-report.js';
+import { auditStanding, registerOpsAuditCommands } from './ops-audit.js';
 
 interface AsOptions {
   key?: string;
@@ -129,7 +130,9 @@ export function registerOpsCommands(program: Command): void {
     .action(async (opts: AsOptions, cmd: Command) => {
       const { client, tenant } = reader(cmd, opts);
       const report = opsReport(tenant, await allOps(client, tenant), await heldOps(client, tenant), Date.now());
-      print(report);
+      print({ ...report, auditMirror: await auditStanding(cmd, tenant) });
       for (const o of report.overdue) process.stderr.write(`writ: op ${o.op} is running attempt ${o.attempt} past its deadline ${o.deadline} with no result; the effector will ${o.next}\n`);
     });
+
+  registerOpsAuditCommands(ops);
 }
