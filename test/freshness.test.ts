@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { WritError } from '../src/core/errors.js';
 import type { CommandContext } from '../src/pipeline/context.js';
 import { Freshness } from '../src/pipeline/freshness/freshness.js';
@@ -17,7 +18,7 @@ import { ManualClock, assertError, assertOk, leavesFor, ledgerSize, product } fr
 
 const SKEW_MS = 300_000;
 
-describe('freshness', () => {
+describeEachBackend('freshness', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let client: WritClient;
@@ -27,7 +28,7 @@ describe('freshness', () => {
   const sign = (sku: string, extra: Record<string, unknown> = {}, signer?: Signer) => h.sign('UpsertProduct', product(sku), { timestamp: clock.iso(), ...extra }, signer);
 
   before(async () => {
-    h = await startHarness({}, { now: clock.now });
+    h = await startHarness({}, { now: clock.now, backend });
     client = new WritClient(await h.listen(), h.reader);
     ed = await h.actor('ed', ['editor']);
   });
@@ -158,11 +159,11 @@ describe('freshness', () => {
   });
 });
 
-describe('freshness with a bounded nonce cache', () => {
+describeEachBackend('freshness with a bounded nonce cache', (backend) => {
   let h: Harness;
   before(async () => {
     // 100 commands at once: more than the default server.maxInFlight lets in.
-    h = await startHarness({ freshness: { skewSeconds: 300, nonceCacheMax: 1000 }, limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000 }, server: { maxInFlight: 1000 } } as never);
+    h = await startHarness({ freshness: { skewSeconds: 300, nonceCacheMax: 1000 }, limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000 }, server: { maxInFlight: 1000 } } as never, { backend });
   });
   after(() => h.close());
 
@@ -182,10 +183,10 @@ describe('freshness with a bounded nonce cache', () => {
   });
 });
 
-describe('the Freshness class over a real store', () => {
+describeEachBackend('the Freshness class over a real store', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
   });
   after(() => h.close());
 
