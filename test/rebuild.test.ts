@@ -134,6 +134,15 @@ describeEachBackend('writ rebuild', (backend) => {
     assert.equal(count("SELECT COUNT(*) AS n FROM entity_history WHERE id = 'p6' AND version = 101"), 1);
   });
 
+  it('refuses --swap on PostgreSQL, where other processes may write, and changes nothing', { skip: backend === 'postgres' ? false : 'the PostgreSQL store only' }, async () => {
+    const stored = await countRows(h, 'SELECT COUNT(*) AS n FROM entity_history');
+    const run = await writ('rebuild', '--swap');
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    assert.match(run.stderr, /--swap replaces the state of an SQLite home only; nothing was changed/);
+    assert.equal(run.stdout, '');
+    assert.equal(await countRows(h, 'SELECT COUNT(*) AS n FROM entity_history'), stored);
+  });
+
   it('swaps the rebuilt state in with --swap, after which writ verify passes and the product reads as the ledger says', sqliteOnly(backend, '--swap replaces an SQLite home\'s state'), async () => {
     const run = await writ('rebuild', '--swap');
     assert.equal(run.code, 0, run.stdout + run.stderr);
