@@ -145,9 +145,12 @@ describeEachBackend('freshness', (backend) => {
     assertOk(await h.post(first));
     await h.restart();
     client = new WritClient(await h.listen(), h.reader);
-    // Start-up loads every unexpired nonce from the store back into memory.
-    assert.ok(h.writ.freshness.cached >= 1, `preloaded ${h.writ.freshness.cached} nonces`);
-    assert.equal(h.writ.freshness.complete(clock.ms), true);
+    // Start-up loads every unexpired nonce from the store back into memory; a store other processes
+    // share (PostgreSQL) is asked on every miss instead, since memory cannot know their nonces.
+    if (backend === 'sqlite') {
+      assert.ok(h.writ.freshness.cached >= 1, `preloaded ${h.writ.freshness.cached} nonces`);
+      assert.equal(h.writ.freshness.complete(clock.ms), true);
+    } else assert.equal(h.writ.freshness.complete(clock.ms), false);
     assertError(await h.post(sign('restart-2', { nonce: first.nonce }, ed)), 'NONCE_REPLAY');
     assertError(await client.submit(sign('restart-3', { nonce: first.nonce }, ed)), 'NONCE_REPLAY');
   });
