@@ -42,6 +42,7 @@ import { approvalQueries } from './approvals/queries.js';
 import { openStore } from './store/open-store.js';
 import { followRegistries, leaseReady, sharedOf, shareLease } from './store/shared.js';
 import { leaseDispatcher } from './outbox/leased.js';
+import { checkSinks } from './outbox/sinks/index.js';
 import { openConsumer } from './outbox/consumer.js';
 import { leafOf } from './ledger/leaf-of.js';
 import { packageRoot } from './util/package-root.js';
@@ -243,6 +244,8 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     served = () => applier.logSizes();
     integrator.start();
     let leased: { close(): Promise<void> } | undefined;
+    // A sink that cannot be set up stops the start of every process, not only the lease holder's.
+    if (shared && config.outbox.enabled) await checkSinks(config.outbox.sinks);
     // Beside other processes, one process delivers the outbox: to the configured sinks and to the
     // packs' consumers (an effector must act once), each following the one outbox lease.
     const outboxLease = shared ? shareLease(await leaseReady(shared.lease('outbox'))) : undefined;

@@ -1,11 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { WritError } from '../src/core/errors.js';
 import { encodeRecord, MAX_LEAF_BYTES, type LedgerRecord } from '../src/ledger/record.js';
 import { newNonce, type Signer } from '../src/sdk/sign.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { ManualClock, assertError, assertOk, leavesFor, product } from './support/stage-helpers.js';
+import { storeSize } from './support/db-scan.js';
 
 /**
  * Abuse limits on what a key holder can make writ write (docs/security.md, "Abuse limits"): every
@@ -27,18 +28,7 @@ async function pushback(h: Harness): Promise<Record<string, number>> {
   return health.body.pushback;
 }
 
-function storeBytes(h: Harness): number {
-  const size = (p: string) => {
-    try {
-      return statSync(p).size;
-    } catch {
-      return 0;
-    }
-  };
-  return size(h.writ.config.store.path) + size(`${h.writ.config.store.path}-wal`);
-}
-
-describe('abuse limits: what a key holder without a role can make writ write', () => {
+describeEachBackend('abuse limits: what a key holder without a role can make writ write', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   const signers: Record<string, Signer> = {};
@@ -47,7 +37,7 @@ describe('abuse limits: what a key holder without a role can make writ write', (
     h.sign(action, payload, { timestamp: clock.iso(), ...extra }, signers[who]);
 
   before(async () => {
-    h = await startHarness({ limits: { rate: RATE, windowSeconds: 60, maxBuckets: 1000 } }, { now: clock.now });
+    h = await startHarness({ limits: { rate: RATE, windowSeconds: 60, maxBuckets: 1000 } }, { now: clock.now, backend });
     // h.actor signs with the real clock: stay within the skew, yet refill the admin's bucket (one token per 12 s).
     for (const [name, roles] of [['nobody'], ['stale'], ['replayer'], ['reuser'], ['big'], ['ed', 'editor'], ['flagged', 'editor']]) {
       signers[name] = await h.actor(name, roles ? [roles] : []);
@@ -147,7 +137,7 @@ describe('abuse limits: what a key holder without a role can make writ write', (
 
   it('keeps 200 stale envelopes with the largest bodies from growing the store beyond limits.rate records', async () => {
     const before = records(h);
-    const bytesBefore = storeBytes(h);
+    const bytesBefore = await storeSize(h);
     const description = 'd'.repeat(250_000);
     for (let i = 0; i < 200; i++) {
       const res = await h.post(sign('big', 'UpsertProduct', { ...product(`big-${i}`), description }, { timestamp: stale() }));
@@ -155,7 +145,7 @@ describe('abuse limits: what a key holder without a role can make writ write', (
     }
     assert.equal(records(h) - before, RATE);
     // Five bodies of 250 KB, with room for page overhead; unbounded, 200 of them were over 50 MB.
-    const grown = storeBytes(h) - bytesBefore;
+    const grown = (await storeSize(h)) - bytesBefore;
     assert.ok(grown < 8 * 1024 * 1024, `the store grew by ${grown} bytes`);
   });
 });

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { leafHashHex } from '../src/core/hash.js';
 import { bytePage, pageJson, PAGE_CHUNK, type Page } from '../src/transports/http/byte-page.js';
@@ -56,10 +57,10 @@ async function pages(h: Harness, first: string, nextUrl: (next: unknown) => stri
   return out;
 }
 
-describe('abuse limits: the entry bundle', () => {
+describeEachBackend('abuse limits: the entry bundle', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000 } });
+    h = await startHarness({ limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000 } }, { backend });
   });
   after(() => h.close());
 
@@ -93,10 +94,10 @@ describe('abuse limits: the entry bundle', () => {
   });
 });
 
-describe('abuse limits: list pages bounded by bytes', () => {
+describeEachBackend('abuse limits: list pages bounded by bytes', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000, maxPageBytes: PAGE_BYTES } });
+    h = await startHarness({ limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000, maxPageBytes: PAGE_BYTES } }, { backend });
     for (let i = 0; i < 12; i++) await h.post(h.sign('Bulk', { blob: 'b'.repeat(20_000), i }));
     await h.post(h.sign('Bulk', { blob: 'b'.repeat(150_000) }));
     for (let i = 0; i < 20; i++) assertOk(await h.post(h.sign('UpsertProduct', { ...product(`p-${String(i).padStart(2, '0')}`), description: 'd'.repeat(8000) })));

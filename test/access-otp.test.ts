@@ -1,22 +1,24 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { decodeJwt } from 'jose';
 import { loadConfig } from '../src/config/config.js';
 import { verifyHome } from '../src/transports/cli/verify-home.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { rid, startHarness, type Harness } from './support/harness.js';
 import { assertError, assertOk, ManualClock } from './support/stage-helpers.js';
+import { fileBytes, storedRows } from './support/db-scan.js';
 
 /**
  * One-time codes (docs/security.md, "Access revocation and one-time codes"): IssueOtp answers a code
  * once, and nothing writ stores, logs or sends on carries it; ExchangeOtp trades it once, within its
  * TTL and a few attempts, for a short-lived bearer JWT that writ's own bearer gate accepts.
  */
-describe('IssueOtp and ExchangeOtp', () => {
+describeEachBackend('IssueOtp and ExchangeOtp', (backend) => {
   const clock = new ManualClock();
   const dir = mkdtempSync(join(tmpdir(), 'writ-otp-'));
   const secretFile = join(dir, 'jwt.secret');
@@ -41,7 +43,7 @@ describe('IssueOtp and ExchangeOtp', () => {
     // Everything writ writes to stdout and stderr while codes are issued is kept, to be searched.
     process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => (output.push(String(chunk)), writes.out(chunk as string, ...(rest as [])))) as typeof process.stdout.write;
     process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => (output.push(String(chunk)), writes.err(chunk as string, ...(rest as [])))) as typeof process.stderr.write;
-    h = await startHarness({ auth: { require: 'either', jwt: { hs256SecretFile: secretFile, publicKeyFiles: [] } } }, { now: clock.now });
+    h = await startHarness({ auth: { require: 'either', jwt: { hs256SecretFile: secretFile, publicKeyFiles: [] } } }, { now: clock.now, backend });
     gate = await h.actor('gate', ['otp-gateway']);
     pam = await h.actor('pam', ['editor']);
     await h.actor('ann', ['admin']);
@@ -134,8 +136,8 @@ describe('IssueOtp and ExchangeOtp', () => {
 
   it('keeps every code it issued out of the database (state, ledger bodies, outcomes), the outbox and the logs', async () => {
     assert.ok(issued.length >= 5);
-    const db = join(h.home, 'data', 'writ.db');
-    const stored = [db, `${db}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
+    // SQLite: the database and WAL files' bytes; PostgreSQL: every row of every table.
+    const stored = backend === 'sqlite' ? fileBytes(join(h.home, 'data', 'writ.db')) : await storedRows(h);
     const events = (await h.writ.store.readStoredOutbox(0, 100_000)).map((e) => e.data).join('\n');
     for (const code of issued) {
       assert.ok(!stored.includes(code), `code ${code} is in the database`);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { rid, startHarness, type Harness } from './support/harness.js';
 import { assertError, assertOk } from './support/stage-helpers.js';
@@ -10,12 +11,12 @@ import { assertError, assertOk } from './support/stage-helpers.js';
  * no revocation leaves a tenant without an admin; an admin does not revoke its own admin role.
  */
 
-describe('RevokeRole', () => {
+describeEachBackend('RevokeRole', (backend) => {
   let h: Harness;
   let ann: Signer;
   const as = (signer: Signer, action: string, payload: Record<string, unknown>) => h.post(h.sign(action, payload, {}, signer));
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     ann = await h.actor('ann', ['admin']);
   });
   after(() => h.close());
@@ -70,10 +71,10 @@ describe('RevokeRole', () => {
   });
 });
 
-describe('RevokeEntitlement', () => {
+describeEachBackend('RevokeEntitlement', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
   });
   after(() => h.close());
 

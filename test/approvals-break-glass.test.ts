@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { approvalDoc, finalOutcome, held, poster, type Held, type Post } from './support/approvals.js';
 import { rid, startHarness, type Harness } from './support/harness.js';
@@ -10,7 +11,7 @@ import { assertError, assertOk, leavesFor, ManualClock } from './support/stage-h
  * approval is marked, an alert event goes to the outbox, and a review stays open until an admin
  * other than the one who broke the glass closes it.
  */
-describe('break-glass', () => {
+describeEachBackend('break-glass', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let post: Post;
@@ -20,7 +21,7 @@ describe('break-glass', () => {
   let ann: Signer;
   let cmd: Held;
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now, backend });
     post = poster(h, clock);
     erin = await h.actor('erin', ['editor']);
     paul = await h.actor('paul', ['publisher']);

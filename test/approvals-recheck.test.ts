@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { approvalDoc, finalOutcome, held, poster, type Held, type Post } from './support/approvals.js';
 import { newSigner, rid, startHarness, type Harness } from './support/harness.js';
@@ -13,7 +14,7 @@ import { assignRole, assertOk, hmacSigner, leavesFor, ManualClock, registerKey, 
  * promises that commands signed with a revoked key are refused — and current policy must still
  * allow it. A failed re-check ends the command refused; the decision itself is recorded as usual.
  */
-describe('re-checks of a held command at execution', () => {
+describeEachBackend('re-checks of a held command at execution', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let post: Post;
@@ -25,7 +26,7 @@ describe('re-checks of a held command at execution', () => {
   const mac = writeSecret(tempDir(), 'mac.secret');
   before(async () => {
     // mac signs with an HS256 key from config (auth.hmacKeys), which state holds only once revoked.
-    h = await startHarness({ approvals: { sweepEnabled: false }, auth: { hmacKeys: [{ tenant: 'default', actor: 'mac', keyId: 'mac#1', secretFile: mac.file }] } }, { now: clock.now });
+    h = await startHarness({ approvals: { sweepEnabled: false }, auth: { hmacKeys: [{ tenant: 'default', actor: 'mac', keyId: 'mac#1', secretFile: mac.file }] } }, { now: clock.now, backend });
     post = poster(h, clock);
     erin = await h.actor('erin', ['editor']);
     paul = await h.actor('paul', ['publisher']);

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { CODES } from '../src/core/codes.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { held, poster, type Held, type Post } from './support/approvals.js';
@@ -10,7 +11,7 @@ import { newSigner, startHarness, type Harness } from './support/harness.js';
 import { assertError, assertOk, ManualClock } from './support/stage-helpers.js';
 
 /** The read side of approvals over HTTP (list, show with a preview) and `writ approvals` on the command line. */
-describe('GET /v1/approvals', () => {
+describeEachBackend('GET /v1/approvals', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let post: Post;
@@ -18,7 +19,7 @@ describe('GET /v1/approvals', () => {
   let paul: Signer;
   const cmds: Held[] = [];
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now, backend });
     post = poster(h, clock);
     erin = await h.actor('erin', ['editor']);
     paul = await h.actor('paul', ['publisher']);
@@ -107,13 +108,13 @@ describe('GET /v1/approvals', () => {
   });
 });
 
-describe('writ approvals (command line)', () => {
+describeEachBackend('writ approvals (command line)', (backend) => {
   let h: Harness;
   let url: string;
   let paulKey: string;
   let erin: Signer;
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } });
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { backend });
     erin = await h.actor('erin', ['editor']);
     const paul = newSigner('paul#1');
     const reg = await h.post(h.sign('writ.RegisterKey', { actor: 'paul', keyId: paul.keyId, alg: 'ed25519', publicKey: paul.publicPem }));

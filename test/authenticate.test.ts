@@ -3,6 +3,7 @@ import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'no
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { WritClient } from '../src/sdk/client.js';
 import type { Signer } from '../src/sdk/sign.js';
@@ -36,7 +37,7 @@ async function leavesNoRecord(h: Harness, fn: () => Promise<void>): Promise<void
   assert.ok(h.writ.pipeline.counters.unauthenticated > counted, 'the failure was not counted');
 }
 
-describe('authenticate with envelope signatures', () => {
+describeEachBackend('authenticate with envelope signatures', (backend) => {
   const dir = tempDir();
   const mac = writeSecret(dir, 'mac.secret');
   let h: Harness;
@@ -46,7 +47,7 @@ describe('authenticate with envelope signatures', () => {
   const macSigner = hmacSigner('mac#1', mac.secret);
 
   before(async () => {
-    h = await startHarness({ auth: { hmacKeys: [{ tenant: 'default', actor: 'mac', keyId: 'mac#1', secretFile: mac.file }] } });
+    h = await startHarness({ auth: { hmacKeys: [{ tenant: 'default', actor: 'mac', keyId: 'mac#1', secretFile: mac.file }] } }, { backend });
     client = new WritClient(await h.listen(), h.reader);
     ed = await h.actor('ed', ['editor']);
     await registerKey(h, 'es', es, {}, ['editor']);
@@ -241,7 +242,7 @@ interface TokenOptions {
   readonly audience?: string;
 }
 
-describe('authenticate with bearer tokens (auth.require = either)', () => {
+describeEachBackend('authenticate with bearer tokens (auth.require = either)', (backend) => {
   const dir = tempDir();
   const keys = tokenKeys(dir);
   const issuer = 'https://idp.example.test';
@@ -269,7 +270,7 @@ describe('authenticate with bearer tokens (auth.require = either)', () => {
   }
 
   before(async () => {
-    h = await startHarness({ auth: { require: 'either', jwt: { hs256SecretFile: keys.hs.file, publicKeyFiles: [keys.edFile, keys.esFile], issuer, audience } } });
+    h = await startHarness({ auth: { require: 'either', jwt: { hs256SecretFile: keys.hs.file, publicKeyFiles: [keys.edFile, keys.esFile], issuer, audience } } }, { backend });
     client = new WritClient(await h.listen(), h.reader);
     await assignRole(h, 'jwt-user', 'editor');
   });
@@ -391,7 +392,7 @@ describe('authenticate with bearer tokens (auth.require = either)', () => {
   });
 });
 
-describe('authenticate with bearer tokens only (auth.require = jwt)', () => {
+describeEachBackend('authenticate with bearer tokens only (auth.require = jwt)', (backend) => {
   const dir = tempDir();
   const keys = tokenKeys(dir);
   let h: Harness;
@@ -401,7 +402,7 @@ describe('authenticate with bearer tokens only (auth.require = jwt)', () => {
   const body = (sku: string) => ({ v: 1, action: 'UpsertProduct', timestamp: new Date().toISOString(), payload: product(sku) });
 
   before(async () => {
-    h = await startHarness({ auth: { require: 'jwt', jwt: { hs256SecretFile: keys.hs.file, publicKeyFiles: [] } } });
+    h = await startHarness({ auth: { require: 'jwt', jwt: { hs256SecretFile: keys.hs.file, publicKeyFiles: [] } } }, { backend });
     client = new WritClient(await h.listen(), h.reader);
   });
   after(async () => {

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { loadConfig } from '../src/config/config.js';
 import { Policy } from '../src/policy/cedar.js';
 import { factsOf } from '../src/policy/schema.js';
@@ -18,13 +19,13 @@ const samplePayload = (schema: Record<string, unknown>) =>
 const product = () => ({ sku: `p-${++seq}`, name: 'Tea', price: { amount: 100, currency: 'EUR' } });
 const draft = (pageId: string) => ({ pageId, blocks: [{ type: 'text' }] });
 
-describe('the authorize stage with the shipped Cedar policies', () => {
+describeEachBackend('the authorize stage with the shipped Cedar policies', (backend) => {
   let h: Harness;
   let editor: Signer;
   let publisher: Signer;
   let nobody: Signer;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     editor = await h.actor('erin', ['editor']);
     publisher = await h.actor('paul', ['publisher']);
     nobody = await h.actor('nora', []);
@@ -214,10 +215,10 @@ describe('the authorize stage with the shipped Cedar policies', () => {
   });
 });
 
-describe('a command whose policy asks for approval', () => {
+describeEachBackend('a command whose policy asks for approval', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     await h.actor('bea', ['editor']);
   });
   after(() => h.close());
@@ -245,11 +246,11 @@ describe('a command whose policy asks for approval', () => {
   });
 });
 
-describe('deployment policies in <home>/policies', () => {
+describeEachBackend('deployment policies in <home>/policies', (backend) => {
   let h: Harness;
   let merch: Signer;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     merch = await h.actor('mia', ['merch']);
   });
   after(() => h.close());

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { MAX_DISPUTE_EVIDENCE } from '../src/packs/commerce/handlers.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { WritClient } from '../src/sdk/client.js';
@@ -9,12 +10,12 @@ import { ledgerSize } from './support/stage-helpers.js';
 
 const SHA256 = 'a'.repeat(64);
 
-describe('the commerce pack: stock, price rules, shipping and tax rates, dispute evidence', () => {
+describeEachBackend('the commerce pack: stock, price rules, shipping and tax rates, dispute evidence', (backend) => {
   let h: Harness;
   let editor: Signer;
   let support: Signer;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     editor = await h.actor('ed', ['editor']);
     support = await h.actor('sam', ['support']);
   });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { signEnvelope } from '../src/sdk/sign.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { assertAppliedAtMostOnce, chainProblems, checkAnswer, readLedgerFromStore, readSince, storedLogSizes, type CheckedAnswer, type LedgerEntry } from './support/robustness.js';
@@ -20,12 +21,12 @@ interface Hit extends CheckedAnswer {
   readonly replayed: boolean;
 }
 
-describe('concurrent submissions', () => {
+describeEachBackend('concurrent submissions', (backend) => {
   let h: Harness;
   let url: string;
 
   before(async () => {
-    h = await startHarness(UNLIMITED);
+    h = await startHarness(UNLIMITED, { backend });
     url = await h.listen();
   });
   after(async () => {

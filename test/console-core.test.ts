@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { build } from 'esbuild';
 import { leafHashHexImpl as nodeLeaf, sha256HexImpl as nodeHex } from '../src/core/sha256-node.js';
 import { leafHashHexImpl as webLeaf, sha256HexImpl as webHex } from '../src/core/sha256-web.js';
@@ -81,9 +82,9 @@ describe('src/core and the SDK in a browser', () => {
   });
 });
 
-describe("the approvals list's ETag (the console's inbox polls with it)", () => {
+describeEachBackend("the approvals list's ETag (the console's inbox polls with it)", (backend) => {
   it('answers 304 while the page is unchanged, and 200 with a new ETag once a command is held', async () => {
-    const h = await startHarness();
+    const h = await startHarness({}, { backend });
     try {
       writeFileSync(join(h.home, 'policies', 'hold.cedar'), '@approval("quorum=1 roles=admin")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"UpsertProduct", resource);\n');
       await h.restart();

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { builtinPacksDir } from '../src/writ.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -11,14 +12,14 @@ import { assertError, assertOk, ManualClock } from './support/stage-helpers.js';
  * The content workflow of issue 4 through the real pipeline and store: every valid transition, each
  * invalid one (409 INVALID_STATE naming the current state and what is allowed), locks, and roles.
  */
-describe('the content workflow', () => {
+describeEachBackend('the content workflow', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let editor: Signer;
   let publisher: Signer;
   let nobody: Signer;
   before(async () => {
-    h = await startHarness({}, { now: clock.now });
+    h = await startHarness({}, { now: clock.now, backend });
     editor = await h.actor('erin', ['editor']);
     publisher = await h.actor('paul', ['publisher']);
     nobody = await h.actor('nora');

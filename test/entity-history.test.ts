@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { loadPrivateKey } from '../src/core/signature.js';
 import { WritClient } from '../src/sdk/client.js';
 import { signEnvelope } from '../src/sdk/sign.js';
@@ -16,10 +17,10 @@ function product(sku: string, name: string, description = '') {
   return { sku, name, price: { amount: 100, currency: 'EUR' }, ...(description ? { description } : {}) };
 }
 
-describe('GET /v1/entities/{tenant}/{type}/{id}/history', () => {
+describeEachBackend('GET /v1/entities/{tenant}/{type}/{id}/history', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000, maxPageBytes: PAGE_BYTES } });
+    h = await startHarness({ limits: { rate: 100_000, windowSeconds: 60, maxBuckets: 1000, maxPageBytes: PAGE_BYTES } }, { backend });
     for (let v = 1; v <= 12; v++) {
       const r = await h.post(h.sign('UpsertProduct', product('tea', `Tea v${v}`, 'd'.repeat(v % 3 === 0 ? 6000 : 10))));
       assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { WritClient } from '../src/sdk/client.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { refLeafHash } from './support/reference.js';
@@ -24,7 +25,7 @@ function assertErrorShape(body: any, code: string): void {
 
 const TRANSPORTS = ['a real loopback socket', 'Fastify inject()'] as const;
 
-for (const transport of TRANSPORTS) describe(`the HTTP API over ${transport}`, () => {
+for (const transport of TRANSPORTS) describeEachBackend(`the HTTP API over ${transport}`, (backend) => {
   const socket = transport === TRANSPORTS[0];
   let h: Harness;
   let base: string;
@@ -79,7 +80,7 @@ for (const transport of TRANSPORTS) describe(`the HTTP API over ${transport}`, (
   const post = (envelope: unknown) => call('POST', '/v1/commands', typeof envelope === 'string' ? envelope : JSON.stringify(envelope), { 'content-type': 'application/json' });
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     base = socket ? await h.listen() : 'http://inject.invalid';
     client = new WritClient(base, h.reader);
     for (const sku of ['a-1', 'a-2', 'a-3', 'a-4', 'a-5']) {
@@ -364,7 +365,7 @@ for (const transport of TRANSPORTS) describe(`the HTTP API over ${transport}`, (
       const res = await get('/healthz');
       assert.equal(res.status, 200);
       assert.equal(res.body.status, 'ok');
-      assert.match(res.body.store, /sqlite/);
+      assert.match(res.body.store, backend === 'sqlite' ? /sqlite/ : /postgresql/);
       const commerce = res.body.logs.find((l: { tenant: string; scroll: string }) => l.tenant === h.tenant && l.scroll === 'commerce');
       assert.equal(commerce.origin, 'writ.local/default/commerce');
       assert.ok(commerce.size >= 5);

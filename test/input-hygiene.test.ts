@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../src/config/config.js';
 import { openWrit } from '../src/writ.js';
@@ -12,12 +13,12 @@ import { assertError, assertOk, assignRole, ManualClock, product, tempDir } from
 
 const HOUR = 3600_000;
 
-describe('input hygiene: impossible RFC 3339 date-times', () => {
+describeEachBackend('input hygiene: impossible RFC 3339 date-times', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
 
   before(async () => {
-    h = await startHarness({}, { now: clock.now });
+    h = await startHarness({}, { now: clock.now, backend });
   });
   after(async () => {
     await h.close();
@@ -56,10 +57,10 @@ describe('input hygiene: impossible RFC 3339 date-times', () => {
   });
 });
 
-describe('input hygiene: a body that starts with a byte order mark', () => {
+describeEachBackend('input hygiene: a body that starts with a byte order mark', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
   });
   after(async () => {
     await h.close();
@@ -74,10 +75,10 @@ describe('input hygiene: a body that starts with a byte order mark', () => {
   });
 });
 
-describe('input hygiene: key validity periods', () => {
+describeEachBackend('input hygiene: key validity periods', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
   });
   after(async () => {
     await h.close();
@@ -101,7 +102,7 @@ describe('input hygiene: key validity periods', () => {
   });
 });
 
-describe('input hygiene: bearer token lifetimes', () => {
+describeEachBackend('input hygiene: bearer token lifetimes', (backend) => {
   const dir = tempDir();
   const secret = randomBytes(32);
   const file = join(dir, 'jwt.secret');
@@ -116,7 +117,7 @@ describe('input hygiene: bearer token lifetimes', () => {
   const post = async (sku: string, claims: { exp?: number; iat?: number; nbf?: number }) => h.post(body(sku), { authorization: `Bearer ${await token(claims)}` });
 
   before(async () => {
-    h = await startHarness({ auth: { require: 'either', jwt: { hs256SecretFile: file, publicKeyFiles: [] } } });
+    h = await startHarness({ auth: { require: 'either', jwt: { hs256SecretFile: file, publicKeyFiles: [] } } }, { backend });
     await assignRole(h, 'tok-user', 'editor');
   });
   after(async () => {
@@ -154,11 +155,11 @@ describe('input hygiene: bearer token lifetimes', () => {
   });
 });
 
-describe('input hygiene: short shared secrets are refused at start', () => {
+describeEachBackend('input hygiene: short shared secrets are refused at start', (backend) => {
   let h: Harness;
   const dir = tempDir();
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     await h.writ.close();
   });
   after(async () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { Code } from '../src/core/codes.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { assertError, assertOk, httpPost, ledgerSize, product } from './support/stage-helpers.js';
@@ -83,12 +84,12 @@ function malformed(valid: Record<string, any>): Case[] {
   ];
 }
 
-describe('intake', () => {
+describeEachBackend('intake', (backend) => {
   let h: Harness;
   let base: string;
   let valid: Record<string, any>;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     base = await h.listen();
     valid = h.sign('UpsertProduct', product('intake-1'));
   });
@@ -176,12 +177,12 @@ describe('intake', () => {
   });
 });
 
-describe('intake with small configured limits', () => {
+describeEachBackend('intake with small configured limits', (backend) => {
   const maxBytes = 2048;
   let h: Harness;
   let base: string;
   before(async () => {
-    h = await startHarness({ intake: { maxBytes, maxDepth: 3 } });
+    h = await startHarness({ intake: { maxBytes, maxDepth: 3 } }, { backend });
     base = await h.listen();
   });
   after(() => h.close());

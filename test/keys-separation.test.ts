@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { newSigner, rid, startHarness, type Harness } from './support/harness.js';
 import { assertError, assertOk, leaves } from './support/stage-helpers.js';
 
@@ -9,10 +10,10 @@ import { assertError, assertOk, leaves } from './support/stage-helpers.js';
  * only by that actor. Otherwise one admin could register a key for a second admin and supply the
  * second approval of a quorum, or the second party of a break-glass, on its own.
  */
-describe('keys of admins and breakglass holders', () => {
+describeEachBackend('keys of admins and breakglass holders', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     await h.actor('bob', ['admin']);
     await h.actor('carol', ['breakglass']);
     await h.actor('dave', ['publisher']);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { RECORD_SCAN_WINDOW } from '../src/transports/http/record-filter.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { startHarness, rid, type Harness } from './support/harness.js';
@@ -8,7 +9,7 @@ interface Rec { index: number; ts: string; actor: string; action: string; outcom
 
 const product = (i: number) => ({ sku: `sku-${i}`, name: `Product ${i}`, price: { amount: 100 + i, currency: 'EUR' } });
 
-describe('filtered ledger reads (GET /v1/ledger/{t}/{s}/records?actor=&action=&outcome=&code=&since=&until=)', () => {
+describeEachBackend('filtered ledger reads (GET /v1/ledger/{t}/{s}/records?actor=&action=&outcome=&code=&since=&until=)', (backend) => {
   let h: Harness;
   let bob: Signer;
   let all: Rec[];
@@ -38,7 +39,7 @@ describe('filtered ledger reads (GET /v1/ledger/{t}/{s}/records?actor=&action=&o
   const expect = (keep: (r: Rec) => boolean) => all.filter(keep).map((r) => r.index);
 
   before(async () => {
-    h = await startHarness({ limits: { rate: 1_000_000 } } as never);
+    h = await startHarness({ limits: { rate: 1_000_000 } } as never, { backend });
     bob = await h.actor('bob', []);
     // A mix at the start: the admin's applied commands, bob's refusals (no role), a bad payload.
     for (let i = 0; i < 3; i++) await upsert(i);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { RateLimiter } from '../src/pipeline/limits/limits.js';
 import { WritClient } from '../src/sdk/client.js';
 import type { Signer } from '../src/sdk/sign.js';
@@ -11,7 +12,7 @@ import { ManualClock, assertError, assertOk, leavesFor, product } from './suppor
  * bucket per (tenant, actor). Rejections are authenticated, so each one is a ledger record.
  */
 
-describe('limits: rate', () => {
+describeEachBackend('limits: rate', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let client: WritClient;
@@ -21,7 +22,7 @@ describe('limits: rate', () => {
   const sign = (sku: string, signer: Signer, extra: Record<string, unknown> = {}) => h.sign('UpsertProduct', product(sku), { timestamp: clock.iso(), ...extra }, signer);
 
   before(async () => {
-    h = await startHarness({ limits: { rate: 5, windowSeconds: 60, maxBuckets: 100 } }, { now: clock.now });
+    h = await startHarness({ limits: { rate: 5, windowSeconds: 60, maxBuckets: 100 } }, { now: clock.now, backend });
     client = new WritClient(await h.listen(), h.reader);
     rl = await h.actor('rl', ['editor']);
     rs = await h.actor('rs', ['editor']);
@@ -120,7 +121,7 @@ describe('the RateLimiter class', () => {
   });
 });
 
-describe('limits: flags', () => {
+describeEachBackend('limits: flags', (backend) => {
   let h: Harness;
   let client: WritClient;
   let ed: Signer;
@@ -131,7 +132,7 @@ describe('limits: flags', () => {
   const upsert = (sku: string, signer?: Signer) => h.post(h.sign('UpsertProduct', product(sku), {}, signer));
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     client = new WritClient(await h.listen(), h.reader);
     ed = await h.actor('ed', ['editor']);
     fl = await h.actor('fl', ['editor']);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { buildServer } from '../src/transports/http/server.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -15,7 +16,7 @@ import { actorIn } from './support/tenants.js';
 const RATE = 12;
 
 /** GET /metrics (docs/metrics.md), read with an independent parser of the Prometheus text format. */
-describe('GET /metrics', () => {
+describeEachBackend('GET /metrics', (backend) => {
   let h: Harness;
   let dir: string;
   let token: string;
@@ -37,7 +38,7 @@ describe('GET /metrics', () => {
       limits: { rate: RATE, windowSeconds: 3600 },
       metrics: { scrapeTokenFile: join(dir, 'scrape.token') },
       ledger: { checkpointIntervalMs: 50 },
-    } as never);
+    } as never, { backend });
     mo = await h.actor('mo', ['merch']);
   });
   after(async () => {
@@ -160,7 +161,7 @@ describe('GET /metrics', () => {
   });
 
   it('keeps a registry per writ: a second writ in the same process starts from zero', async () => {
-    const h2 = await startHarness();
+    const h2 = await startHarness({}, { backend });
     try {
       const s = new Scrape(String((await h2.get('/metrics')).body));
       assert.equal(s.samples('writ_commands_total').length, 0);

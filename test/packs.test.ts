@@ -1,11 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { newSigner, startHarness, type Harness } from './support/harness.js';
 
-describe('the built-in packs', () => {
+describeEachBackend('the built-in packs', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
   });
   after(() => h.close());
 

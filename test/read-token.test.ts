@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { SignJWT } from 'jose';
 import { READ_TOKEN_SCHEME, READ_TOKEN_TYPE, readTokenOf, readTokenSigningInput } from '../src/core/read-token.js';
 import { signBytes } from '../src/core/signature.js';
@@ -11,7 +12,7 @@ import { actorIn } from './support/tenants.js';
 
 const PATH = '/v1/entities/default/product/tea';
 
-describe('read tokens (Authorization: WritSig)', () => {
+describeEachBackend('read tokens (Authorization: WritSig)', (backend) => {
   const dir = tempDir('writ-read-token-');
   const mac = writeSecret(dir, 'mac.secret');
   const jwtSecret = writeSecret(dir, 'jwt.secret');
@@ -33,7 +34,7 @@ describe('read tokens (Authorization: WritSig)', () => {
   }
 
   before(async () => {
-    h = await startHarness({ auth: { hmacKeys: [{ tenant: 'default', actor: 'mac', keyId: 'mac#1', secretFile: mac.file }], jwt: { hs256SecretFile: jwtSecret.file, publicKeyFiles: [] } } });
+    h = await startHarness({ auth: { hmacKeys: [{ tenant: 'default', actor: 'mac', keyId: 'mac#1', secretFile: mac.file }], jwt: { hs256SecretFile: jwtSecret.file, publicKeyFiles: [] } } }, { backend });
     es = newSigner('es#1', 'es256');
     await registerKey(h, 'es', es as never);
     assert.equal((await h.post(h.sign('UpsertProduct', { sku: 'tea', name: 'Tea', price: { amount: 1, currency: 'EUR' } }))).status, 200);

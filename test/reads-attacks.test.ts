@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { Signer } from '../src/sdk/sign.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { testOutbox } from './support/outbox.js';
@@ -13,7 +14,7 @@ import { actorIn } from './support/tenants.js';
  * one of them answered another tenant's data (entities, envelopes, stored answers, approvals,
  * keys, the outbox of all tenants) or ran an operator action before reads were authorised.
  */
-describe('reads: what an anonymous caller used to get', () => {
+describeEachBackend('reads: what an anonymous caller used to get', (backend) => {
   const OTHER = 'other';
   let h: Harness;
   let dir: string;
@@ -25,7 +26,7 @@ describe('reads: what an anonymous caller used to get', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'writ-reads-'));
-    h = await startHarness(testOutbox([{ name: 'file', kind: 'ndjson', path: join(dir, 'events.ndjson') }]));
+    h = await startHarness(testOutbox([{ name: 'file', kind: 'ndjson', path: join(dir, 'events.ndjson') }]), { backend });
     writeFileSync(join(h.home, 'policies', 'hold.cedar'), '@approval("quorum=1 roles=admin")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"UpsertProduct", resource);\n');
     await h.restart();
     olga = await actorIn(h, OTHER, 'olga', ['admin']);

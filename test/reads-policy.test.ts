@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { openReadsWarning } from '../src/access/open-reads.js';
 import { loadConfig } from '../src/config/config.js';
 import type { Signer } from '../src/sdk/sign.js';
@@ -10,7 +11,7 @@ import { startHarness, type Harness } from './support/harness.js';
 const HOLD = '@approval("quorum=1 roles=publisher")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"UpsertProduct", resource);\n';
 const product = (sku: string) => ({ sku, name: sku, price: { amount: 1, currency: 'EUR' } });
 
-describe('reads: what the shipped policies let each caller see', () => {
+describeEachBackend('reads: what the shipped policies let each caller see', (backend) => {
   let h: Harness;
   let ed: Signer; // editor: a member
   let mo: Signer; // merch: its upserts wait for a publisher
@@ -22,7 +23,7 @@ describe('reads: what the shipped policies let each caller see', () => {
   const as = (signer: Signer | null, path: string, method: 'GET' | 'POST' = 'GET') => h.getAs(path, signer, { method });
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     writeFileSync(join(h.home, 'policies', 'hold.cedar'), HOLD);
     await h.restart();
     ed = await h.actor('ed', ['editor']);
@@ -113,10 +114,10 @@ describe('reads: what the shipped policies let each caller see', () => {
   });
 });
 
-describe('reads: auth.reads = "open"', () => {
+describeEachBackend('reads: auth.reads = "open"', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ auth: { reads: 'open' } } as never);
+    h = await startHarness({ auth: { reads: 'open' } } as never, { backend });
     assert.equal((await h.post(h.sign('UpsertProduct', product('tea')))).status, 200);
   });
   after(() => h?.close());

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend, dropDatabase, sqliteOnly } from './support/backends.js';
+import { countRows } from './support/db-scan.js';
 import Database from 'better-sqlite3';
 import { CODES } from '../src/core/codes.js';
 import { held, poster, type Post } from './support/approvals.js';
@@ -25,7 +27,7 @@ function json(text: string): any {
  * database behind writ's back is reported (entity, version, field) and, with --swap while no
  * server runs, repaired, after which `writ verify` passes again.
  */
-describe('writ rebuild', () => {
+describeEachBackend('writ rebuild', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let home: string;
@@ -41,7 +43,7 @@ describe('writ rebuild', () => {
   };
 
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false }, limits: { rate: 1_000_000 } } as never, { now: clock.now });
+    h = await startHarness({ approvals: { sweepEnabled: false }, limits: { rate: 1_000_000 } } as never, { now: clock.now, backend });
     home = h.home;
     db = h.writ.config.store.path;
     const post: Post = poster(h, clock);
@@ -75,7 +77,10 @@ describe('writ rebuild', () => {
     await h.app.close();
     await h.writ.close();
   });
-  after(() => rmSync(home, { recursive: true, force: true }));
+  after(async () => {
+    rmSync(home, { recursive: true, force: true });
+    if (backend === 'postgres') await dropDatabase(h.writ.config.store.url!);
+  });
 
   it('rebuilds a state equal to the live one after thousands of mixed commands, and says how long it took', async () => {
     const run = await writ('rebuild');
@@ -85,12 +90,12 @@ describe('writ rebuild', () => {
     assert.deepEqual(report.differences, []);
     assert.ok(report.records > COMMANDS, `${report.records} records`);
     assert.equal(report.versions.rebuilt, report.versions.stored);
-    assert.equal(report.versions.stored, count('SELECT COUNT(*) AS n FROM entity_history'));
+    assert.equal(report.versions.stored, await countRows(h, 'SELECT COUNT(*) AS n FROM entity_history'));
     assert.equal(report.swapped, false);
     assert.match(run.stderr, /rebuilt \d+ entity versions from \d+ records in \d+ ms; 0 differ/);
   });
 
-  it('reports an edited entity version (entity, version, field) and changes nothing without --swap', async () => {
+  it('reports an edited entity version (entity, version, field) and changes nothing without --swap', sqliteOnly(backend, 'edits the state with the SQLite driver'), async () => {
     const d = new Database(db);
     d.prepare("UPDATE entity_history SET doc = json_set(doc, '$.price.currency', 'USD') WHERE type = 'product' AND id = 'p5' AND version = 2").run();
     // A version no command wrote: a forgery the rebuilt state does not hold.
@@ -114,7 +119,7 @@ describe('writ rebuild', () => {
     assert.equal(verify.code, CODES.LEDGER_INCONSISTENT.exit, 'verify sees the edit too');
   });
 
-  it('refuses --swap while a server runs on the home, naming it, and changes nothing', async () => {
+  it('refuses --swap while a server runs on the home, naming it, and changes nothing', sqliteOnly(backend, '--swap replaces an SQLite home\'s state'), async () => {
     const server = startServer(home);
     try {
       await server.ready;
@@ -129,7 +134,16 @@ describe('writ rebuild', () => {
     assert.equal(count("SELECT COUNT(*) AS n FROM entity_history WHERE id = 'p6' AND version = 101"), 1);
   });
 
-  it('swaps the rebuilt state in with --swap, after which writ verify passes and the product reads as the ledger says', async () => {
+  it('refuses --swap on PostgreSQL, where other processes may write, and changes nothing', { skip: backend === 'postgres' ? false : 'the PostgreSQL store only' }, async () => {
+    const stored = await countRows(h, 'SELECT COUNT(*) AS n FROM entity_history');
+    const run = await writ('rebuild', '--swap');
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    assert.match(run.stderr, /--swap replaces the state of an SQLite home only; nothing was changed/);
+    assert.equal(run.stdout, '');
+    assert.equal(await countRows(h, 'SELECT COUNT(*) AS n FROM entity_history'), stored);
+  });
+
+  it('swaps the rebuilt state in with --swap, after which writ verify passes and the product reads as the ledger says', sqliteOnly(backend, '--swap replaces an SQLite home\'s state'), async () => {
     const run = await writ('rebuild', '--swap');
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report = json(run.stdout);

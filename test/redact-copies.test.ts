@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend, sqliteOnly } from './support/backends.js';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config/config.js';
 import { verifyHome } from '../src/transports/cli/verify-home.js';
@@ -13,13 +14,13 @@ const EMAIL = 'paul.private@example.com';
  * the result of its stored answer go too, in the same transaction, and `writ verify` still passes —
  * while an answer erased without a writ.Redact record is reported as an edit.
  */
-describe('writ.Redact erases the copies writ holds beside the body', () => {
+describeEachBackend('writ.Redact erases the copies writ holds beside the body', (backend) => {
   let h: Harness;
   let secret: { requestId: string; index: number };
   let other: string;
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     const s = assertOk(await h.post(h.sign('UpsertProfile', { actor: 'paul', email: EMAIL }, { requestId: rid() })));
     secret = { requestId: s.requestId, index: s.receipt.index };
     other = assertOk(await h.post(h.sign('UpsertProfile', { actor: 'olga', email: 'olga@example.com' }, { requestId: rid() }))).requestId;
@@ -46,7 +47,7 @@ describe('writ.Redact erases the copies writ holds beside the body', () => {
     assert.ok((await h.get(`/v1/commands/${h.tenant}/${other}`)).body.result !== undefined);
   });
 
-  it('passes writ verify, and reports an answer erased the same way without a writ.Redact record', async () => {
+  it('passes writ verify, and reports an answer erased the same way without a writ.Redact record', sqliteOnly(backend, 'edits the answer with the SQLite driver'), async () => {
     await h.writ.close();
     const config = loadConfig(h.home);
     const clean = await verifyHome(config, { progress: false });

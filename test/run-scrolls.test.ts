@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { canonicalJson } from '../src/core/runs/canonical-json.js';
 import { jcs } from '../src/canonical/jcs.js';
 import { loadConfig } from '../src/config/config.js';
@@ -21,10 +22,10 @@ function writePack(home: string, name: string, scroll: string, chosen: string): 
   writeFileSync(join(dir, 'policies.cedar'), `permit (principal in Writ::Role::"admin", action in Writ::Action::"pack:${name}", resource);\n`);
 }
 
-describe('a handler that names the log of its record', () => {
+describeEachBackend('a handler that names the log of its record', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     writePack(h.home, 'sub', 'sub', 'sub-alpha');
     writePack(h.home, 'thief', 'thief', 'writ');
     await h.restart();

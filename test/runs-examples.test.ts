@@ -2,17 +2,18 @@ import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { assertOk } from './support/stage-helpers.js';
 
 /** The example contracts docs/runs.md points to are contracts writ accepts, not prose. */
-describe('the example run contracts', () => {
+describeEachBackend('the example run contracts', (backend) => {
   const dir = join(packageRoot(), 'examples');
   const files = readdirSync(dir).filter((f) => /^run-contract.*\.json$/.test(f));
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
   });
   after(() => h.close());
 

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { loadConfig } from '../src/config/config.js';
 import { parseVerifierKey } from '../src/core/tlog/index.js';
 import { formatRunReceipt, verifyRunReceipt } from '../src/core/runs/run-receipt.js';
@@ -19,13 +20,13 @@ const contract = (id: string, extra: Record<string, unknown> = {}) => ({ ...exam
 const file = (name: string, content = name) => ({ name, size: Buffer.byteLength(content), sha256: sha256Hex(content) });
 
 /** The runs pack through the real pipeline, store and policy (docs/runs.md). */
-describe('the runs pack', () => {
+describeEachBackend('the runs pack', (backend) => {
   let h: Harness;
   let runner: Signer;
   let lead: Signer;
   let nobody: Signer;
   before(async () => {
-    h = await startHarness({ limits: { rate: 100_000 } } as never);
+    h = await startHarness({ limits: { rate: 100_000 } } as never, { backend });
     runner = await h.actor('rita', ['runner']);
     lead = await h.actor('leo', ['run-lead']);
     nobody = await h.actor('nora');

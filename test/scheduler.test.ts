@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import type { SystemSubmit } from '../src/pipeline/system.js';
 import { PublishScheduler, type PublishSchedulerOptions } from '../src/packs/content/publish-scheduler.js';
 import { SYSTEM_ACTOR } from '../src/pipeline/system.js';
@@ -13,13 +14,13 @@ const HOUR = 3_600_000;
  * Scheduled publishing (issue 4) on a real store through the real pipeline, with a clock the test
  * moves by hand: the scheduler's tick() is called directly.
  */
-describe('scheduled publishing', () => {
+describeEachBackend('scheduled publishing', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   let publisher: Signer;
   let editor: Signer;
   before(async () => {
-    h = await startHarness({}, { now: clock.now });
+    h = await startHarness({}, { now: clock.now, backend });
     publisher = await h.actor('paul', ['publisher']);
     editor = await h.actor('erin', ['editor']);
   });
@@ -198,11 +199,11 @@ describe('scheduled publishing', () => {
 });
 
 /** The scheduler as writ runs it: the content pack's background job (docs/packs.md), on writ's clock. */
-describe('scheduled publishing as the content pack\'s background job', () => {
+describeEachBackend('scheduled publishing as the content pack\'s background job', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
   before(async () => {
-    h = await startHarness({ scheduler: { enabled: true, intervalMs: 100 } }, { now: clock.now });
+    h = await startHarness({ scheduler: { enabled: true, intervalMs: 100 } }, { now: clock.now, backend });
   });
   after(() => h.close());
 

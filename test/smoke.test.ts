@@ -1,11 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { startHarness, type Harness } from './support/harness.js';
 
-describe('the command pipeline over inject()', () => {
+describeEachBackend('the command pipeline over inject()', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
   });
   after(() => h.close());
 

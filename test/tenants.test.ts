@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { signEnvelope, type Signer } from '../src/sdk/sign.js';
 import { newSigner, startHarness, type Harness } from './support/harness.js';
 
@@ -8,7 +9,7 @@ import { newSigner, startHarness, type Harness } from './support/harness.js';
  * existing tenant cannot be taken over by "creating" it again, and that the new tenant's first admin
  * is bootstrapped by ledger records in that tenant's own logs.
  */
-describe('tenants of a deployment', () => {
+describeEachBackend('tenants of a deployment', (backend) => {
   let h: Harness;
   let editor: Signer;
   const acmeAdmin = newSigner('zed#1');
@@ -20,7 +21,7 @@ describe('tenants of a deployment', () => {
     h.post(signEnvelope({ action, payload, tenant }, signer).envelope);
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     editor = await h.actor('eve', ['editor']);
   });
   after(async () => {

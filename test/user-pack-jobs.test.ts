@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { leaves, type Leaf } from './support/stage-helpers.js';
@@ -76,11 +77,11 @@ export default function setup(env) {
  * A pack in the home has the powers of a built-in one (DESIGN §4, STYLE §12): here a background job
  * (as the content pack's publish scheduler), loaded from the home's packs/<pack>/pack.js.
  */
-describe('a deployment pack with a background job', () => {
+describeEachBackend('a deployment pack with a background job', (backend) => {
   let h: Harness;
   let marks: string;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     marks = mkdtempSync(join(tmpdir(), 'writ-job-'));
     const dir = join(h.home, 'packs', 'ticker');
     mkdirSync(dir, { recursive: true });

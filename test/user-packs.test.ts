@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { loadConfig } from '../src/config/config.js';
 import { WritClient } from '../src/sdk/client.js';
 import { Policy } from '../src/policy/cedar.js';
@@ -15,11 +16,11 @@ import { startHarness, type Harness } from './support/harness.js';
  * YAML, a code handler in handlers.js, policies in Cedar, loaded from the home's packs/ folder. Its
  * handler also shows what a bug in a handler becomes: INTERNAL, recorded, nothing applied.
  */
-describe('a deployment pack', () => {
+describeEachBackend('a deployment pack', (backend) => {
   let h: Harness;
   let client: WritClient;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
     const dir = join(h.home, 'packs', 'notes');
     mkdirSync(dir, { recursive: true });
     writeFileSync(

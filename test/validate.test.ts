@@ -1,14 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { lastRecord } from './support/reference.js';
 
 const TEA = { sku: 'tea-1', name: 'Tea', price: { amount: 450, currency: 'EUR' } };
 
-describe('the validate stage', () => {
+describeEachBackend('the validate stage', (backend) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { backend });
   });
   after(() => h.close());
 

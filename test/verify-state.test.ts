@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend } from './support/backends.js';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config/config.js';
 import type { Signer } from '../src/sdk/sign.js';
@@ -245,12 +246,12 @@ describe('writ verify: a command landed through the airlock', () => {
   });
 });
 
-describe('writ verify: a held command of the writ log, approved in the same log', () => {
+describeEachBackend('writ verify: a held command of the writ log, approved in the same log', (backend) => {
   const clock = new ManualClock();
   let h: Harness;
 
   before(async () => {
-    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now });
+    h = await startHarness({ approvals: { sweepEnabled: false } }, { now: clock.now, backend });
     writeFileSync(join(h.home, 'policies', 'flags.cedar'), '@approval("quorum=1 roles=publisher")\npermit (principal in Writ::Role::"merch", action == Writ::Action::"writ.SetFlag", resource);\n');
     await h.restart();
     const post = poster(h, clock);
@@ -273,13 +274,13 @@ describe('writ verify: a held command of the writ log, approved in the same log'
   });
 });
 
-describe('writ verify: documents that carry the time of their command', () => {
+describeEachBackend('writ verify: documents that carry the time of their command', (backend) => {
   let h: Harness;
 
   before(async () => {
     // A clock that moves on every reading: a document's time (redactedAt, revokedAt) must still be its record's.
     let t = Date.now();
-    h = await startHarness({}, { now: () => t++ });
+    h = await startHarness({}, { now: () => t++, backend });
     const first = await h.post(h.sign('UpsertProduct', product('t1')));
     assert.equal(first.status, 200, first.raw);
     const redact = await h.post(h.sign('writ.Redact', { entry: `commerce/${first.body.receipt.index}`, reason: 'personal data' }));

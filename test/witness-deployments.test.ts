@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeEachBackend, sqliteOnly } from './support/backends.js';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/config.js';
 import { formatCheckpoint, MemoryTree, parseVerifierKey, pureHasher, verifyTlogProof } from '../src/core/tlog/index.js';
@@ -12,7 +13,7 @@ import { buildWitnessServer, openWitness, type Witness } from '../src/witness/in
 import { rid, startHarness, type Harness } from './support/harness.js';
 
 /** Two writ deployments, each a log and each the other's witness, over real HTTP. */
-describe('two writ deployments witnessing each other', () => {
+describeEachBackend('two writ deployments witnessing each other', (backend) => {
   const homes: Record<'a' | 'b', { h: Harness; witness: Witness; server: FastifyInstance; url: string }> = {} as never;
 
   const product = (i: number) => ({ sku: `w-${i}`, name: `Witnessed ${i}`, price: { amount: i, currency: 'EUR' } });
@@ -33,8 +34,8 @@ describe('two writ deployments witnessing each other', () => {
 
   before(async () => {
     const base = { ledger: { checkpointIntervalMs: 3_600_000, receiptWaitMs: 5000 }, limits: { rate: 100_000 } };
-    const a = await startHarness({ ...base, ledger: { ...base.ledger, originPrefix: 'a.example' } } as never);
-    const b = await startHarness({ ...base, ledger: { ...base.ledger, originPrefix: 'b.example' } } as never);
+    const a = await startHarness({ ...base, ledger: { ...base.ledger, originPrefix: 'a.example' } } as never, { backend });
+    const b = await startHarness({ ...base, ledger: { ...base.ledger, originPrefix: 'b.example' } } as never, { backend });
     // Each home's witness follows the other home's logs, trusting the other's log key.
     for (const [me, other] of [[a, b], [b, a]] as const) {
       configure(me, { witness: { logs: [{ originPrefix: other.writ.config.ledger.originPrefix, vkey: other.writ.signer.vkey }] } });
@@ -103,7 +104,7 @@ describe('two writ deployments witnessing each other', () => {
     await verifyTlogProof(res.body, parseVerifierKey(h.writ.signer.vkey), { witnesses: [parseVerifierKey(homes.b.witness.vkey)], witnessQuorum: 1 });
   });
 
-  it('lets writ verify catch a rolled-back database from what the witness saw, with no local anchor left', async () => {
+  it('lets writ verify catch a rolled-back database from what the witness saw, with no local anchor left', sqliteOnly(backend, 'rolls the SQLite file back'), async () => {
     const { h } = homes.b;
     await h.writ.close();
     const db = h.writ.config.store.path;

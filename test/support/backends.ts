@@ -82,3 +82,11 @@ export async function dropDatabase(url: string): Promise<void> {
 export function describePostgres(name: string, body: (s: SuiteContext) => void | Promise<void>): void {
   describeEachBackend(name, (_, s) => body(s), 'postgres');
 }
+
+/**
+ * The options of a test that runs on SQLite only, because it reads SQLite's files or changes the
+ * database behind writ's back with the SQLite driver; on another backend it is skipped, saying why.
+ */
+export function sqliteOnly(backend: Backend, why: string): { skip: string | false } {
+  return { skip: backend === 'sqlite' ? false : `SQLite only: ${why}` };
+}

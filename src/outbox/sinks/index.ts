@@ -15,3 +15,12 @@ export function openSink(config: SinkConfig): Sink {
       return new NdjsonSink(config);
   }
 }
+
+/**
+ * Sets every configured sink up and closes it again, so that one that cannot be set up (a short
+ * webhook secret) stops writ at start in every process, as it does a sole writer, and not only later
+ * in the process that takes the outbox lease.
+ */
+export async function checkSinks(configs: readonly SinkConfig[]): Promise<void> {
+  for (const config of configs) await openSink(config).close();
+}

@@ -23,7 +23,11 @@ const SHOWN = 20;
 async function rebuild(opts: { swap?: boolean; progress: boolean }, cmd: Command): Promise<void> {
   const config = configOf(globals(cmd));
   const path = config.store.path;
-  if (!existsSync(path)) throw new CliError(`no database at ${path}; nothing to rebuild`, 2);
+  const sqlite = config.store.kind === 'sqlite';
+  if (sqlite && !existsSync(path)) throw new CliError(`no database at ${path}; nothing to rebuild`, 2);
+  // --swap holds the home's writer lock while it rewrites the SQLite file; other processes may be
+  // writing a PostgreSQL database, so there it compares only (docs/deploy.md, Limits).
+  if (opts.swap && !sqlite) throw new CliError('rebuild --swap replaces the state of an SQLite home only; nothing was changed. On PostgreSQL, `writ rebuild` reports the differences; repair them from a backup', 2);
   let lock: WriterLock | undefined;
   if (opts.swap) {
     try {
