@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { decodeSubjectToken, eventSubject, subjectToken } from '../src/outbox/subject.js';
+import { describeEachBackend } from './support/backends.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { NatsServer, natsUnavailable } from './support/nats.js';
 import { orderViolation, testOutbox, waitUntil } from './support/outbox.js';
@@ -55,7 +56,7 @@ describe('outbox: subject tokens', () => {
   });
 });
 
-describe('outbox: NATS JetStream sink', { skip: skip ?? false }, () => {
+describeEachBackend('outbox: NATS JetStream sink', (backend) => describe('on a real nats-server', { skip: skip ?? false }, () => {
   let server: NatsServer;
   let h: Harness;
 
@@ -67,6 +68,7 @@ describe('outbox: NATS JetStream sink', { skip: skip ?? false }, () => {
         { ...common, name: 'durable', stream: 'EV_A', subjectPrefix: 'a.ev', maxAttempts: 1000 },
         { ...common, name: 'fragile', stream: 'EV_B', subjectPrefix: 'b.ev', maxAttempts: 3 },
       ]),
+      { backend },
     );
   });
 
@@ -119,4 +121,4 @@ describe('outbox: NATS JetStream sink', { skip: skip ?? false }, () => {
     await waitUntil(async () => new Set((await streamMessages(server.url, 'EV_B')).map((m) => m.msgId)).size === head, 'redrive fills EV_B', 30_000);
     await waitUntil(async () => (await h.writ.store.deadLetters('fragile', 1000)).length === 0, 'no dead letter is left');
   });
-});
+}));
