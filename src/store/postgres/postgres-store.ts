@@ -7,7 +7,9 @@ import { PostgresReads } from './postgres-read.js';
 import { writeIntegration, type Epoch } from './postgres-write.js';
 import type { Lease, SharedStore, WriteTurn } from '../shared.js';
 import { PgLease } from './lease.js';
-import { HOLDS_LOCK, LOCKS } from './locks.js';
+import { DatabaseProbe } from './health.js';
+import { redactUrl } from '../../util/redact-url.js';
+import { FENCES, HOLDS_LOCK, LOCKS } from './locks.js';
 import { PgWriter } from './pg-writer.js';
 
 /** The event with its stored `data` parsed; the spread keeps the keys in their order. */
@@ -39,6 +41,8 @@ export class PostgresStore implements Store, SharedStore {
   private readonly o: PostgresOutboxReads;
   private readonly w: PgWriter;
   private readonly leases = new Map<'signer' | 'outbox', PgLease>();
+  /** Whether the database answers (problem(), GET /healthz), on a connection of its own; none when read-only. */
+  private health: { readonly probe: DatabaseProbe; readonly pool: pg.Pool } | null = null;
   private closed = false;
 
   private constructor(
@@ -78,7 +82,12 @@ export class PostgresStore implements Store, SharedStore {
         const migration = await migrate(client, url, !options.readOnly);
         // Read before the caller loads its caches (log heads, directory): a write after it shows as a move.
         const epoch = (await client.query<Epoch>('SELECT n, registry FROM write_epoch')).rows[0]!;
-        return new PostgresStore(url, name, reads, writes, durability, migration, epoch);
+        const store = new PostgresStore(url, name, reads, writes, durability, migration, epoch);
+        if (!options.readOnly) {
+          const pool = openPool(url, 1, `${name} (health)`.slice(0, 63));
+          store.health = { pool, probe: new DatabaseProbe(pool, (m) => m.replaceAll(url, redactUrl(url))) };
+        }
+        return store;
       } finally {
         client.release();
       }
@@ -114,13 +123,16 @@ export class PostgresStore implements Store, SharedStore {
 
   /**
    * `fn` in a write transaction that first checks, when this process took the role's lease, that
-   * its lock is still held: a holder that lost it (its connection broke) writes nothing more.
+   * its lock is still held: a holder that lost it (its connection broke) writes nothing more, and
+   * a write that passed the check commits before a successor takes the role (the barrier).
    */
   private fenced<T>(role: 'signer' | 'outbox', fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const lease = this.leases.get(role);
     return this.w.serial(() =>
       this.w.tx(async (c) => {
         if (lease) {
+          // Shared with other writes; a process taking the lease over waits for it (lease.ts).
+          await c.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [...FENCES[role]]);
           const pid = lease.holder();
           const held = pid !== null && (await c.query<{ held: boolean }>(HOLDS_LOCK, [...LOCKS[role], pid])).rows[0]!.held;
           if (!held) throw new Error(`this process is not the ${role === 'signer' ? 'checkpoint signer' : 'outbox dispatcher'} (another process holds the role); nothing was written`);
@@ -130,8 +142,9 @@ export class PostgresStore implements Store, SharedStore {
     );
   }
 
+  /** The database does not answer now (it recovers by itself once it does), or undefined. */
   problem(): string | undefined {
-    return undefined;
+    return this.health?.probe.problem;
   }
 
   getEntity(tenant: string, type: string, id: string, atIndex?: number): Promise<EntityRow | null> {
@@ -298,6 +311,7 @@ export class PostgresStore implements Store, SharedStore {
     this.closed = true;
     await Promise.all([...this.leases.values()].map((l) => l.close()));
     await this.w.close();
-    await Promise.all([this.reads.end(), this.writes.end()]);
+    this.health?.probe.close();
+    await Promise.all([this.reads.end(), this.writes.end(), this.health?.pool.end()]);
   }
 }
