@@ -55,6 +55,23 @@ export async function post(url: string, envelope: unknown): Promise<Sent> {
   }
 }
 
+/**
+ * Sends until the command is acknowledged, as a client must: a 503, or a process that is gone
+ * (status 0), is retried with the same envelope on the process `to()` picks then. Pushes the
+ * requestId onto `acknowledged`.
+ */
+export async function acknowledge(envelope: Record<string, any>, to: () => { readonly url: string }, acknowledged: string[], attempts = 50): Promise<Sent> {
+  for (let attempt = 0; ; attempt++) {
+    const sent = await post(to().url, envelope);
+    if (sent.status === 200) {
+      acknowledged.push(sent.requestId);
+      return sent;
+    }
+    assert.ok((sent.status === 503 || sent.status === 0) && attempt < attempts, `HTTP ${sent.status}: ${JSON.stringify(sent.body)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** The backend pid and application_name of the connection holding a lease's lock, or null. */
 export async function leaseHolder(url: string, role: 'signer' | 'outbox'): Promise<string | null> {
   const c = new pg.Client({ connectionString: url });
