@@ -1,6 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { after, before, it } from 'node:test';
+import { afterEach, beforeEach, it } from 'node:test';
 import pg from 'pg';
+import type { OutboxConfig } from '../src/config/config.js';
+import { Dispatcher } from '../src/outbox/dispatcher.js';
+import { leaseDispatcher } from '../src/outbox/leased.js';
+import type { Sink } from '../src/outbox/sink.js';
 import type { Lease } from '../src/store/shared.js';
 import type { OutboxProgress } from '../src/store/port.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
@@ -12,7 +16,8 @@ import { leaseHolder } from './support/pg-processes.js';
  * The outbox lease handed over between two stores (two processes) on one database: a dispatcher that
  * takes the lease over starts from the cursor its predecessor persisted last, and a predecessor that
  * lost the lease moves no cursor after the takeover, not even with a write that passed its check
- * before the lease was lost and committed after.
+ * before the lease was lost and committed after, nor with the last flush of the dispatcher it closes
+ * on losing the lease once it has taken the lease back.
  */
 const progress = (cursor: number): OutboxProgress => ({ cursors: [{ sink: 'hook', cursor }], dead: [], resolved: [], deliveries: [], disabled: [], keep: 100, at: new Date().toISOString() });
 
@@ -21,8 +26,11 @@ describePostgres('the outbox lease handed over between processes', () => {
   let a: PostgresStore;
   let b: PostgresStore;
   let admin: pg.Client;
+  /** A connection holding row locks that keep A's writer waiting; ended first after each test, so a failure cannot hang the stores' close. */
+  let blocker: pg.Client | null = null;
 
-  before(async () => {
+  // Each test on a database of its own, with two stores that have not taken any lease yet.
+  beforeEach(async () => {
     url = await freshDatabase();
     // Distinct names: pg_stat_activity tells the two stores' connections apart.
     a = await PostgresStore.open({ url, command: 'store-a' });
@@ -31,7 +39,9 @@ describePostgres('the outbox lease handed over between processes', () => {
     await admin.connect();
   });
 
-  after(async () => {
+  afterEach(async () => {
+    await blocker?.end().catch(() => undefined);
+    blocker = null;
     await admin?.end();
     await a?.close();
     await b?.close();
@@ -43,6 +53,14 @@ describePostgres('the outbox lease handed over between processes', () => {
   const backend = async (store: string, suffix: string) =>
     (await admin.query<{ pid: number; wait: string | null }>('SELECT pid, wait_event_type AS wait FROM pg_stat_activity WHERE application_name LIKE $1', [`${store} pid % (${suffix})`])).rows[0];
 
+  /** Breaks A's lease connection (a network cut), again at each reconnection, until B's lease connection holds the outbox lock. */
+  const cutUntilBHolds = () =>
+    waitUntil(async () => {
+      const c = await backend('store-a', 'outbox');
+      if (c) await admin.query('SELECT pg_terminate_backend($1)', [c.pid]);
+      return /^store-b /.test((await leaseHolder(url, 'outbox')) ?? '');
+    }, "B's lease connection holds the outbox lock");
+
   it('lets a lost holder write nothing after the takeover: the successor starts from the cursor the database ends with', async () => {
     const leaseA: Lease = a.lease('outbox');
     await leaseA.ready();
@@ -53,7 +71,7 @@ describePostgres('the outbox lease handed over between processes', () => {
     await a.saveOutboxProgress(progress(5));
 
     // A's next flush passes its lease check, then waits on the sink's row (locked here) ...
-    const blocker = new pg.Client({ connectionString: url });
+    blocker = new pg.Client({ connectionString: url });
     await blocker.connect();
     await blocker.query("BEGIN; SELECT * FROM outbox_sinks WHERE sink = 'hook' FOR UPDATE");
     const late = a.saveOutboxProgress(progress(9)).then(
@@ -61,18 +79,10 @@ describePostgres('the outbox lease handed over between processes', () => {
       (err: Error) => `refused: ${err.message}`,
     );
     await waitUntil(async () => (await backend('store-a', 'writer'))?.wait === 'Lock', "A's flush waits for the sink's row");
-    // ... while A's lease connection breaks (a network cut, again at each reconnection) until B holds the lock.
-    const cut = async () => {
-      const c = await backend('store-a', 'outbox');
-      if (c) await admin.query('SELECT pg_terminate_backend($1)', [c.pid]);
-    };
-    await waitUntil(async () => {
-      await cut();
-      return /^store-b /.test((await leaseHolder(url, 'outbox')) ?? '');
-    }, "B's lease connection holds the outbox lock");
+    // ... while A's lease connection breaks (a network cut) until B holds the lock.
+    await cutUntilBHolds();
     await waitUntil(() => !leaseA.held(), 'A notices it lost the lease');
     await blocker.query('COMMIT');
-    await blocker.end();
     await waitUntil(() => leaseB.held(), 'B takes the lease over');
     // What a dispatcher opened now would start from (Dispatcher.open reads the sink states).
     const start = (await b.sinkStates()).find((s) => s.sink === 'hook')!.cursor;
@@ -84,5 +94,52 @@ describePostgres('the outbox lease handed over between processes', () => {
     assert.equal(await cursorInDatabase(), start);
     await b.saveOutboxProgress(progress(start + 1));
     assert.equal(await cursorInDatabase(), start + 1);
+  });
+
+  it('never flushes the dispatcher it closes on losing the lease: taking the lease back, it starts from the cursor its successor persisted', async () => {
+    // Five events; the sink takes events 1 and 2 and keeps event 3 in flight, so A's cursor is 2, unflushed.
+    for (let seq = 1; seq <= 5; seq++) {
+      await admin.query("INSERT INTO outbox (seq, id, tenant, scroll, idx, action, target, version, type, data, ts) VALUES ($1, $2, 'acme', 'commerce', $1, 'UpsertProduct', $3, 1, 'product.upserted', '{}', '2026-12-05T00:00:00.000Z')", [seq, `event-${seq}`, `product/p${seq}`]);
+    }
+    const sent: number[] = [];
+    const sink: Sink = { kind: 'ndjson', concurrency: 8, deliver: (row) => (sent.push(row.seq), row.seq === 3 ? new Promise(() => undefined) : Promise.resolve({ ok: true })), close: async () => undefined };
+    // No periodic flush while the test runs: only a dispatcher's last flush, on close, writes A's cursor.
+    const config: OutboxConfig = { enabled: true, pollMs: 50, flushMs: 60_000, maxAttempts: 1000, backoffBaseMs: 20, backoffCapMs: 200, deliveryLogKeep: 100, sinks: [{ name: 'hook', kind: 'ndjson', path: '', fsync: 'never', filter: {}, maxAttempts: 1000 }] };
+    const leaseA = a.lease('outbox');
+    await leaseA.ready();
+    let current: Dispatcher | null = null;
+    const following = leaseDispatcher(leaseA, () => Dispatcher.open({ store: a, config, now: Date.now, open: () => sink }), (d) => (current = d));
+    try {
+      await waitUntil(() => current?.runners[0]!.cursor === 2, "A's dispatcher delivered events 1 and 2");
+      const first = current!;
+
+      // A's writer is kept busy (a redrive waiting for a locked dead letter), so the last flush of
+      // the dispatcher it closes waits too, until A holds the lease again.
+      await admin.query("INSERT INTO outbox_dead (sink, seq, event_id, attempts, last_error, dead_at, redrive) VALUES ('other', 1, 'event-1', 1, 'x', 'now', false)");
+      blocker = new pg.Client({ connectionString: url });
+      await blocker.connect();
+      await blocker.query("BEGIN; SELECT * FROM outbox_dead WHERE sink = 'other' FOR UPDATE");
+      const redrive = a.requestRedrive('other', null);
+      await waitUntil(async () => (await backend('store-a', 'writer'))?.wait === 'Lock', "A's writer waits");
+
+      const leaseB = b.lease('outbox');
+      await cutUntilBHolds();
+      await waitUntil(() => current === null, 'A closes its dispatcher on losing the lease');
+      await waitUntil(() => leaseB.held(), 'B takes the lease over');
+      // B delivers events 1 to 5 and persists its cursor, then gives the lease up: A takes it back.
+      await b.saveOutboxProgress(progress(5));
+      await leaseB.close();
+      await waitUntil(() => leaseA.held(), 'A takes the lease back');
+
+      await blocker.query('COMMIT');
+      await redrive;
+      await waitUntil(() => current !== null && current !== first, 'A opens a new dispatcher');
+      assert.equal(await cursorInDatabase(), 5, "the old dispatcher's cursor (2) overwrote its successor's (5)");
+      assert.equal(current!.runners[0]!.cursor, 5, 'the new dispatcher starts from the persisted cursor');
+    } finally {
+      await blocker?.end().catch(() => undefined);
+      blocker = null;
+      await following.close();
+    }
   });
 });

@@ -138,11 +138,16 @@ export class Dispatcher {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops delivering and persists what was done since the last flush. `persist: false` drops it
+   * instead: for a dispatcher whose lease was lost, whose successor may already have moved the
+   * cursors (its events are sent again: at least once).
+   */
+  async close(options: { persist?: boolean } = {}): Promise<void> {
     clearInterval(this.flushTimer);
     clearInterval(this.pollTimer);
     await Promise.all(this.runners.map((r) => r.close(CLOSE_WAIT_MS)));
-    await this.flush();
+    if (options.persist !== false) await this.flush();
     for (const s of this.sinks) await s.close();
   }
 }
