@@ -61,6 +61,24 @@ describePostgres('the outbox lease handed over between processes', () => {
       return /^store-b /.test((await leaseHolder(url, 'outbox')) ?? '');
     }, "B's lease connection holds the outbox lock");
 
+  /** An outbox event of its own entity, straight into the table (as a commit writes it). */
+  const insertEvent = (seq: number) =>
+    admin.query("INSERT INTO outbox (seq, id, tenant, scroll, idx, action, target, version, type, data, ts) VALUES ($1, $2, 'acme', 'commerce', $1, 'UpsertProduct', $3, 1, 'product.upserted', '{}', '2026-12-05T00:00:00.000Z')", [seq, `event-${seq}`, `product/p${seq}`]);
+
+  /** The outbox config of a dispatcher with one sink, `hook`. */
+  const outboxConfig = (flushMs: number): OutboxConfig => ({ enabled: true, pollMs: 50, flushMs, maxAttempts: 1000, backoffBaseMs: 20, backoffCapMs: 200, deliveryLogKeep: 100, sinks: [{ name: 'hook', kind: 'ndjson', path: '', fsync: 'never', filter: {}, maxAttempts: 1000 }] });
+
+  /** Keeps A's writer busy (a redrive waiting for a dead letter locked by `blocker`) until the blocker commits; returns the redrive (wrapped: awaiting it would wait for the commit). */
+  async function blockWriterOfA(): Promise<{ redrive: Promise<number> }> {
+    await admin.query("INSERT INTO outbox_dead (sink, seq, event_id, attempts, last_error, dead_at, redrive) VALUES ('other', 1, 'event-1', 1, 'x', 'now', false)");
+    blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    await blocker.query("BEGIN; SELECT * FROM outbox_dead WHERE sink = 'other' FOR UPDATE");
+    const redrive = a.requestRedrive('other', null);
+    await waitUntil(async () => (await backend('store-a', 'writer'))?.wait === 'Lock', "A's writer waits");
+    return { redrive };
+  }
+
   it('lets a lost holder write nothing after the takeover: the successor starts from the cursor the database ends with', async () => {
     const leaseA: Lease = a.lease('outbox');
     await leaseA.ready();
@@ -98,13 +116,11 @@ describePostgres('the outbox lease handed over between processes', () => {
 
   it('never flushes the dispatcher it closes on losing the lease: taking the lease back, it starts from the cursor its successor persisted', async () => {
     // Five events; the sink takes events 1 and 2 and keeps event 3 in flight, so A's cursor is 2, unflushed.
-    for (let seq = 1; seq <= 5; seq++) {
-      await admin.query("INSERT INTO outbox (seq, id, tenant, scroll, idx, action, target, version, type, data, ts) VALUES ($1, $2, 'acme', 'commerce', $1, 'UpsertProduct', $3, 1, 'product.upserted', '{}', '2026-12-05T00:00:00.000Z')", [seq, `event-${seq}`, `product/p${seq}`]);
-    }
+    for (let seq = 1; seq <= 5; seq++) await insertEvent(seq);
     const sent: number[] = [];
     const sink: Sink = { kind: 'ndjson', concurrency: 8, deliver: (row) => (sent.push(row.seq), row.seq === 3 ? new Promise(() => undefined) : Promise.resolve({ ok: true })), close: async () => undefined };
     // No periodic flush while the test runs: only a dispatcher's last flush, on close, writes A's cursor.
-    const config: OutboxConfig = { enabled: true, pollMs: 50, flushMs: 60_000, maxAttempts: 1000, backoffBaseMs: 20, backoffCapMs: 200, deliveryLogKeep: 100, sinks: [{ name: 'hook', kind: 'ndjson', path: '', fsync: 'never', filter: {}, maxAttempts: 1000 }] };
+    const config = outboxConfig(60_000);
     const leaseA = a.lease('outbox');
     await leaseA.ready();
     let current: Dispatcher | null = null;
@@ -115,12 +131,7 @@ describePostgres('the outbox lease handed over between processes', () => {
 
       // A's writer is kept busy (a redrive waiting for a locked dead letter), so the last flush of
       // the dispatcher it closes waits too, until A holds the lease again.
-      await admin.query("INSERT INTO outbox_dead (sink, seq, event_id, attempts, last_error, dead_at, redrive) VALUES ('other', 1, 'event-1', 1, 'x', 'now', false)");
-      blocker = new pg.Client({ connectionString: url });
-      await blocker.connect();
-      await blocker.query("BEGIN; SELECT * FROM outbox_dead WHERE sink = 'other' FOR UPDATE");
-      const redrive = a.requestRedrive('other', null);
-      await waitUntil(async () => (await backend('store-a', 'writer'))?.wait === 'Lock', "A's writer waits");
+      const { redrive } = await blockWriterOfA();
 
       const leaseB = b.lease('outbox');
       await cutUntilBHolds();
@@ -131,11 +142,42 @@ describePostgres('the outbox lease handed over between processes', () => {
       await leaseB.close();
       await waitUntil(() => leaseA.held(), 'A takes the lease back');
 
-      await blocker.query('COMMIT');
+      await blocker!.query('COMMIT');
       await redrive;
       await waitUntil(() => current !== null && current !== first, 'A opens a new dispatcher');
       assert.equal(await cursorInDatabase(), 5, "the old dispatcher's cursor (2) overwrote its successor's (5)");
       assert.equal(current!.runners[0]!.cursor, 5, 'the new dispatcher starts from the persisted cursor');
+    } finally {
+      await blocker?.end().catch(() => undefined);
+      blocker = null;
+      await following.close();
+    }
+  });
+
+  it('refuses a flush of the old dispatcher that was on its way when the lease was lost and runs once the lease is taken back', async () => {
+    for (let seq = 1; seq <= 5; seq++) await insertEvent(seq);
+    const sink: Sink = { kind: 'ndjson', concurrency: 8, deliver: (row) => (row.seq === 3 ? new Promise(() => undefined) : Promise.resolve({ ok: true })), close: async () => undefined };
+    const leaseA = a.lease('outbox');
+    const leaseB = b.lease('outbox');
+    await leaseA.ready();
+    // A's writer waits (a redrive of a locked dead letter) before A's dispatcher flushes for the first time.
+    const { redrive } = await blockWriterOfA();
+    let current: Dispatcher | null = null;
+    const following = leaseDispatcher(leaseA, (term) => Dispatcher.open({ store: a, config: outboxConfig(50), now: Date.now, open: () => sink, term }), (d) => (current = d));
+    try {
+      await waitUntil(() => current?.runners[0]!.cursor === 2, "A's dispatcher delivered events 1 and 2");
+      const first = current!;
+      // Its periodic flush (every 50 ms) took cursor 2 and waits behind the redrive.
+      await new Promise((r) => setTimeout(r, 300));
+      await cutUntilBHolds();
+      await waitUntil(() => leaseB.held(), 'B takes the lease over');
+      await b.saveOutboxProgress(progress(5));
+      await leaseB.close();
+      await waitUntil(() => leaseA.held(), 'A takes the lease back');
+      await blocker!.query('COMMIT');
+      await redrive;
+      await first.flush().catch(() => undefined);
+      assert.equal(await cursorInDatabase(), 5, "a flush of the dispatcher A ran before it lost the lease wrote A's old cursor (2) over B's (5)");
     } finally {
       await blocker?.end().catch(() => undefined);
       blocker = null;

@@ -11,6 +11,8 @@ export interface DispatcherDeps {
   readonly now: () => number;
   /** Opens a sink (benchmarks wrap a real one); default: openSink. */
   readonly open?: (config: SinkConfig) => Sink;
+  /** The outbox lease's term this dispatcher runs in, beside other processes: its flushes carry it. */
+  readonly term?: number;
 }
 
 /** How long close() waits for deliveries in flight before the last flush. */
@@ -127,6 +129,7 @@ export class Dispatcher {
       disabled: taken.flatMap(([r, p]) => (p!.disabled === undefined ? [] : [{ sink: r.name, reason: p!.disabled }])),
       keep: this.deps.config.deliveryLogKeep,
       at: new Date(this.deps.now()).toISOString(),
+      ...(this.deps.term === undefined ? {} : { term: this.deps.term }),
     };
     try {
       await this.deps.store.saveOutboxProgress(progress);

@@ -10,7 +10,7 @@ import type { Dispatcher } from './dispatcher.js';
  * once, as after a crash of a single writ). A dispatcher closed because the lease was lost flushes
  * nothing more. `set` tells writ which dispatcher runs, if any.
  */
-export function leaseDispatcher(lease: Lease, open: () => Promise<Dispatcher>, set: (d: Dispatcher | null) => void): { close(): Promise<void> } {
+export function leaseDispatcher(lease: Lease, open: (term: number) => Promise<Dispatcher>, set: (d: Dispatcher | null) => void): { close(): Promise<void> } {
   let current: Dispatcher | null = null;
   let chain: Promise<void> = Promise.resolve();
   let closed = false;
@@ -20,7 +20,8 @@ export function leaseDispatcher(lease: Lease, open: () => Promise<Dispatcher>, s
     chain = chain.then(async () => {
       if (held && !current && !closed) {
         try {
-          current = await open();
+          // A lease lost meanwhile has no term: -1 matches none, so that dispatcher writes nothing.
+          current = await open(lease.term() ?? -1);
           current.start();
           set(current);
         } catch (err) {

@@ -140,6 +140,8 @@ export interface OutboxProgress {
   /** Delivery-log rows kept per sink touched by `deliveries`. */
   readonly keep: number;
   readonly at: string;
+  /** The outbox lease's term the dispatcher was opened in (shared stores): refused in another term. */
+  readonly term?: number;
 }
 
 /**

@@ -21,6 +21,8 @@ export class PgLease implements Lease {
   private client: pg.Client | null = null;
   /** The backend pid of the connection holding the lock, or null. */
   private pid: number | null = null;
+  /** Holdings so far; the current one's number is term() while held. */
+  private terms = 0;
   private busy = false;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
@@ -47,6 +49,10 @@ export class PgLease implements Lease {
     return this.pid !== null;
   }
 
+  term(): number | null {
+    return this.pid === null ? null : this.terms;
+  }
+
   /** The backend pid holding the lock for this process (for the fence), or null. */
   holder(): number | null {
     return this.pid;
@@ -71,6 +77,7 @@ export class PgLease implements Lease {
           // Waits for every write transaction of a predecessor that passed its lease check.
           await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...FENCES[this.role]]);
           if (this.closed || c !== this.client) return;
+          this.terms++;
           this.pid = rows[0]!.pid;
           this.onChange?.(true);
         }

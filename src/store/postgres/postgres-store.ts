@@ -124,9 +124,10 @@ export class PostgresStore implements Store, SharedStore {
   /**
    * `fn` in a write transaction that first checks, when this process took the role's lease, that
    * its lock is still held: a holder that lost it (its connection broke) writes nothing more, and
-   * a write that passed the check commits before a successor takes the role (the barrier).
+   * a write that passed the check commits before a successor takes the role (the barrier). With
+   * `term`, a write made for an earlier holding of the role is refused even when it is held again.
    */
-  private fenced<T>(role: 'signer' | 'outbox', fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  private fenced<T>(role: 'signer' | 'outbox', fn: (c: pg.PoolClient) => Promise<T>, term?: number): Promise<T> {
     const lease = this.leases.get(role);
     return this.w.serial(() =>
       this.w.tx(async (c) => {
@@ -134,7 +135,9 @@ export class PostgresStore implements Store, SharedStore {
           // Shared with other writes; a process taking the lease over waits for it (lease.ts).
           await c.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [...FENCES[role]]);
           const pid = lease.holder();
-          const held = pid !== null && (await c.query<{ held: boolean }>(HOLDS_LOCK, [...LOCKS[role], pid])).rows[0]!.held;
+          // A write made for an earlier holding (its dispatcher was closed) is refused too.
+          const current = term === undefined || term === lease.term();
+          const held = current && pid !== null && (await c.query<{ held: boolean }>(HOLDS_LOCK, [...LOCKS[role], pid])).rows[0]!.held;
           if (!held) throw new Error(`this process is not the ${role === 'signer' ? 'checkpoint signer' : 'outbox dispatcher'} (another process holds the role); nothing was written`);
         }
         return fn(c);
@@ -249,7 +252,7 @@ export class PostgresStore implements Store, SharedStore {
   }
 
   saveOutboxProgress(progress: OutboxProgress): Promise<void> {
-    return this.fenced('outbox', (c) => writeOutboxProgress(c, progress));
+    return this.fenced('outbox', (c) => writeOutboxProgress(c, progress), progress.term);
   }
 
   requestRedrive(sink: string | null, eventId: string | null): Promise<number> {
