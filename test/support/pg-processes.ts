@@ -72,13 +72,13 @@ export async function acknowledge(envelope: Record<string, any>, to: () => { rea
   }
 }
 
-/** The backend pid and application_name of the connection holding a lease's lock, or null. */
+/** The application_name of the connection holding a lease's lock in this database (advisory locks are per database; other tests' databases share the server), or null. */
 export async function leaseHolder(url: string, role: 'signer' | 'outbox'): Promise<string | null> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     const { rows } = await c.query<{ name: string }>(
-      "SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2 AND l.granted",
+      "SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2 AND l.granted",
       [...LOCKS[role]],
     );
     return rows[0]?.name ?? null;
