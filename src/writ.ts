@@ -250,7 +250,7 @@ export async function openWrit(config: Config, options: OpenOptions = {}): Promi
     // packs' consumers (an effector must act once), each following the one outbox lease.
     const outboxLease = shared ? shareLease(await leaseReady(shared.lease('outbox'))) : undefined;
     if (config.outbox.enabled && config.outbox.sinks.length > 0) {
-      const open = () => Dispatcher.open({ store, config: config.outbox, now, open: options.openSink });
+      const open = (term?: number) => Dispatcher.open({ store, config: config.outbox, now, open: options.openSink, term });
       if (outboxLease) leased = leaseDispatcher(outboxLease(), open, (d) => (dispatcher = d));
       else {
         dispatcher = await open();

@@ -1,38 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { decodeSubjectToken, eventSubject, subjectToken } from '../src/outbox/subject.js';
 import { describeEachBackend } from './support/backends.js';
 import { startHarness, type Harness } from './support/harness.js';
-import { NatsServer, natsUnavailable } from './support/nats.js';
+import { NatsServer, natsUnavailable, streamMessages } from './support/nats.js';
 import { orderViolation, testOutbox, waitUntil } from './support/outbox.js';
 
 const skip = natsUnavailable();
-
-interface Received {
-  readonly subject: string;
-  readonly msgId: string | undefined;
-  readonly body: any;
-}
-
-/** Every message of a stream, in stream order (a real JetStream read, not the dispatcher's view). */
-async function streamMessages(url: string, stream: string): Promise<Received[]> {
-  const nc = await connect({ servers: url });
-  try {
-    const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(stream).catch(() => null);
-    if (!info) return [];
-    const out: Received[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq });
-      if (m) out.push({ subject: m.subject, msgId: m.header?.get('Nats-Msg-Id'), body: m.json() });
-    }
-    return out;
-  } finally {
-    await nc.close();
-  }
-}
 
 async function upserts(h: Harness, skus: readonly string[], rounds: number, from = 0): Promise<void> {
   for (let n = from; n < from + rounds; n++) {

@@ -5,7 +5,7 @@ import { signEnvelope, type Signer } from '../src/sdk/sign.js';
 import { newSigner } from './support/harness.js';
 import { describePostgres, dropDatabase, freshDatabase } from './support/backends.js';
 import { runWrit } from './support/cli.js';
-import { checkLedger, checkpointCovers, leaseHolder, pidOf, post, product, sharedHomes, type Sent } from './support/pg-processes.js';
+import { acknowledge, checkLedger, checkpointCovers, leaseHolder, pidOf, post, product, sharedHomes, type Sent } from './support/pg-processes.js';
 import { ServerProcess } from './support/robustness.js';
 
 /**
@@ -36,18 +36,7 @@ describePostgres('several writ processes on one PostgreSQL database', () => {
     if (url) await dropDatabase(url);
   });
 
-  /** Sends until the command is acknowledged (a 503 is retried with the same envelope, as a client must). */
-  async function acknowledge(envelope: Record<string, any>, to: () => ServerProcess): Promise<Sent> {
-    for (let attempt = 0; ; attempt++) {
-      const sent = await post(to().url, envelope);
-      if (sent.status === 200) {
-        acknowledged.push(sent.requestId);
-        return sent;
-      }
-      assert.ok(sent.status === 503 && attempt < 50, `HTTP ${sent.status}: ${JSON.stringify(sent.body)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const send = (envelope: Record<string, any>, to: () => ServerProcess): Promise<Sent> => acknowledge(envelope, to, acknowledged);
 
   it('applies every acknowledged command exactly once under load from 24 clients spread over three processes, the logs dense and writ verify clean', async () => {
     const CLIENTS = 24;
@@ -55,7 +44,7 @@ describePostgres('several writ processes on one PostgreSQL database', () => {
     const live = () => procs[Math.floor(Math.random() * procs.length)]!;
     await Promise.all(
       Array.from({ length: CLIENTS }, async (_, c) => {
-        for (let n = 0; n < EACH; n++) await acknowledge(product(admin, tenant, `sku-${(c * EACH + n) % 37}`, n), live);
+        for (let n = 0; n < EACH; n++) await send(product(admin, tenant, `sku-${(c * EACH + n) % 37}`, n), live);
       }),
     );
     const all = await checkLedger(url, acknowledged);
@@ -70,7 +59,7 @@ describePostgres('several writ processes on one PostgreSQL database', () => {
   it('applies one requestId sent to two processes at once exactly once, the other answering the stored outcome', async () => {
     for (let i = 0; i < 20; i++) {
       const envelope = product(admin, tenant, `pair-${i}`, i);
-      const [a, b] = await Promise.all([acknowledge(envelope, () => procs[0]!), acknowledge(envelope, () => procs[1]!)]);
+      const [a, b] = await Promise.all([send(envelope, () => procs[0]!), send(envelope, () => procs[1]!)]);
       assert.deepEqual(a.body.receipt, b.body.receipt, 'both answers name the same record');
     }
     await checkLedger(url, acknowledged);
@@ -79,8 +68,8 @@ describePostgres('several writ processes on one PostgreSQL database', () => {
   it('refuses on one process a key revoked through another, even when the first has not written since', async () => {
     const signer = newSigner('kim#1');
     const sign = (action: string, payload: Record<string, unknown>, by: Signer) => signEnvelope({ action, payload }, by, { tenant }).envelope as unknown as Record<string, any>;
-    await acknowledge(sign('writ.RegisterKey', { actor: 'kim', keyId: signer.keyId, alg: 'ed25519', publicKey: signer.publicPem }, admin), () => procs[0]!);
-    await acknowledge(sign('AssignRole', { actor: 'kim', role: 'editor' }, admin), () => procs[0]!);
+    await send(sign('writ.RegisterKey', { actor: 'kim', keyId: signer.keyId, alg: 'ed25519', publicKey: signer.publicPem }, admin), () => procs[0]!);
+    await send(sign('AssignRole', { actor: 'kim', role: 'editor' }, admin), () => procs[0]!);
     // procs[1] learns of kim's key within a second (it polls the registry's epoch): kim's command there is applied.
     const first = product(signer, tenant, 'kim-1', 1);
     for (let tries = 0; ; tries++) {
@@ -89,7 +78,7 @@ describePostgres('several writ processes on one PostgreSQL database', () => {
       assert.ok(sent.body?.code === 'UNKNOWN_KEY' && tries < 100, JSON.stringify(sent.body));
       await new Promise((r) => setTimeout(r, 100));
     }
-    await acknowledge(sign('writ.RevokeKey', { keyId: signer.keyId, reason: 'laptop stolen' }, admin), () => procs[0]!);
+    await send(sign('writ.RevokeKey', { keyId: signer.keyId, reason: 'laptop stolen' }, admin), () => procs[0]!);
     // procs[1] has not written since: it authenticates with its old registry, and must still refuse.
     const after = await post(procs[1]!.url, product(signer, tenant, 'kim-2', 2));
     assert.equal(after.status, 401, JSON.stringify(after.body));
@@ -99,8 +88,8 @@ describePostgres('several writ processes on one PostgreSQL database', () => {
   it('refuses on one process a role revoked through another, even when the first has not heard of it yet', async () => {
     const signer = newSigner('lou#1');
     const sign = (action: string, payload: Record<string, unknown>, by: Signer) => signEnvelope({ action, payload }, by, { tenant }).envelope as unknown as Record<string, any>;
-    await acknowledge(sign('writ.RegisterKey', { actor: 'lou', keyId: signer.keyId, alg: 'ed25519', publicKey: signer.publicPem }, admin), () => procs[0]!);
-    await acknowledge(sign('AssignRole', { actor: 'lou', role: 'editor' }, admin), () => procs[0]!);
+    await send(sign('writ.RegisterKey', { actor: 'lou', keyId: signer.keyId, alg: 'ed25519', publicKey: signer.publicPem }, admin), () => procs[0]!);
+    await send(sign('AssignRole', { actor: 'lou', role: 'editor' }, admin), () => procs[0]!);
     // procs[1] learns of lou's key and role within a second: lou's command there is applied.
     for (let tries = 0; ; tries++) {
       const sent = await post(procs[1]!.url, product(signer, tenant, `lou-${tries}`, tries));
@@ -108,7 +97,7 @@ describePostgres('several writ processes on one PostgreSQL database', () => {
       assert.ok(['UNKNOWN_KEY', 'FORBIDDEN'].includes(sent.body?.code) && tries < 100, JSON.stringify(sent.body));
       await new Promise((r) => setTimeout(r, 100));
     }
-    await acknowledge(sign('RevokeRole', { actor: 'lou', role: 'editor' }, admin), () => procs[0]!);
+    await send(sign('RevokeRole', { actor: 'lou', role: 'editor' }, admin), () => procs[0]!);
     // At once, before procs[1] polls the registry: it authorizes with lou's old roles, and the write
     // turn (which reloads what another process changed) must still refuse the command.
     const after = await post(procs[1]!.url, product(signer, tenant, 'lou-after', 1000));
@@ -122,7 +111,7 @@ describePostgres('several writ processes on one PostgreSQL database', () => {
     assert.ok(victim, `the signer (${signer}) is none of the three processes`);
     await victim.kill();
     procs = procs.filter((p) => p !== victim);
-    for (let n = 0; n < 30; n++) await acknowledge(product(admin, tenant, `after-kill-${n}`, n), () => procs[n % procs.length]!);
+    for (let n = 0; n < 30; n++) await send(product(admin, tenant, `after-kill-${n}`, n), () => procs[n % procs.length]!);
     const all = await checkLedger(url, acknowledged);
     await checkpointCovers(url, tenant, 'commerce', all.filter((e) => e.scroll === 'commerce').length);
     const successor = pidOf(await leaseHolder(url, 'signer'));

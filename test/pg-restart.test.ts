@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import type { Signer } from '../src/sdk/sign.js';
+import { readAuthorization, type Signer } from '../src/sdk/sign.js';
 import { describePostgres } from './support/backends.js';
 import { ROOT } from './support/cli.js';
 import { checkLedger, post, product, sharedHomes } from './support/pg-processes.js';
@@ -12,7 +12,7 @@ import { ServerProcess } from './support/robustness.js';
 /**
  * PostgreSQL restarted under load (on a cluster of this test's own, so other suites keep theirs):
  * writ answers 503 UNAVAILABLE with Retry-After while the database is away, loses nothing it
- * acknowledged, and serves again by itself once the database is back.
+ * acknowledged, and serves again by itself once the database is back; /healthz says so meanwhile.
  */
 const CLUSTER = join(ROOT, '.ci', 'pg-cluster');
 
@@ -92,5 +92,34 @@ describePostgres('writ while PostgreSQL restarts', () => {
     await checkLedger(env.WRIT_TEST_PG_URL!, acknowledged, answers).catch((err: Error) => {
       throw new Error(`${err.message}\nwrit serve said:\n${proc!.output}`);
     });
+  });
+
+  it('fails /healthz with 503 UNAVAILABLE and Retry-After while the database is down (why, for an operator only), and passes again once it is back', async () => {
+    const healthz = async (asOperator: boolean) => {
+      const headers: Record<string, string> = asOperator ? { authorization: readAuthorization({ ...admin, tenant }, 'GET', '/healthz') } : {};
+      const res = await fetch(`${proc!.url}/healthz`, { headers });
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as any };
+    };
+    // The database was restarted by the test before: the probe may not have asked it again yet.
+    let ok = await healthz(false);
+    for (const deadline = Date.now() + 30_000; ok.status !== 200 && Date.now() < deadline; ok = await healthz(false)) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    pgCtl('stop', '-m', 'fast');
+    let down = await healthz(false);
+    for (const deadline = Date.now() + 15_000; down.status === 200 && Date.now() < deadline; down = await healthz(false)) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(down.status, 503, `/healthz answered ${down.status} ${JSON.stringify(down.body)} with the database stopped`);
+    assert.equal(down.body.code, 'UNAVAILABLE');
+    assert.ok(Number(down.retryAfter) >= 1, `Retry-After ${down.retryAfter}`);
+    // The public answer names no host, port or driver error; an operator's says what is wrong.
+    const port = new URL(env.WRIT_TEST_PG_URL!).port;
+    assert.ok(!JSON.stringify(down.body).includes(port), JSON.stringify(down.body));
+    const operator = await healthz(true);
+    assert.equal(operator.status, 503);
+    assert.match(operator.body.message, /PostgreSQL cannot be reached/);
+    pgCtl('start', '-l', join(env.WRIT_TEST_PG_DATA!, '..', 'server.log'));
+    let up = await healthz(false);
+    for (const deadline = Date.now() + 30_000; up.status !== 200 && Date.now() < deadline; up = await healthz(false)) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(up.status, 200, `/healthz still answers ${up.status} ${JSON.stringify(up.body)} after the database came back`);
+    assert.equal(up.body.status, 'ok');
   });
 });

@@ -18,7 +18,7 @@ export async function openConsumer(
   sink: Sink,
 ): Promise<RunningConsumer> {
   const sinkConfig: SinkConfig = { name, kind: 'ndjson', path: '', fsync: 'never', filter: { actions: [...actions] }, maxAttempts: 1000 };
-  const open = () => Dispatcher.open({ store: deps.store, config: { ...deps.outbox, sinks: [sinkConfig] }, now: deps.now, open: () => sink });
+  const open = (term?: number) => Dispatcher.open({ store: deps.store, config: { ...deps.outbox, sinks: [sinkConfig] }, now: deps.now, open: () => sink, term });
   if (deps.lease) {
     let current: Dispatcher | null = null;
     const following = leaseDispatcher(deps.lease, open, (d) => (current = d));

@@ -11,6 +11,8 @@ export interface DispatcherDeps {
   readonly now: () => number;
   /** Opens a sink (benchmarks wrap a real one); default: openSink. */
   readonly open?: (config: SinkConfig) => Sink;
+  /** The outbox lease's term this dispatcher runs in, beside other processes: its flushes carry it. */
+  readonly term?: number;
 }
 
 /** How long close() waits for deliveries in flight before the last flush. */
@@ -127,6 +129,7 @@ export class Dispatcher {
       disabled: taken.flatMap(([r, p]) => (p!.disabled === undefined ? [] : [{ sink: r.name, reason: p!.disabled }])),
       keep: this.deps.config.deliveryLogKeep,
       at: new Date(this.deps.now()).toISOString(),
+      ...(this.deps.term === undefined ? {} : { term: this.deps.term }),
     };
     try {
       await this.deps.store.saveOutboxProgress(progress);
@@ -138,11 +141,16 @@ export class Dispatcher {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops delivering and persists what was done since the last flush. `persist: false` drops it
+   * instead: for a dispatcher whose lease was lost, whose successor may already have moved the
+   * cursors (its events are sent again: at least once).
+   */
+  async close(options: { persist?: boolean } = {}): Promise<void> {
     clearInterval(this.flushTimer);
     clearInterval(this.pollTimer);
     await Promise.all(this.runners.map((r) => r.close(CLOSE_WAIT_MS)));
-    await this.flush();
+    if (options.persist !== false) await this.flush();
     for (const s of this.sinks) await s.close();
   }
 }

@@ -7,17 +7,21 @@ import type { Dispatcher } from './dispatcher.js';
  * store's outbox lease, so each sink gets each event from one process, in commit order (per entity
  * too). A process taking the lease over opens a new dispatcher, which starts from the cursors its
  * predecessor persisted: events it delivered after its last flush are delivered again (at least
- * once, as after a crash of a single writ). `set` tells writ which dispatcher runs, if any.
+ * once, as after a crash of a single writ). A dispatcher closed because the lease was lost flushes
+ * nothing more. `set` tells writ which dispatcher runs, if any.
  */
-export function leaseDispatcher(lease: Lease, open: () => Promise<Dispatcher>, set: (d: Dispatcher | null) => void): { close(): Promise<void> } {
+export function leaseDispatcher(lease: Lease, open: (term: number) => Promise<Dispatcher>, set: (d: Dispatcher | null) => void): { close(): Promise<void> } {
   let current: Dispatcher | null = null;
   let chain: Promise<void> = Promise.resolve();
   let closed = false;
-  const follow = (held: boolean) => {
+  // `lost`: the lease went away, so the dispatcher closes without a last flush. Were the lease taken
+  // back before that flush ran, the lease check would let its stale cursors overwrite a successor's.
+  const follow = (held: boolean, lost = !held) => {
     chain = chain.then(async () => {
       if (held && !current && !closed) {
         try {
-          current = await open();
+          // A lease lost meanwhile has no term: -1 matches none, so that dispatcher writes nothing.
+          current = await open(lease.term() ?? -1);
           current.start();
           set(current);
         } catch (err) {
@@ -27,7 +31,7 @@ export function leaseDispatcher(lease: Lease, open: () => Promise<Dispatcher>, s
         const d = current;
         current = null;
         set(null);
-        await d.close().catch((err) => logError('closing the outbox dispatcher after losing its lease', err));
+        await d.close({ persist: !lost }).catch((err) => logError('closing the outbox dispatcher', err));
       }
     });
   };
@@ -37,7 +41,8 @@ export function leaseDispatcher(lease: Lease, open: () => Promise<Dispatcher>, s
     async close() {
       closed = true;
       lease.onChange = undefined;
-      follow(false);
+      // Still holding the lease: the last flush keeps what was delivered from being sent again.
+      follow(false, false);
       await chain;
     },
   };

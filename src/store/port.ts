@@ -140,6 +140,8 @@ export interface OutboxProgress {
   /** Delivery-log rows kept per sink touched by `deliveries`. */
   readonly keep: number;
   readonly at: string;
+  /** The outbox lease's term the dispatcher was opened in (shared stores): refused in another term. */
+  readonly term?: number;
 }
 
 /**
@@ -246,7 +248,10 @@ export interface StoreLifecycle {
   commit(batch: WriteBatch): Promise<void>;
   /** Accepts batches again after a failed commit. */
   recover(): Promise<void>;
-  /** Why the store cannot accept writes at all (it needs a restart), or undefined when it can. */
+  /**
+   * Why the store cannot accept writes at all, or undefined when it can: SQLite's writer died (it
+   * needs a restart), or a networked database does not answer now (it recovers by itself).
+   */
   problem(): string | undefined;
   close(): Promise<void>;
 }

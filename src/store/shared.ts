@@ -29,6 +29,11 @@ export interface WriteTurn {
 export interface Lease {
   /** True while this process holds the role. */
   held(): boolean;
+  /**
+   * This holding of the role (another number after each loss and takeover), or null while not
+   * held. Writes made for a holding pass it, and the store refuses them in a later holding.
+   */
+  term(): number | null;
   /** Resolves after the first attempt to take the role (so a lone process holds it from the start). */
   ready(): Promise<void>;
   /** Told when this process takes the role, or loses it. */
@@ -93,6 +98,7 @@ export function shareLease(lease: Lease): () => Lease {
   return () => {
     const view: Lease = {
       held: () => lease.held(),
+      term: () => lease.term(),
       ready: () => lease.ready(),
       onChange: undefined,
       close: async () => {

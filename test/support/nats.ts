@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 /**
  * A real nats-server with JetStream for the tests (no mocks). `.ci/run` installs Debian's
@@ -146,4 +148,28 @@ export async function sharedNats(): Promise<{ url: string; close(): Promise<void
   if (given) return { url: given, close: async () => undefined };
   const server = await NatsServer.start();
   return { url: server.url, close: () => server.close() };
+}
+
+export interface Received {
+  readonly subject: string;
+  readonly msgId: string | undefined;
+  readonly body: any;
+}
+
+/** Every message of a stream, in stream order (a real JetStream read, not the dispatcher's view). */
+export async function streamMessages(url: string, stream: string): Promise<Received[]> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(stream).catch(() => null);
+    if (!info) return [];
+    const out: Received[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await jsm.streams.getMessage(stream, { seq });
+      if (m) out.push({ subject: m.subject, msgId: m.header?.get('Nats-Msg-Id'), body: m.json() });
+    }
+    return out;
+  } finally {
+    await nc.close();
+  }
 }

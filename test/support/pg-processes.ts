@@ -55,13 +55,30 @@ export async function post(url: string, envelope: unknown): Promise<Sent> {
   }
 }
 
-/** The backend pid and application_name of the connection holding a lease's lock, or null. */
+/**
+ * Sends until the command is acknowledged, as a client must: a 503, or a process that is gone
+ * (status 0), is retried with the same envelope on the process `to()` picks then. Pushes the
+ * requestId onto `acknowledged`.
+ */
+export async function acknowledge(envelope: Record<string, any>, to: () => { readonly url: string }, acknowledged: string[], attempts = 50): Promise<Sent> {
+  for (let attempt = 0; ; attempt++) {
+    const sent = await post(to().url, envelope);
+    if (sent.status === 200) {
+      acknowledged.push(sent.requestId);
+      return sent;
+    }
+    assert.ok((sent.status === 503 || sent.status === 0) && attempt < attempts, `HTTP ${sent.status}: ${JSON.stringify(sent.body)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The application_name of the connection holding a lease's lock in this database (advisory locks are per database; other tests' databases share the server), or null. */
 export async function leaseHolder(url: string, role: 'signer' | 'outbox'): Promise<string | null> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     const { rows } = await c.query<{ name: string }>(
-      "SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2 AND l.granted",
+      "SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2 AND l.granted",
       [...LOCKS[role]],
     );
     return rows[0]?.name ?? null;

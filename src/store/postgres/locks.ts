@@ -13,5 +13,18 @@ export const LOCKS = {
 
 export type LockName = keyof typeof LOCKS;
 
+/**
+ * The handover barrier of each lease: a holder's write transaction takes it shared before checking
+ * that it holds the lease, and a process that has just taken the lease takes it exclusively once
+ * (waiting for those transactions) before acting, so a write of its predecessor that passed the
+ * check lands before the successor reads, never after.
+ */
+export const FENCES = {
+  signer: [0x77726974, 12],
+  outbox: [0x77726974, 13],
+} as const;
+
+export type LeaseName = keyof typeof FENCES;
+
 /** SQL that is true when the backend `$3` holds the lock ($1, $2): a fence for a lease holder's writes. */
 export const HOLDS_LOCK = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND objsubid = 2 AND granted AND pid = $3) AS held";

@@ -7,7 +7,9 @@ import { PostgresReads } from './postgres-read.js';
 import { writeIntegration, type Epoch } from './postgres-write.js';
 import type { Lease, SharedStore, WriteTurn } from '../shared.js';
 import { PgLease } from './lease.js';
-import { HOLDS_LOCK, LOCKS } from './locks.js';
+import { DatabaseProbe } from './health.js';
+import { redactUrl } from '../../util/redact-url.js';
+import { FENCES, HOLDS_LOCK, LOCKS } from './locks.js';
 import { PgWriter } from './pg-writer.js';
 
 /** The event with its stored `data` parsed; the spread keeps the keys in their order. */
@@ -39,6 +41,8 @@ export class PostgresStore implements Store, SharedStore {
   private readonly o: PostgresOutboxReads;
   private readonly w: PgWriter;
   private readonly leases = new Map<'signer' | 'outbox', PgLease>();
+  /** Whether the database answers (problem(), GET /healthz), on a connection of its own; none when read-only. */
+  private health: { readonly probe: DatabaseProbe; readonly pool: pg.Pool } | null = null;
   private closed = false;
 
   private constructor(
@@ -78,7 +82,12 @@ export class PostgresStore implements Store, SharedStore {
         const migration = await migrate(client, url, !options.readOnly);
         // Read before the caller loads its caches (log heads, directory): a write after it shows as a move.
         const epoch = (await client.query<Epoch>('SELECT n, registry FROM write_epoch')).rows[0]!;
-        return new PostgresStore(url, name, reads, writes, durability, migration, epoch);
+        const store = new PostgresStore(url, name, reads, writes, durability, migration, epoch);
+        if (!options.readOnly) {
+          const pool = openPool(url, 1, `${name} (health)`.slice(0, 63));
+          store.health = { pool, probe: new DatabaseProbe(pool, (m) => m.replaceAll(url, redactUrl(url))) };
+        }
+        return store;
       } finally {
         client.release();
       }
@@ -114,15 +123,21 @@ export class PostgresStore implements Store, SharedStore {
 
   /**
    * `fn` in a write transaction that first checks, when this process took the role's lease, that
-   * its lock is still held: a holder that lost it (its connection broke) writes nothing more.
+   * its lock is still held: a holder that lost it (its connection broke) writes nothing more, and
+   * a write that passed the check commits before a successor takes the role (the barrier). With
+   * `term`, a write made for an earlier holding of the role is refused even when it is held again.
    */
-  private fenced<T>(role: 'signer' | 'outbox', fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  private fenced<T>(role: 'signer' | 'outbox', fn: (c: pg.PoolClient) => Promise<T>, term?: number): Promise<T> {
     const lease = this.leases.get(role);
     return this.w.serial(() =>
       this.w.tx(async (c) => {
         if (lease) {
+          // Shared with other writes; a process taking the lease over waits for it (lease.ts).
+          await c.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [...FENCES[role]]);
           const pid = lease.holder();
-          const held = pid !== null && (await c.query<{ held: boolean }>(HOLDS_LOCK, [...LOCKS[role], pid])).rows[0]!.held;
+          // A write made for an earlier holding (its dispatcher was closed) is refused too.
+          const current = term === undefined || term === lease.term();
+          const held = current && pid !== null && (await c.query<{ held: boolean }>(HOLDS_LOCK, [...LOCKS[role], pid])).rows[0]!.held;
           if (!held) throw new Error(`this process is not the ${role === 'signer' ? 'checkpoint signer' : 'outbox dispatcher'} (another process holds the role); nothing was written`);
         }
         return fn(c);
@@ -130,8 +145,9 @@ export class PostgresStore implements Store, SharedStore {
     );
   }
 
+  /** The database does not answer now (it recovers by itself once it does), or undefined. */
   problem(): string | undefined {
-    return undefined;
+    return this.health?.probe.problem;
   }
 
   getEntity(tenant: string, type: string, id: string, atIndex?: number): Promise<EntityRow | null> {
@@ -236,7 +252,7 @@ export class PostgresStore implements Store, SharedStore {
   }
 
   saveOutboxProgress(progress: OutboxProgress): Promise<void> {
-    return this.fenced('outbox', (c) => writeOutboxProgress(c, progress));
+    return this.fenced('outbox', (c) => writeOutboxProgress(c, progress), progress.term);
   }
 
   requestRedrive(sink: string | null, eventId: string | null): Promise<number> {
@@ -298,6 +314,7 @@ export class PostgresStore implements Store, SharedStore {
     this.closed = true;
     await Promise.all([...this.leases.values()].map((l) => l.close()));
     await this.w.close();
-    await Promise.all([this.reads.end(), this.writes.end()]);
+    this.health?.probe.close();
+    await Promise.all([this.reads.end(), this.writes.end(), this.health?.pool.end()]);
   }
 }

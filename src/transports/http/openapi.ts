@@ -159,7 +159,7 @@ export function buildOpenApi(catalog: Catalog): Record<string, unknown> {
       ...consolePaths(),
       ...policyPaths(),
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } } },
-      '/healthz': { get: { summary: 'Liveness ({status}) for anyone; for an operator also the durability setting, the read mode, the logs, counters and each outbox sink\'s lag', responses: { '200': json('Health', ref('Health')), '503': withRetryAfter(503, answer('UNAVAILABLE: the store can no longer write; restart writ')) } } },
+      '/healthz': { get: { summary: 'Liveness ({status}) for anyone; for an operator also the durability setting, the read mode, the logs, counters and each outbox sink\'s lag', responses: { '200': json('Health', ref('Health')), '503': withRetryAfter(503, answer('UNAVAILABLE: the store cannot write (SQLite: restart writ; PostgreSQL not answering: writ recovers by itself); why, for operators only')) } } },
     },
     components: {
       securitySchemes: SECURITY_SCHEMES,

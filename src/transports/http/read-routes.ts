@@ -140,9 +140,11 @@ export function readRoutes(app: FastifyInstance, writ: ReadRouteDeps, extras: Re
   // Liveness for anyone; the details (logs, counters, outbox lag, extras) for operators only.
   app.get('/healthz', { config: { access: { kind: 'public', identify: true } } }, async (request, reply) => {
     const problem = writ.queries.health.problem();
-    // A store that cannot write needs a restart: say so, so that a supervisor can act on it.
-    if (problem) throw new WritError('UNAVAILABLE', `the store cannot accept writes: ${problem}`, { retryAfter: 5 });
-    if (!writ.access.operator(request.identity)) return reply.send({ status: 'ok' });
+    const operator = writ.access.operator(request.identity);
+    // A store that cannot write fails liveness, so that a supervisor or load balancer acts on it. Why
+    // (a path, a host and port, a driver's error) is for operators only.
+    if (problem) throw new WritError('UNAVAILABLE', operator ? `the store cannot accept writes: ${problem}` : 'the store cannot accept writes; an operator reading /healthz sees why', { retryAfter: 5 });
+    if (!operator) return reply.send({ status: 'ok' });
     const sections = Object.fromEntries(Object.entries(extras).map(([name, read]) => [name, read()]));
     return reply.send({ ...(await health(writ)), ...sections });
   });
