@@ -80,9 +80,7 @@ const OFFLINE_TOOLS: Readonly<Record<string, string>> = {
  * may be in src/pipeline, src/state, src/scheduler or src/writ.ts. There are none: a pack's routes
  * and CLI commands are contributed through the pack API (PackModule.routes and .cli, docs/packs.md).
  */
-export const PACK_EXCEPTIONS: Readonly<Record<string, { readonly pack: string; readonly reason: string }>> = {
-  'src/transports/cli/ops-audit.ts': { pack: 'ops', reason: '`writ ops audit verify` reads an audit mirror and the home\'s store offline, and `writ ops status` the mirrors\' standing' },
-};
+export const PACK_EXCEPTIONS: Readonly<Record<string, { readonly pack: string; readonly reason: string }>> = {};
 
 /** The registry of built-in packs: the one file that names every pack. */
 const PACK_REGISTRY = 'src/packs/index.ts';

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/config.js';
+import type { VerifierKey } from '../core/tlog/index.js';
 import type { HttpAnswer, WritClient } from '../sdk/client.js';
 import type { Signer } from '../sdk/sign.js';
+import type { EntityStore, LogStore } from '../store/port.js';
 import { packModule } from './catalog.js';
 import type { PackSetup } from './pack-module.js';
 import { PACK_SCHEMA } from './pack-schema.js';
@@ -27,6 +29,9 @@ export interface PackSignerOptions {
   readonly keyId?: string;
   readonly tenant?: string;
 }
+
+/** What a pack's command may read of the home's store: its entities and ledger, no writes. */
+export type PackReadStore = EntityStore & Omit<LogStore, 'integrate' | 'addCosignatures'>;
 
 /**
  * What the CLI gives a pack's commands: the same helpers writ's own commands use
@@ -57,6 +62,14 @@ export interface PackCliContext {
    * so the command is refused (UNAVAILABLE's exit code, nothing changed) while one runs.
    */
   offline<T>(command: Command, what: string, work: (config: Config) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` with the home's store opened read-only (through the store factory; closed after,
+   * whatever happens), for a command that checks the ledger with no server. A store that cannot
+   * be opened ends the command with exit 2 and what to do.
+   */
+  readStore<T>(command: Command, what: string, work: (store: PackReadStore, config: Config) => Promise<T>): Promise<T>;
+  /** The home's log verifier key (from ledger.logKeyFile): it verifies the home's signed checkpoints. */
+  logVerifierKey(command: Command): VerifierKey;
 }
 
 /**

@@ -13,7 +13,6 @@ import { registerOutboxCommands } from './outbox.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerRebuildCommand } from './rebuild.js';
 import { registerRunCommands } from './runs.js';
-import { registerOpsCommands } from './ops.js';
 import { registerPackCommands } from './pack-commands.js';
 import { registerServeCommands } from './serve.js';
 import { registerTenantCommands } from './tenants.js';
@@ -44,7 +43,6 @@ registerEntityCommands(program);
 registerRatesCommands(program);
 registerRebuildCommand(program);
 registerRunCommands(program);
-registerOpsCommands(program);
 registerMcpCommand(program);
 registerMigrateCommand(program);
 

@@ -7,8 +7,10 @@ import { loadConfig } from '../../config/config.js';
 import { CODES } from '../../core/codes.js';
 import { WriterLock } from '../../home/offline.js';
 import { BUILTIN_PACKS } from '../../packs/index.js';
-import { builtinPacksDir } from '../../writ.js';
+import { openStore } from '../../store/open-store.js';
+import { builtinPacksDir, openSigner } from '../../writ.js';
 import { clientOf, CliError, configOf, exitCodeOf, globals, heldReport, print, signerOf, signerOptions } from './context.js';
+import { asCliError } from './store-option.js';
 
 /** What a pack's commands are given: the helpers of writ's own commands (context.ts). */
 const CONTEXT: PackCliContext = {
@@ -37,6 +39,18 @@ const CONTEXT: PackCliContext = {
       lock.release();
     }
   },
+  async readStore(cmd, what, work) {
+    const config = configOf(globals(cmd));
+    const store = await openStore(config, { readOnly: true, command: what }).catch((err: unknown) => {
+      throw asCliError(err);
+    });
+    try {
+      return await work(store, config);
+    } finally {
+      await store.close();
+    }
+  },
+  logVerifierKey: (cmd) => openSigner(configOf(globals(cmd))).verifierKey,
 };
 
 /** Global options that take a value (main.ts): skipped when looking for the command word. */

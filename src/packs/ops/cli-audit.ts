@@ -1,20 +1,16 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
+import type { PackCliContext } from '../../catalog/pack-cli.js';
 import { CODES } from '../../core/codes.js';
 import { WritError } from '../../core/errors.js';
 import { parseVerifierKey } from '../../core/tlog/index.js';
-import { mirrorStandings } from '../../packs/ops/audit/position.js';
-import { namesOf } from '../../packs/ops/audit/names.js';
-import { verifyMirror, type AuditStore } from '../../packs/ops/audit/verify.js';
-import type { StoreLifecycle } from '../../store/port.js';
-import { openStore } from '../../store/open-store.js';
-import { openSigner } from '../../writ.js';
-import { CliError, configOf, globals, print } from './context.js';
-import { asCliError } from './store-option.js';
+import { mirrorStandings } from './audit/position.js';
+import { namesOf } from './audit/names.js';
+import { verifyMirror } from './audit/verify.js';
 
 /** The standing of the tenant's audit mirrors, for `writ ops status` (read from the folder). */
-export function auditStanding(cmd: Command, tenant: string) {
-  return mirrorStandings(configOf(globals(cmd)).ops.audit, tenant);
+export function auditStanding(ctx: PackCliContext, cmd: Command, tenant: string) {
+  return mirrorStandings(ctx.config(cmd).ops.audit, tenant);
 }
 
 /** `--vkey`: the key itself, or a file holding it. */
@@ -23,7 +19,7 @@ function vkeyOf(value: string) {
 }
 
 /** `writ ops audit verify` (docs/ops.md, "Audit mirror"). */
-export function registerOpsAuditCommands(ops: Command): void {
+export function registerOpsAuditCommands(ops: Command, ctx: PackCliContext): void {
   const audit = ops.command('audit').description("the ops audit mirror: one git repository per tenant and workspace (ops.audit)");
   audit
     .command('verify')
@@ -34,29 +30,25 @@ export function registerOpsAuditCommands(ops: Command): void {
     .option('--vkey <vkey>', "the log verifier key, or a file holding it (default: the home's)")
     .option('--checkpoint <file...>', "signed checkpoints to prove entries into (GET /v1/logs/{t}/{scroll}/checkpoint, kept elsewhere) instead of the store's latest")
     .action(async (repo: string, opts: { tenant?: string; workspace?: string; vkey?: string; checkpoint?: string[] }, cmd: Command) => {
-      const config = configOf(globals(cmd));
+      ctx.config(cmd); // a --home that is no writ home is the first thing said (exit 2)
       const named = namesOf(repo);
       const tenant = opts.tenant ?? named?.tenant;
       const workspace = opts.workspace ?? named?.workspace;
-      if (!tenant || !workspace) throw new CliError(`${repo} is not named <tenant>/<workspace>.git; give --tenant and --workspace`, 2);
-      const logKey = opts.vkey ? vkeyOf(opts.vkey) : openSigner(config).verifierKey;
+      if (!tenant || !workspace) ctx.fail(`${repo} is not named <tenant>/<workspace>.git; give --tenant and --workspace`, 2);
+      const logKey = opts.vkey ? vkeyOf(opts.vkey) : ctx.logVerifierKey(cmd);
       const checkpoints = (opts.checkpoint ?? []).map((f) => {
-        if (!existsSync(f)) throw new CliError(`${f} does not exist`, 2);
+        if (!existsSync(f)) ctx.fail(`${f} does not exist`, 2);
         return readFileSync(f, 'utf8').slice(0, 64 * 1024);
       });
-      const store: AuditStore & Pick<StoreLifecycle, 'close'> = await openStore(config, { readOnly: true, command: 'writ ops audit verify' }).catch((err: unknown) => {
-        throw asCliError(err);
+      const report = await ctx.readStore(cmd, 'writ ops audit verify', async (store, config) => {
+        try {
+          return await verifyMirror(repo, { tenant, workspace }, { store, originPrefix: config.ledger.originPrefix, logKey, checkpoints });
+        } catch (err) {
+          if (err instanceof WritError) ctx.fail(err.message, CODES[err.code].exit);
+          throw err;
+        }
       });
-      let report;
-      try {
-        report = await verifyMirror(repo, { tenant, workspace }, { store, originPrefix: config.ledger.originPrefix, logKey, checkpoints });
-      } catch (err) {
-        if (err instanceof WritError) throw new CliError(err.message, CODES[err.code].exit);
-        throw err;
-      } finally {
-        await store.close();
-      }
-      print(report);
+      ctx.print(report);
       for (const p of report.problems) process.stderr.write(`writ: audit entry ${p.path} does NOT verify: ${p.message}\n`);
       for (const m of report.missing) process.stderr.write(`writ: audit entry missing: record ${m.index} of ${m.log} (${m.action} of op ${m.op}) is in the ledger, not in the mirror\n`);
       if (report.uncovered.length) process.stderr.write(`writ: ${report.uncovered.length} entries are past the latest signed checkpoint of their log and were not checked; run it again after the next checkpoint\n`);
