@@ -1,6 +1,7 @@
 import { jcs } from '../../../canonical/jcs.js';
 import { sha256Hex } from '../../../core/hash.js';
 import { originOf } from '../../../ledger/record.js';
+import type { OutboxEvent } from '../../../store/port.js';
 import { entryPath } from './names.js';
 
 /** An entry as the mirror writes it (mirror.ts). */
@@ -11,17 +12,8 @@ export interface AuditEntry {
   readonly tenant: string;
   readonly workspace: string;
   readonly op: string;
-  readonly event: {
-    readonly tenant: string;
-    readonly scroll: string;
-    readonly index: number;
-    readonly action: string;
-    readonly target: string | null;
-    readonly version: number | null;
-    readonly type: string;
-    readonly data: Record<string, any> | null;
-    readonly ts: string;
-  };
+  /** The outbox event as the mirror files it (the checks below do not read its id). */
+  readonly event: Omit<OutboxEvent, 'id' | 'data'> & { readonly data: Record<string, any> | null };
 }
 
 const isObject = (v: unknown): v is Record<string, any> => v !== null && typeof v === 'object' && !Array.isArray(v);
