@@ -1,32 +1,16 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CODES } from '../src/core/codes.js';
-import { runWrit, startServer, type ServerChild } from './support/cli.js';
+import { runWrit, servedHome } from './support/cli.js';
 
 /** `writ policy reload` and SIGHUP on a real `writ serve` process (docs/policy.md, "Reloading"). */
 describe('writ policy reload and SIGHUP on a running writ serve', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'writ-reload-cli-'));
-  const home = join(scratch, 'home');
+  const { scratch, home, server, writ } = servedHome('writ-reload-cli-');
   const freeze = join(home, 'policies', 'freeze.cedar');
-  let server: ServerChild | undefined;
-  let url = '';
-  const writ = (...args: string[]) => runWrit(['--home', home, '--url', url, ...args]);
   const digest = async () => JSON.parse((await writ('get', '/v1/policy')).stdout).digest as string;
-
-  before(async () => {
-    const init = await runWrit(['--home', home, 'init']);
-    assert.equal(init.code, 0, init.stderr);
-    server = startServer(home);
-    url = await server.ready;
-  });
-  after(async () => {
-    await server?.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  });
 
   it('answers unchanged when nothing changed', async () => {
     const run = await writ('policy', 'reload');
@@ -59,12 +43,12 @@ describe('writ policy reload and SIGHUP on a running writ serve', () => {
 
     const frozen = await digest();
     rmSync(freeze);
-    server!.child.kill('SIGHUP');
+    server().child.kill('SIGHUP');
     for (let i = 0; (await digest()) === frozen; i++) {
-      assert.ok(i < 100, `SIGHUP did not reload: ${server!.stderr()}`);
+      assert.ok(i < 100, `SIGHUP did not reload: ${server().stderr()}`);
       await sleep(50);
     }
-    assert.match(server!.stderr(), /SIGHUP: policy reloaded/);
+    assert.match(server().stderr(), /SIGHUP: policy reloaded/);
     const ok = await writ('submit', 'examples/upsert-product.json');
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     const entity = JSON.parse((await writ('get', '/v1/entities/default/policyset/in-force')).stdout);
@@ -74,7 +58,7 @@ describe('writ policy reload and SIGHUP on a running writ serve', () => {
   it('leaves a ledger that writ verify replays, the writ.RecordPolicy records included', async () => {
     const anchored = await writ('anchor');
     assert.equal(anchored.code, 0, anchored.stderr);
-    await server!.stop();
+    await server().stop();
     const run = await runWrit(['--home', home, 'verify']);
     assert.equal(run.code, 0, run.stdout + run.stderr);
   });

@@ -1,33 +1,17 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runWrit, startServer, type ServerChild } from './support/cli.js';
+import { runWrit, servedHome } from './support/cli.js';
 
 describe('writ rates export', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'writ-rates-'));
-  const home = join(scratch, 'home');
-  let server: ServerChild;
-  let url = '';
-  const writ = (...args: string[]) => runWrit(['--home', home, '--url', url, ...args]);
+  const { scratch, home, server, writ } = servedHome('writ-rates-', ['--port', '0']);
   const submit = async (action: string, payload: Record<string, unknown>) => {
     const file = join(scratch, `${action}-${String(payload.rateId)}.json`);
     writeFileSync(file, JSON.stringify({ action, payload }));
     const run = await writ('submit', file);
     assert.equal(run.code, 0, run.stdout + run.stderr);
   };
-
-  before(async () => {
-    const init = await runWrit(['--home', home, 'init', '--port', '0']);
-    assert.equal(init.code, 0, init.stderr);
-    server = startServer(home);
-    url = await server.ready;
-  });
-  after(async () => {
-    await server?.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  });
 
   it('writes the rates submitted through the server to the two NDJSON files it is given', async () => {
     await submit('AddShippingRate', { rateId: 'eu', name: 'EU', countries: ['DE', 'AT'], price: { amount: 490, currency: 'EUR' } });

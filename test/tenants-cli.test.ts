@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CODES, PENDING_EXIT } from '../src/core/codes.js';
-import { runWrit, startServer, type ServerChild } from './support/cli.js';
+import { runWrit, servedHome } from './support/cli.js';
 
 function json(text: string): any {
   try {
@@ -16,23 +15,8 @@ function json(text: string): any {
 
 /** First run and tenants through the real CLI against a running `writ serve`. */
 describe('first run and tenants from the command line', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'writ-tenants-cli-'));
-  const home = join(scratch, 'home');
-  let server: ServerChild | undefined;
-  let url = '';
-  const writ = (...args: string[]) => runWrit(['--home', home, '--url', url, ...args]);
+  const { scratch, home, server, writ } = servedHome('writ-tenants-cli-', ['--admins', 'alice,bob,carol', '--port', '0']);
   const as = (actor: string) => ['--key', join(home, 'keys', `${actor}.key`), '--key-id', `${actor}#1`];
-
-  before(async () => {
-    const init = await runWrit(['--home', home, 'init', '--admins', 'alice,bob,carol', '--port', '0']);
-    assert.equal(init.code, 0, init.stderr);
-    server = startServer(home);
-    url = await server.ready;
-  });
-  after(async () => {
-    await server?.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  });
 
   describe('writ init --admins', () => {
     it('registers one key per admin (keys/<actor>.key, key id <actor>#1), and the CLI signs as the first', async () => {

@@ -1,5 +1,9 @@
+import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { packageRoot } from '../../src/util/package-root.js';
 
 export const ROOT = packageRoot();
@@ -89,4 +93,42 @@ export function startServer(home: string): ServerChild {
     child.once('error', reject);
   });
   return { ready, child, stderr: () => err, stop };
+}
+
+/** A home of its own served by a real `writ serve` for one suite (servedHome). */
+export interface ServedHome {
+  /** The temp folder holding the home (and anything else the suite writes); removed after the suite. */
+  readonly scratch: string;
+  readonly home: string;
+  /** The server, once the suite's `before` has run. */
+  server(): ServerChild;
+  /** Runs `writ --home <home> --url <server> …args`. */
+  writ(...args: string[]): Promise<CliRun>;
+}
+
+/**
+ * Makes a home with `writ init …initArgs` in a temp folder and serves it with `writ serve` for the
+ * suite it is called in (its own `before` and `after`): the CLI suites' common fixture.
+ */
+export function servedHome(prefix: string, initArgs: readonly string[] = []): ServedHome {
+  const scratch = mkdtempSync(join(tmpdir(), prefix));
+  const home = join(scratch, 'home');
+  let server: ServerChild | undefined;
+  let url = '';
+  before(async () => {
+    const init = await runWrit(['--home', home, 'init', ...initArgs]);
+    assert.equal(init.code, 0, init.stderr);
+    server = startServer(home);
+    url = await server.ready;
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  return {
+    scratch,
+    home,
+    server: () => server ?? assert.fail('the server starts in the suite\'s before hook'),
+    writ: (...args) => runWrit(['--home', home, '--url', url, ...args]),
+  };
 }
