@@ -19,7 +19,7 @@ import { BUILTIN_PACKS } from './packs/index.js';
 import { TenantBootstrapper } from './home/tenant-bootstrap.js';
 import { SYSTEM_ACTOR } from './pipeline/system.js';
 import { Applier } from './pipeline/apply/applier.js';
-import { readHmacSecret } from './pipeline/authenticate/hmac-secret.js';
+import { configuredHmacKeys } from './pipeline/authenticate/hmac-secret.js';
 import { ReadAccess } from './access/reads.js';
 import { JwtVerifier } from './pipeline/authenticate/jwt.js';
 import { createVerifier, type Verifier } from './pipeline/authenticate/verifier.js';
@@ -98,19 +98,6 @@ export function builtinPacksDir(): string {
 
 // Where policy texts come from (packs, then <home>/policies), for the CLI's policy tools too.
 export { policySources };
-
-function configuredHmacKeys(config: Config): KnownKey[] {
-  return config.auth.hmacKeys.map((k) => ({
-    tenant: k.tenant,
-    actor: k.actor,
-    keyId: k.keyId,
-    alg: 'hs256' as const,
-    secret: readHmacSecret(k.secretFile, `auth.hmacKeys (keyId ${k.keyId})`),
-    notBefore: null,
-    notAfter: null,
-    revokedAt: null,
-  }));
-}
 
 /** The log signing key: its note name is the origin prefix, so one verifier key covers every log. */
 export function openSigner(config: Config): NoteSigner {

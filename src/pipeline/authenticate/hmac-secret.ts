@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import type { Config } from '../../config/config.js';
+import type { KnownKey } from '../../state/directory.js';
 
 /**
  * Shortest HS256 secret writ accepts, in bytes. RFC 7518 §3.2: "A key of the same size as the hash
@@ -20,4 +22,18 @@ export function readHmacSecret(path: string, what: string): Buffer {
     );
   }
   return secret;
+}
+
+/** The HS256 keys of config.json (auth.hmacKeys), their secrets read and checked (readHmacSecret). */
+export function configuredHmacKeys(config: Pick<Config, 'auth'>): KnownKey[] {
+  return config.auth.hmacKeys.map((k) => ({
+    tenant: k.tenant,
+    actor: k.actor,
+    keyId: k.keyId,
+    alg: 'hs256' as const,
+    secret: readHmacSecret(k.secretFile, `auth.hmacKeys (keyId ${k.keyId})`),
+    notBefore: null,
+    notAfter: null,
+    revokedAt: null,
+  }));
 }
