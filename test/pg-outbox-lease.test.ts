@@ -158,8 +158,12 @@ describePostgres('the outbox lease handed over between processes', () => {
     for (let seq = 1; seq <= 5; seq++) await insertEvent(seq);
     const sink: Sink = { kind: 'ndjson', concurrency: 8, deliver: (row) => (row.seq === 3 ? new Promise(() => undefined) : Promise.resolve({ ok: true })), close: async () => undefined };
     const leaseA = a.lease('outbox');
-    const leaseB = b.lease('outbox');
     await leaseA.ready();
+    assert.ok(leaseA.held(), 'the first store takes the free lease');
+    // B's lease starts only now: started together, either store's first try may take the free lock.
+    const leaseB = b.lease('outbox');
+    await leaseB.ready();
+    assert.ok(!leaseB.held(), 'the second store waits');
     // A's writer waits (a redrive of a locked dead letter) before A's dispatcher flushes for the first time.
     const { redrive } = await blockWriterOfA();
     let current: Dispatcher | null = null;
